@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from './index.ts';
+import type { Output } from './output.ts';
+
+function captureOutput(): Output & { out: string; err: string } {
+  const captured = {
+    out: '',
+    err: '',
+    isTTY: false,
+    write: (text: string) => {
+      captured.out += text;
+    },
+    error: (text: string) => {
+      captured.err += text;
+    },
+  };
+  return captured;
+}
+
+describe('kiln CLI', () => {
+  it('prints its version', async () => {
+    const output = captureOutput();
+    expect(await runCli(['--version'], output)).toBe(0);
+    expect(output.out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('rejects an unknown command with a usage error', async () => {
+    const output = captureOutput();
+    expect(await runCli(['frobnicate'], output)).toBe(2);
+    expect(output.err).toMatch(/^error: /);
+    expect(output.out).toBe('');
+  });
+});

@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import type { Output } from './output.ts';
+
+export const kilnVersion = '0.1.0';
+
+/** Declares the `kiln` commands; each command's code lives in `commands/<name>/`. */
+export function createProgram(output: Output): Command {
+  const program = new Command('kiln')
+    .description('Build OCI images from Dockerfiles without a daemon, and push them to registries.')
+    .version(kilnVersion)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => output.write(text),
+      writeErr: (text) => output.error(text),
+    })
+    .showSuggestionAfterError(true);
+  // Command registrations, one line each:
+  return program;
+}

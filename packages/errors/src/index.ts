@@ -1,0 +1,2 @@
+export type { KilnErrorOptions } from './kilnError.ts';
+export { isKilnError, KilnError } from './kilnError.ts';

@@ -1,0 +1,20 @@
+export type { Digest } from './digest.ts';
+export { digestHex, isDigest, parseDigest, sha256Digest } from './digest.ts';
+export type { Compression, MediaTypeName } from './mediaTypes.ts';
+export {
+  isIndexMediaType,
+  isManifestMediaType,
+  layerCompression,
+  MediaType,
+  ociLayerMediaType,
+} from './mediaTypes.ts';
+export type {
+  ContainerConfig,
+  Descriptor,
+  HealthConfig,
+  HistoryEntry,
+  ImageConfig,
+  ImageIndex,
+  ImageManifest,
+  Platform,
+} from './types.ts';

