@@ -1,0 +1,4 @@
+import type { Suite } from '../framework/suite.ts';
+
+/** Every bench suite, in the order `pnpm bench all` runs them. One line per suite. */
+export const suites: Suite[] = [];
