@@ -1,0 +1,73 @@
+import type { CaseRuns, ContenderRuns, RunRecord } from './runCase.ts';
+import type { CaseResult, ContenderStats } from './resultsSchema.ts';
+import { estimateRatio, median, summarize } from './statistics.ts';
+import type { BenchCase } from './suite.ts';
+
+/** One result row per contender, each carrying the baseline it was measured against. */
+export function caseResults(suite: string, benchCase: BenchCase, runs: CaseRuns): CaseResult[] {
+  const baseline = contenderStats(runs.baseline);
+  return runs.contenders.map((contender) => {
+    const { name, ...stats } = contenderStats(contender);
+    const estimate = estimateRatio(stats.samples, baseline.samples);
+    const row: CaseResult = {
+      suite,
+      case: benchCase.name,
+      contender: name,
+      metric: 'wall-time',
+      unit: 'ms',
+      ...stats,
+      baseline,
+      ratio: estimate.ratio,
+      ratioLow: estimate.low,
+      ratioHigh: estimate.high,
+    };
+    const target = benchCase.targets?.find((t) => t.contender === name);
+    if (target) {
+      const met =
+        (target.maxRatio === undefined || estimate.ratio <= target.maxRatio) &&
+        (target.minRatio === undefined || estimate.ratio >= target.minRatio);
+      row.target = { ...withoutContender(target), met };
+    }
+    return row;
+  });
+}
+
+function withoutContender<T extends { contender: string }>(target: T): Omit<T, 'contender'> {
+  const { contender: _, ...rest } = target;
+  return rest;
+}
+
+export function contenderStats(contender: ContenderRuns): ContenderStats {
+  const samples = contender.runs.map((r) => round3(r.ms));
+  const stats: ContenderStats = { name: contender.name, samples, ...summarize(samples) };
+  const mbPerSec = medianOf(contender.runs, (r) => (r.bytes === undefined ? undefined : r.bytes / 1e6 / (r.ms / 1e3)));
+  if (mbPerSec !== undefined) stats.mbPerSec = round3(mbPerSec);
+  const filesPerSec = medianOf(contender.runs, (r) => (r.files === undefined ? undefined : r.files / (r.ms / 1e3)));
+  if (filesPerSec !== undefined) stats.filesPerSec = round3(filesPerSec);
+  // A contender that measured its own process in any run is described by those runs alone.
+  const rssSource = contender.runs.some((r) => r.rssSource === 'process') ? 'process' : 'in-process-delta';
+  const rss = contender.runs.filter((r) => r.rssMiB !== undefined && r.rssSource === rssSource);
+  if (rss.length > 0) {
+    stats.peakRssMiB = round3(Math.max(...rss.map((r) => r.rssMiB!)));
+    stats.rssSource = rssSource;
+  }
+  const extraNames = new Set(contender.runs.flatMap((r) => Object.keys(r.extra ?? {})));
+  if (extraNames.size > 0) {
+    stats.extra = {};
+    for (const extraName of extraNames) {
+      const value = medianOf(contender.runs, (r) => r.extra?.[extraName]);
+      if (value !== undefined) stats.extra[extraName] = round3(value);
+    }
+  }
+  return stats;
+}
+
+function medianOf(runs: RunRecord[], pick: (r: RunRecord) => number | undefined): number | undefined {
+  const values = runs.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  return values.length === 0 ? undefined : median(values);
+}
+
+/** Microsecond resolution is all a wall-clock figure on a shared machine can claim, and keeps the JSON small. */
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
