@@ -86,6 +86,12 @@ export class BlobStore {
     }
   }
 
+  /** Serialises a value as compact JSON and stores it; the bytes returned are what was hashed. */
+  async writeJson(value: unknown): Promise<BlobWriteResult & { bytes: Uint8Array }> {
+    const bytes = Buffer.from(JSON.stringify(value), 'utf8');
+    return { ...(await this.write(bytes)), bytes };
+  }
+
   /** Stores a copy of an existing file (a copy: the caller may change the file afterwards). */
   async writeFile(file: string, options: BlobWriteOptions = {}): Promise<BlobWriteResult> {
     if (options.expectedDigest !== undefined && (await this.has(options.expectedDigest))) {

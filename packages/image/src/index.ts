@@ -11,6 +11,13 @@ export {
   ociLayerMediaType,
 } from './mediaTypes.ts';
 export type {
+  LayoutImage,
+  OciLayoutImage,
+  ReadOciLayoutOptions,
+  WriteOciLayoutResult,
+} from './ociLayout.ts';
+export { readOciLayout, refNameAnnotation, writeOciLayout } from './ociLayout.ts';
+export type {
   ContainerConfig,
   Descriptor,
   HealthConfig,
@@ -20,3 +27,4 @@ export type {
   ImageManifest,
   Platform,
 } from './types.ts';
+export { parseDescriptor, parseImageConfig, parseIndex, parseManifest } from './validateImageJson.ts';
