@@ -17,6 +17,16 @@ export type {
   WriteOciLayoutResult,
 } from './ociLayout.ts';
 export { readOciLayout, refNameAnnotation, writeOciLayout } from './ociLayout.ts';
+export type { ParseReferenceOptions, Reference } from './reference.ts';
+export {
+  createReference,
+  dockerHubRegistry,
+  isDockerHub,
+  manifestIdentifier,
+  parseReference,
+  withDigest,
+  withTag,
+} from './reference.ts';
 export type {
   ContainerConfig,
   Descriptor,
