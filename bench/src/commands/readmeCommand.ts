@@ -1,0 +1,37 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { readResults } from '../framework/readResults.ts';
+import { performanceChart, performanceSection, type ResultsFile } from '../readme/performanceSection.ts';
+import { replaceBetweenMarkers } from '../readme/replaceBetweenMarkers.ts';
+import { ratioChart } from '../report/ratioChart.ts';
+import type { Output } from './output.ts';
+
+export interface ReadmeCommandOptions {
+  resultsDir: string;
+  readme: string;
+  chart: string;
+}
+
+/** Regenerates the README's performance section and its chart from the committed results files. */
+export async function readmeCommand(options: ReadmeCommandOptions, output: Output): Promise<void> {
+  const readmeDir = path.dirname(path.resolve(options.readme));
+  const names = (await readdir(options.resultsDir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
+  const files: ResultsFile[] = [];
+  for (const name of names) {
+    const file = path.join(options.resultsDir, name);
+    files.push({ link: linkFrom(readmeDir, file), results: await readResults(file) });
+  }
+  await writeFile(options.chart, ratioChart(performanceChart(files)));
+  const section = performanceSection(files, linkFrom(readmeDir, options.chart));
+  // Read as late as possible: others edit the README while the bench runs.
+  const before = await readFile(options.readme, 'utf8');
+  const after = replaceBetweenMarkers(before, section);
+  if (after !== before) await writeFile(options.readme, after);
+  output.out(
+    `${after === before ? 'unchanged' : 'updated'}: ${options.readme} (from ${files.length} results file(s)), chart ${options.chart}`,
+  );
+}
+
+function linkFrom(dir: string, file: string): string {
+  return path.relative(dir, path.resolve(file)).split(path.sep).join('/');
+}
