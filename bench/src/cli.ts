@@ -49,7 +49,11 @@ export async function runCli(argv: string[], output: Output): Promise<void> {
     });
     if (positionals.length > 0) throw usageError(`readme takes no arguments, got ${positionals.join(' ')}`);
     return readmeCommand(
-      { resultsDir: values.results as string, readme: values.readme as string, chart: values.chart as string },
+      {
+        resultsDir: values.results as string,
+        readme: values.readme as string,
+        chart: values.chart as string,
+      },
       output,
     );
   }
@@ -99,7 +103,8 @@ function usageError(message: string): KilnError {
 
 function count(flag: string, text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw usageError(`${flag} needs a whole number ≥ 1, got "${text}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw usageError(`${flag} needs a whole number ≥ 1, got "${text}"`);
   return value;
 }
 

@@ -7,10 +7,14 @@ try {
   await runCli(process.argv.slice(2), processOutput);
 } catch (error) {
   if (isKilnError(error)) {
-    process.stderr.write(`bench: ${error.message} [${error.code}]\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+    process.stderr.write(
+      `bench: ${error.message} [${error.code}]\n${error.hint ? `hint: ${error.hint}\n` : ''}`,
+    );
     process.exitCode = error.exitCode;
   } else {
-    process.stderr.write(`bench: internal error, please file a bug\n${error instanceof Error ? error.stack : String(error)}\n`);
+    process.stderr.write(
+      `bench: internal error, please file a bug\n${error instanceof Error ? error.stack : String(error)}\n`,
+    );
     process.exitCode = 70;
   }
 }

@@ -15,7 +15,9 @@ export interface ReadmeCommandOptions {
 /** Regenerates the README's performance section and its chart from the committed results files. */
 export async function readmeCommand(options: ReadmeCommandOptions, output: Output): Promise<void> {
   const readmeDir = path.dirname(path.resolve(options.readme));
-  const names = (await readdir(options.resultsDir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
+  const names = (await readdir(options.resultsDir).catch(() => [] as string[]))
+    .filter((n) => n.endsWith('.json'))
+    .sort();
   const files: ResultsFile[] = [];
   for (const name of names) {
     const file = path.join(options.resultsDir, name);

@@ -35,7 +35,9 @@ export async function runCommand(options: RunCommandOptions, output: Output): Pr
     repoDir: options.repoDir,
     onEvent: (event: BenchEvent) => renderEvent(event, output),
   };
-  const results = await runBench(options.label === undefined ? runOptions : { ...runOptions, label: options.label });
+  const results = await runBench(
+    options.label === undefined ? runOptions : { ...runOptions, label: options.label },
+  );
   await mkdir(path.dirname(path.resolve(options.json)), { recursive: true });
   await writeFile(options.json, `${JSON.stringify(results, null, 2)}\n`);
   const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;

@@ -106,7 +106,9 @@ function comparabilityNotes(base: BenchResults, next: BenchResults): string[] {
     );
   }
   if (base.options.quick !== next.options.quick) {
-    notes.push('one run used --quick (small fixtures) and the other did not: ratios may differ by fixture size');
+    notes.push(
+      'one run used --quick (small fixtures) and the other did not: ratios may differ by fixture size',
+    );
   }
   const fixtureChanges = Object.keys(b.fixtures).flatMap((suite) =>
     Object.entries(b.fixtures[suite] ?? {})

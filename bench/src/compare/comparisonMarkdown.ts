@@ -56,10 +56,17 @@ export function cell(text: string): string {
   return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 }
 
-export function comparisonChart(comparison: Comparison, base: BenchResults, next: BenchResults): RatioChartInput {
+export function comparisonChart(
+  comparison: Comparison,
+  base: BenchResults,
+  next: BenchResults,
+): RatioChartInput {
   return {
     title: 'Kiln bench: ratio to baseline, base vs new',
-    series: [`base: ${base.label ?? base.environment.gitCommit?.slice(0, 10) ?? 'base'}`, `new: ${next.label ?? next.environment.gitCommit?.slice(0, 10) ?? 'new'}`],
+    series: [
+      `base: ${base.label ?? base.environment.gitCommit?.slice(0, 10) ?? 'base'}`,
+      `new: ${next.label ?? next.environment.gitCommit?.slice(0, 10) ?? 'new'}`,
+    ],
     rows: comparison.rows.map((row) => ({
       label: `${row.suite} ${row.case}: ${row.contender}`,
       points: [row.base, row.next],

@@ -1,5 +1,5 @@
-import type { CaseRuns, ContenderRuns, RunRecord } from './runCase.ts';
 import type { CaseResult, ContenderStats } from './resultsSchema.ts';
+import type { CaseRuns, ContenderRuns, RunRecord } from './runCase.ts';
 import { estimateRatio, median, summarize } from './statistics.ts';
 import type { BenchCase } from './suite.ts';
 
@@ -40,9 +40,13 @@ function withoutContender<T extends { contender: string }>(target: T): Omit<T, '
 export function contenderStats(contender: ContenderRuns): ContenderStats {
   const samples = contender.runs.map((r) => round3(r.ms));
   const stats: ContenderStats = { name: contender.name, samples, ...summarize(samples) };
-  const mbPerSec = medianOf(contender.runs, (r) => (r.bytes === undefined ? undefined : r.bytes / 1e6 / (r.ms / 1e3)));
+  const mbPerSec = medianOf(contender.runs, (r) =>
+    r.bytes === undefined ? undefined : r.bytes / 1e6 / (r.ms / 1e3),
+  );
   if (mbPerSec !== undefined) stats.mbPerSec = round3(mbPerSec);
-  const filesPerSec = medianOf(contender.runs, (r) => (r.files === undefined ? undefined : r.files / (r.ms / 1e3)));
+  const filesPerSec = medianOf(contender.runs, (r) =>
+    r.files === undefined ? undefined : r.files / (r.ms / 1e3),
+  );
   if (filesPerSec !== undefined) stats.filesPerSec = round3(filesPerSec);
   // A contender that measured its own process in any run is described by those runs alone.
   const rssSource = contender.runs.some((r) => r.rssSource === 'process') ? 'process' : 'in-process-delta';

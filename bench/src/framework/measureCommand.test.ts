@@ -4,7 +4,10 @@ import { measureCommand } from './measureCommand.ts';
 describe('measureCommand', () => {
   it('reports a larger peak RSS for a process that holds more memory', async () => {
     const small = await measureCommand('bash', ['-c', 'true']);
-    const large = await measureCommand(process.execPath, ['-e', 'globalThis.b = Buffer.alloc(96 * 2 ** 20, 1)']);
+    const large = await measureCommand(process.execPath, [
+      '-e',
+      'globalThis.b = Buffer.alloc(96 * 2 ** 20, 1)',
+    ]);
     expect(small.rssMiB).toBeGreaterThan(0);
     expect(large.rssMiB).toBeGreaterThan(small.rssMiB! + 64);
   });

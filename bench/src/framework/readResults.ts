@@ -51,7 +51,8 @@ export function checkResults(data: unknown, file: string): BenchResults {
       Array.isArray(r.samples) &&
       typeof r.baseline === 'object' &&
       r.baseline !== null;
-    if (!ok) throw new KilnError('BENCH_RESULTS_INVALID', `${file}: results[${index}] is not a bench result row`);
+    if (!ok)
+      throw new KilnError('BENCH_RESULTS_INVALID', `${file}: results[${index}] is not a bench result row`);
   });
   if (typeof record.environment !== 'object' || record.environment === null) {
     throw new KilnError('BENCH_RESULTS_INVALID', `${file} has no "environment" object`);

@@ -127,7 +127,9 @@ describe('runCase', () => {
       },
     };
     const runs = await runCase(benchCase, { runs: 3 });
-    const measured = log.filter((entry) => !entry.startsWith('before') && entry !== 'setup' && entry !== 'teardown');
+    const measured = log.filter(
+      (entry) => !entry.startsWith('before') && entry !== 'setup' && entry !== 'teardown',
+    );
     expect(log[0]).toBe('setup');
     expect(log.at(-1)).toBe('teardown');
     expect(measured).toEqual(['b', 'c1', 'c22', 'b', 'c1', 'c22', 'c1', 'c22', 'b', 'c22', 'b', 'c1']);

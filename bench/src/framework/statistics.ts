@@ -16,7 +16,8 @@ export function median(values: readonly number[]): number {
 }
 
 export function summarize(values: readonly number[]): Summary {
-  if (values.length === 0) return { min: Number.NaN, median: Number.NaN, max: Number.NaN, spread: Number.NaN };
+  if (values.length === 0)
+    return { min: Number.NaN, median: Number.NaN, max: Number.NaN, spread: Number.NaN };
   const min = Math.min(...values);
   const max = Math.max(...values);
   const mid = median(values);

@@ -40,7 +40,12 @@ export function performanceSection(files: ResultsFile[], chartLink: string): str
       'interleaved: below 1× is faster than the baseline. The range in brackets is that of the per-round ratios.',
   ];
   for (const suite of unique(results.results.map((r) => r.suite))) {
-    lines.push('', `### ${suite}`, '', '| case | contender | median | baseline | baseline median | ratio (range) | target |');
+    lines.push(
+      '',
+      `### ${suite}`,
+      '',
+      '| case | contender | median | baseline | baseline median | ratio (range) | target |',
+    );
     lines.push('| --- | --- | --: | --- | --: | --: | --- |');
     for (const row of results.results.filter((r) => r.suite === suite)) {
       lines.push(
@@ -49,7 +54,10 @@ export function performanceSection(files: ResultsFile[], chartLink: string): str
     }
   }
   if (results.failures.length > 0) {
-    lines.push('', `Failed in that run: ${results.failures.map((f) => (f.case ? `${f.suite}/${f.case}` : f.suite)).join(', ')}.`);
+    lines.push(
+      '',
+      `Failed in that run: ${results.failures.map((f) => (f.case ? `${f.suite}/${f.case}` : f.suite)).join(', ')}.`,
+    );
   }
   lines.push('', `![Kiln bench: ratio to baseline](${chartLink})`);
   const releases = files
@@ -68,7 +76,10 @@ function releaseHistory(releases: ResultsFile[]): string[] {
     '',
     `| case | ${releases.map((f) => cell(f.results.label!)).join(' | ')} |`,
     `| --- | ${releases.map(() => '--:').join(' | ')} |`,
-    ...keys.map((key) => `| ${cell(key)} | ${lookup.map((rows) => formatRatio(rows.get(key)?.ratio ?? Number.NaN)).join(' | ')} |`),
+    ...keys.map(
+      (key) =>
+        `| ${cell(key)} | ${lookup.map((rows) => formatRatio(rows.get(key)?.ratio ?? Number.NaN)).join(' | ')} |`,
+    ),
   ];
 }
 

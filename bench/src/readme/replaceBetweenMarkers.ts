@@ -15,9 +15,13 @@ export function replaceBetweenMarkers(readme: string, body: string): string {
     return `${readme.trimEnd()}\n\n## Performance\n\n${block}\n`;
   }
   if (start === -1 || end === -1 || end < start) {
-    throw new KilnError('BENCH_README_MARKERS', 'README has one bench marker without the other, or in the wrong order', {
-      hint: `put ${START_MARKER} and ${END_MARKER} around the performance figures`,
-    });
+    throw new KilnError(
+      'BENCH_README_MARKERS',
+      'README has one bench marker without the other, or in the wrong order',
+      {
+        hint: `put ${START_MARKER} and ${END_MARKER} around the performance figures`,
+      },
+    );
   }
   return readme.slice(0, start) + block + readme.slice(end + END_MARKER.length);
 }

@@ -55,7 +55,9 @@ export function ratioChart(input: RatioChartInput): string {
     const tx = x(2 ** power);
     const stroke = power === 0 ? '#333333' : '#e3e6ea';
     parts.push(`<line x1="${tx}" y1="${TOP - 4}" x2="${tx}" y2="${TOP + plotHeight}" stroke="${stroke}"/>`);
-    parts.push(`<text x="${tx}" y="${TOP + plotHeight + 16}" text-anchor="middle">${significant(2 ** power)}×</text>`);
+    parts.push(
+      `<text x="${tx}" y="${TOP + plotHeight + 16}" text-anchor="middle">${significant(2 ** power)}×</text>`,
+    );
   }
   parts.push(
     `<text x="${x(1)}" y="${TOP + plotHeight + 32}" text-anchor="middle" fill="#555555">← faster than baseline · slower →</text>`,

@@ -5,7 +5,16 @@ import { formatMs, formatPercent, formatRatioRange, significant } from './format
 export function resultsTable(rows: CaseResult[]): string {
   const first = rows[0];
   if (!first) return '';
-  const header = ['contender', 'median', 'min–max', 'spread', 'ratio (range)', 'throughput', 'peak RSS', 'target'];
+  const header = [
+    'contender',
+    'median',
+    'min–max',
+    'spread',
+    'ratio (range)',
+    'throughput',
+    'peak RSS',
+    'target',
+  ];
   const baseline = first.baseline;
   const lines: string[][] = [
     header,
@@ -51,7 +60,9 @@ function throughput(stats: { mbPerSec?: number; filesPerSec?: number }): string 
 function rss(stats: { peakRssMiB?: number; rssSource?: string }): string {
   if (stats.peakRssMiB === undefined) return '';
   // The in-process figure is only the growth during the run; mark it so it is not read as a peak.
-  return stats.rssSource === 'process' ? `${significant(stats.peakRssMiB)} MiB` : `+${significant(stats.peakRssMiB)} MiB`;
+  return stats.rssSource === 'process'
+    ? `${significant(stats.peakRssMiB)} MiB`
+    : `+${significant(stats.peakRssMiB)} MiB`;
 }
 
 function target(row: CaseResult): string {
