@@ -38,12 +38,14 @@ const suite = (name: Suite['name'], fail = false): Suite => ({
 let dir: string;
 let out: string[];
 let err: string[];
+let status: string[];
 let output: Output;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'kiln-bench-cmd-'));
   out = [];
   err = [];
-  output = { out: (t) => out.push(t), err: (t) => err.push(t) };
+  status = [];
+  output = { out: (t) => out.push(t), err: (t) => err.push(t), status: (t) => status.push(t) };
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -74,6 +76,9 @@ describe('runCommand', () => {
     expect(printed).toContain('quick=true runs=2');
     expect(printed).toMatch(/sha1 256 KiB \(baseline\).*1×/);
     expect(printed).toContain('sha1 2 MiB');
+    // Progress on a terminal: one status line per measured run, cleared before the table.
+    expect(status.filter((line) => line.includes('round'))).toHaveLength(4);
+    expect(status.at(-1)).toBe('');
   });
 
   it('writes the figures that ran, then fails with BENCH_SUITE_FAILED when a suite threw', async () => {

@@ -76,10 +76,15 @@ function renderEvent(event: BenchEvent, output: Output): void {
     case 'case-start':
       output.out(`\n-- ${event.suite} / ${event.case}`);
       break;
+    case 'run-done':
+      output.status?.(`   round ${event.round + 1}/${event.runs}: ${event.contender} ${formatMs(event.ms)}`);
+      break;
     case 'case-done':
+      output.status?.('');
       output.out(resultsTable(event.results));
       break;
     case 'failure':
+      output.status?.('');
       output.err(`FAILED ${event.suite}${event.case ? ` / ${event.case}` : ''}: ${event.message}`);
       break;
     case 'warning':

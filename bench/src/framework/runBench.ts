@@ -11,6 +11,15 @@ export type BenchEvent =
   | { type: 'suite-start'; suite: string; description: string }
   | { type: 'note'; suite: string; message: string }
   | { type: 'case-start'; suite: string; case: string }
+  | {
+      type: 'run-done';
+      suite: string;
+      case: string;
+      contender: string;
+      round: number;
+      runs: number;
+      ms: number;
+    }
   | { type: 'case-done'; suite: string; case: string; results: CaseResult[] }
   | { type: 'failure'; suite: string; case?: string; message: string }
   | { type: 'warning'; message: string };
@@ -61,7 +70,19 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResults> 
       for (const benchCase of cases) {
         emit({ type: 'case-start', suite: suite.name, case: benchCase.name });
         try {
-          const runs = await runCase(benchCase, { runs: options.runs });
+          const runs = await runCase(benchCase, {
+            runs: options.runs,
+            onRun: (contender, round, record) =>
+              emit({
+                type: 'run-done',
+                suite: suite.name,
+                case: benchCase.name,
+                contender,
+                round,
+                runs: options.runs,
+                ms: record.ms,
+              }),
+          });
           const rows = caseResults(suite.name, benchCase, runs);
           results.push(...rows);
           emit({ type: 'case-done', suite: suite.name, case: benchCase.name, results: rows });
