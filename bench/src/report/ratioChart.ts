@@ -14,7 +14,7 @@ export interface RatioChartInput {
 }
 
 const COLORS = ['#9aa5b1', '#2f6fde', '#e07b39', '#3c9d5d'];
-const LABEL_WIDTH = 330;
+const LABEL_WIDTH = 400;
 const PLOT_WIDTH = 440;
 const BAR_HEIGHT = 12;
 const ROW_GAP = 10;
@@ -37,7 +37,7 @@ export function ratioChart(input: RatioChartInput): string {
     LABEL_WIDTH + ((Math.log2(Math.max(ratio, 2 ** minLog)) - minLog) / (maxLog - minLog)) * PLOT_WIDTH;
   const rowHeight = input.series.length * BAR_HEIGHT + ROW_GAP;
   const plotHeight = input.rows.length * rowHeight;
-  const width = LABEL_WIDTH + PLOT_WIDTH + 30;
+  const width = LABEL_WIDTH + PLOT_WIDTH + 50;
   const height = TOP + plotHeight + 40;
 
   const parts: string[] = [];
@@ -56,7 +56,7 @@ export function ratioChart(input: RatioChartInput): string {
     const stroke = power === 0 ? '#333333' : '#e3e6ea';
     parts.push(`<line x1="${tx}" y1="${TOP - 4}" x2="${tx}" y2="${TOP + plotHeight}" stroke="${stroke}"/>`);
     parts.push(
-      `<text x="${tx}" y="${TOP + plotHeight + 16}" text-anchor="middle">${significant(2 ** power)}×</text>`,
+      `<text x="${tx}" y="${TOP + plotHeight + 16}" text-anchor="middle">${tickLabel(2 ** power)}</text>`,
     );
   }
   parts.push(
@@ -85,9 +85,14 @@ export function ratioChart(input: RatioChartInput): string {
   return `${parts.join('\n')}\n`;
 }
 
+function tickLabel(ratio: number): string {
+  // 0.25×, 0.5×, 1×, 2×: trailing zeros add nothing on an axis.
+  return `${Number(ratio.toPrecision(3))}×`;
+}
+
 /** Long case names would run into the plot; the full name stays in the tooltip. */
 function shorten(label: string): string {
-  return label.length <= 52 ? label : `…${label.slice(-51)}`;
+  return label.length <= 54 ? label : `…${label.slice(-53)}`;
 }
 
 function color(series: number): string {
