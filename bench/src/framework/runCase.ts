@@ -1,3 +1,4 @@
+import { collectGarbage } from './collectGarbage.ts';
 import type { BenchCase, Contender, Sample } from './suite.ts';
 
 /** One measured run as the runner saw it. */
@@ -55,6 +56,7 @@ export async function runCase(benchCase: BenchCase, options: RunCaseOptions): Pr
 
 async function measureOnce(contender: Contender): Promise<RunRecord> {
   await contender.before?.();
+  collectGarbage();
   const rss = startRssWatch();
   const start = process.hrtime.bigint();
   let sample: Sample | undefined;
