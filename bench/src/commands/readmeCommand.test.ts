@@ -87,6 +87,7 @@ describe('bench readme', () => {
     const first = await readFile(path.join(dir, 'README.md'), 'utf8');
     expect(first.startsWith('# Kiln\n\nIntro.\n\n## Performance\n\n<!-- bench:start -->\n')).toBe(true);
     expect(first).toContain('no results are committed yet');
+    await expect(readFile(options().chart, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
     expect(first.trimEnd().endsWith(END_MARKER)).toBe(true);
     await readmeCommand(options(), output);
     expect(await readFile(path.join(dir, 'README.md'), 'utf8')).toBe(first);

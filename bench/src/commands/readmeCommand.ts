@@ -23,14 +23,16 @@ export async function readmeCommand(options: ReadmeCommandOptions, output: Outpu
     const file = path.join(options.resultsDir, name);
     files.push({ link: linkFrom(readmeDir, file), results: await readResults(file) });
   }
-  await writeFile(options.chart, ratioChart(performanceChart(files)));
+  // With nothing measured yet there is nothing to draw; the section says so instead.
+  if (files.length > 0) await writeFile(options.chart, ratioChart(performanceChart(files)));
   const section = performanceSection(files, linkFrom(readmeDir, options.chart));
   // Read as late as possible: others edit the README while the bench runs.
   const before = await readFile(options.readme, 'utf8');
   const after = replaceBetweenMarkers(before, section);
   if (after !== before) await writeFile(options.readme, after);
   output.out(
-    `${after === before ? 'unchanged' : 'updated'}: ${options.readme} (from ${files.length} results file(s)), chart ${options.chart}`,
+    `${after === before ? 'unchanged' : 'updated'}: ${options.readme} from ${files.length} results file(s)` +
+      (files.length > 0 ? `, chart ${options.chart}` : ''),
   );
 }
 
