@@ -1,0 +1,85 @@
+import { once } from 'node:events';
+import { constants, createZstdCompress } from 'node:zlib';
+import { KilnError } from '@kiln/errors';
+import type { BlobWriter, Compression } from '@kiln/image';
+import { compressBlockInPool } from './gzipPool.ts';
+
+/** Takes tar blocks in order and writes them, compressed, to a blob writer. */
+export interface BlockSink {
+  /** Resolves when the sink can take another block (backpressure). The block is handed over. */
+  push(block: Uint8Array): Promise<void>;
+  finish(): Promise<void>;
+}
+
+export interface SinkOptions {
+  compression: Compression;
+  level: number;
+  /** Blocks compressed at once (gzip): 1 is one compressing thread beside the tar producer. */
+  threads: number;
+}
+
+export function createBlockSink(writer: BlobWriter, options: SinkOptions): BlockSink {
+  if (options.compression === 'gzip') return gzipSink(writer, options.level, Math.max(1, options.threads));
+  if (options.compression === 'zstd') return zstdSink(writer, options.level);
+  return {
+    push: (block) => writer.write(block),
+    finish: async () => {},
+  };
+}
+
+// Blocks go out to the pool and come back in any order; they are written in submission order.
+function gzipSink(writer: BlobWriter, level: number, threads: number): BlockSink {
+  const inFlight: Promise<Uint8Array>[] = [];
+  let failure: unknown;
+  async function writeOldest(): Promise<void> {
+    const member = await inFlight.shift()!;
+    await writer.write(member);
+  }
+  return {
+    async push(block) {
+      if (failure !== undefined) throw failure;
+      const job = compressBlockInPool(block, level);
+      // Keep a rejection from surfacing as unhandled before its turn comes.
+      job.catch((error: unknown) => {
+        failure ??= error;
+      });
+      inFlight.push(job);
+      while (inFlight.length >= threads) await writeOldest();
+    },
+    async finish() {
+      while (inFlight.length > 0) await writeOldest();
+    },
+  };
+}
+
+function zstdSink(writer: BlobWriter, level: number): BlockSink {
+  if (typeof createZstdCompress !== 'function') {
+    throw new KilnError('ZSTD_UNAVAILABLE', `this Node.js (${process.version}) has no zstd in zlib`, {
+      hint: 'use gzip compression, or Node.js 22.15 or later',
+    });
+  }
+  const stream = createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: level } });
+  let chain: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  stream.on('data', (chunk: Buffer) => {
+    chain = chain.then(() => writer.write(chunk));
+    chain.catch((error: unknown) => {
+      failure ??= error;
+    });
+  });
+  stream.on('error', (error) => {
+    failure ??= error;
+  });
+  return {
+    async push(block) {
+      if (failure !== undefined) throw failure;
+      if (!stream.write(block)) await once(stream, 'drain');
+    },
+    async finish() {
+      stream.end();
+      await once(stream, 'end');
+      await chain;
+      if (failure !== undefined) throw failure;
+    },
+  };
+}

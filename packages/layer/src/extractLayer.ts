@@ -1,0 +1,289 @@
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  createReadStream,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createZstdDecompress } from 'node:zlib';
+import { KilnError } from '@kiln/errors';
+import { type Compression, layerCompression } from '@kiln/image';
+import type { LayerEvent } from './layerEvents.ts';
+import { archivePathComponents, RootResolver } from './rootResolver.ts';
+import { TarReader, type TarReadHeader } from './tarReader.ts';
+
+export interface ExtractLayerOptions {
+  /** The layer's media type; its compression is used when `compression` is not given. */
+  mediaType?: string;
+  /** Default: detected from the first bytes. */
+  compression?: Compression;
+  /** Archive paths (relative, no leading `/`) to skip, e.g. Kiln's own dirs in container mode. */
+  ignore?: (path: string) => boolean;
+  /** Set owners from the layer; default when running as root. */
+  preserveOwnership?: boolean;
+  onEvent?: (event: LayerEvent) => void;
+}
+
+export interface ExtractResult {
+  entries: number;
+  /** Content bytes written. */
+  bytes: number;
+}
+
+const opaqueMarker = '.wh..wh..opq';
+const whiteoutPrefix = '.wh.';
+const writeFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/**
+ * Applies a layer (gzip, zstd or plain tar) to `root`: whiteouts and opaque markers remove what
+ * lower layers left, links and devices are recreated, owners, modes and mtimes kept. Every path
+ * resolves inside the root as a chroot would see it; an entry that would escape is refused.
+ */
+export async function extractLayer(
+  source: string | Readable | AsyncIterable<Uint8Array>,
+  root: string,
+  options: ExtractLayerOptions = {},
+): Promise<ExtractResult> {
+  const input: AsyncIterable<Uint8Array> =
+    typeof source === 'string' ? createReadStream(source, { highWaterMark: 1024 * 1024 }) : source;
+  const { stream, done } = await decompress(
+    input,
+    options.compression ?? (options.mediaType ? layerCompression(options.mediaType) : undefined),
+  );
+  mkdirSync(root, { recursive: true });
+  const applier = new LayerApplier(realpathSync(root), options);
+  const reader = new TarReader(stream);
+  try {
+    for (let header = await reader.next(); header !== null; header = await reader.next()) {
+      await applier.apply(header, reader);
+    }
+    applier.finish();
+    await done;
+  } catch (error) {
+    if (typeof (stream as Readable).destroy === 'function') (stream as Readable).destroy();
+    await done.catch(() => {});
+    throw error;
+  }
+  const result = { entries: applier.entries, bytes: reader.contentBytes };
+  options.onEvent?.({ type: 'layer-extracted', ...result });
+  return result;
+}
+
+async function decompress(
+  input: AsyncIterable<Uint8Array>,
+  compression: Compression | undefined,
+): Promise<{ stream: AsyncIterable<Uint8Array>; done: Promise<void> }> {
+  const iterator = input[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
+  const kind = compression ?? sniffCompression(head);
+  async function* replay(): AsyncGenerator<Uint8Array> {
+    if (head.length > 0) yield head;
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value;
+  }
+  if (kind === 'none') return { stream: replay(), done: Promise.resolve() };
+  const inflate =
+    kind === 'gzip'
+      ? createGunzip({ chunkSize: 256 * 1024 })
+      : createZstdDecompress({ chunkSize: 256 * 1024 });
+  const done = pipeline(Readable.from(replay(), { objectMode: false }), inflate).catch((error: unknown) => {
+    throw new KilnError('LAYER_INVALID_COMPRESSION', `the layer is not valid ${kind}`, { cause: error });
+  });
+  // The pipeline's own failure also surfaces through the inflate stream's iterator.
+  done.catch(() => {});
+  return { stream: inflate, done };
+}
+
+function sniffCompression(head: Buffer): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  return 'none';
+}
+
+class LayerApplier {
+  readonly #resolver: RootResolver;
+  readonly #options: ExtractLayerOptions;
+  readonly #owners: boolean;
+  /** Resolved paths this layer created: whiteouts and opaque markers apply only to lower layers. */
+  readonly #created = new Set<string>();
+  /** Directory mtimes, set at the end since writing their children changes them. */
+  readonly #dirTimes: Array<[string, number]> = [];
+  entries = 0;
+
+  constructor(root: string, options: ExtractLayerOptions) {
+    this.#resolver = new RootResolver(root);
+    this.#options = options;
+    this.#owners = options.preserveOwnership ?? process.getuid?.() === 0;
+  }
+
+  async apply(header: TarReadHeader, reader: TarReader): Promise<void> {
+    const parts = archivePathComponents(header.name);
+    if (parts.length === 0) {
+      // The root itself ("./"): its metadata is not the layer's to change.
+      return;
+    }
+    const path = parts.join('/');
+    if (this.#options.ignore?.(path)) {
+      this.#options.onEvent?.({ type: 'extract-ignored', path });
+      return;
+    }
+    if (header.type === 'other') return;
+    this.entries++;
+    const base = parts[parts.length - 1]!;
+    const parentParts = parts.slice(0, -1);
+    const resolver = this.#resolver;
+    const parentRel = resolver.resolveDir(header.name, parentParts, true);
+    if (base.startsWith(whiteoutPrefix)) {
+      this.#whiteout(parentRel, base);
+      return;
+    }
+    const rel = parentRel === '' ? base : `${parentRel}/${base}`;
+    const abs = resolver.abs(rel);
+    this.#created.add(rel);
+
+    if (header.type === 'dir') {
+      try {
+        mkdirSync(abs, { mode: 0o700 });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (!lstatSync(abs).isDirectory()) {
+          this.#remove(abs);
+          mkdirSync(abs, { mode: 0o700 });
+        }
+      }
+      resolver.remember(path, rel);
+      if (this.#owners) lchownSync(abs, header.uid, header.gid);
+      chmodSync(abs, header.mode);
+      this.#dirTimes.push([abs, header.mtime]);
+      this.#xattrs(path, header);
+      return;
+    }
+
+    if (header.type === 'file') {
+      const fd = this.#create(abs, () => openSync(abs, writeFlags, 0o600));
+      try {
+        await reader.readContent((chunk) => {
+          let off = 0;
+          while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+        });
+        if (this.#owners) fchownSync(fd, header.uid, header.gid);
+        fchmodSync(fd, header.mode);
+        futimesSync(fd, header.mtime, header.mtime);
+      } finally {
+        closeSync(fd);
+      }
+      this.#xattrs(path, header);
+      return;
+    }
+
+    if (header.type === 'symlink') {
+      this.#create(abs, () => symlinkSync(header.linkname, abs));
+      if (this.#owners) lchownSync(abs, header.uid, header.gid);
+      lutimesSync(abs, header.mtime, header.mtime);
+      return;
+    }
+
+    if (header.type === 'hardlink') {
+      const targetParts = archivePathComponents(header.linkname);
+      if (targetParts.length === 0)
+        throw new KilnError('LAYER_UNSAFE_PATH', `hardlink "${path}" to the root`);
+      const targetParent = resolver.resolveDir(header.linkname, targetParts.slice(0, -1), false);
+      const targetRel = `${targetParent === '' ? '' : `${targetParent}/`}${targetParts[targetParts.length - 1]}`;
+      const target = resolver.abs(targetRel);
+      this.#create(abs, () => linkSync(target, abs));
+      return;
+    }
+
+    // Devices and fifos: Node has no mknod, so the coreutils tools make them.
+    const mode = (header.mode & 0o7777).toString(8);
+    if (header.type === 'fifo') {
+      this.#create(abs, () => execFileSync('mkfifo', ['-m', mode, abs], { stdio: 'pipe' }));
+    } else {
+      const kind = header.type === 'char' ? 'c' : 'b';
+      this.#create(abs, () =>
+        execFileSync('mknod', ['-m', mode, abs, kind, String(header.devmajor), String(header.devminor)], {
+          stdio: 'pipe',
+        }),
+      );
+    }
+    if (this.#owners) lchownSync(abs, header.uid, header.gid);
+    chmodSync(abs, header.mode);
+    utimesSync(abs, header.mtime, header.mtime);
+  }
+
+  finish(): void {
+    // Deepest first, so setting a parent's time is not undone by touching its children.
+    for (let i = this.#dirTimes.length - 1; i >= 0; i--) {
+      const [abs, mtime] = this.#dirTimes[i]!;
+      utimesSync(abs, mtime, mtime);
+    }
+  }
+
+  /** Runs `make`; if something is already at the path (from a lower layer), replaces it. */
+  #create<T>(abs: string, make: () => T): T {
+    try {
+      return make();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    this.#remove(abs);
+    return make();
+  }
+
+  #remove(abs: string): void {
+    const st = lstatSync(abs, { throwIfNoEntry: false });
+    if (st === undefined) return;
+    if (st.isDirectory()) {
+      rmSync(abs, { recursive: true, force: true });
+      this.#resolver.invalidate();
+    } else {
+      unlinkSync(abs);
+    }
+  }
+
+  #whiteout(parentRel: string, base: string): void {
+    const parentAbs = this.#resolver.abs(parentRel);
+    if (base === opaqueMarker) {
+      for (const child of readdirSync(parentAbs)) {
+        const childRel = parentRel === '' ? child : `${parentRel}/${child}`;
+        if (!this.#created.has(childRel)) this.#remove(`${parentAbs}/${child}`);
+      }
+      return;
+    }
+    const name = base.slice(whiteoutPrefix.length);
+    if (name === '' || name === '.' || name === '..') {
+      throw new KilnError('LAYER_UNSAFE_PATH', `whiteout "${base}" in "${parentRel}" names no entry`);
+    }
+    const rel = parentRel === '' ? name : `${parentRel}/${name}`;
+    if (!this.#created.has(rel)) this.#remove(`${parentAbs}/${name}`);
+  }
+
+  #xattrs(path: string, header: TarReadHeader): void {
+    if (header.xattrs === undefined) return;
+    // Node has no setxattr; report rather than drop silently.
+    this.#options.onEvent?.({
+      type: 'extract-xattr-skipped',
+      path,
+      names: Object.keys(header.xattrs),
+      reason: 'Node.js has no API to set extended attributes',
+    });
+  }
+}

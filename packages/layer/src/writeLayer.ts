@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { KilnError } from '@kiln/errors';
+import { type BlobStore, type Compression, type Digest, ociLayerMediaType } from '@kiln/image';
+import { createBlockSink } from './compressedSink.ts';
+import type { LayerEvent } from './layerEvents.ts';
+import { compareUtf8 } from './pathOrder.ts';
+import type { ChangeSet, Entry } from './snapshotTypes.ts';
+import { blockSize, contentPadding, encodeTarHeader, type TarHeader } from './tarHeader.ts';
+
+export interface WriteLayerOptions {
+  store: BlobStore;
+  /** Default gzip. */
+  compression?: Compression;
+  /** gzip 1–9 (default 6), zstd 1–19 (default 3). */
+  level?: number;
+  /** gzip blocks compressed at once across worker threads (default: all cores). Output bytes do not depend on it. */
+  threads?: number;
+  /**
+   * Reproducible mode: every mtime becomes this many seconds since the epoch (pass
+   * `SOURCE_DATE_EPOCH`, or 0), so the same tree gives the same digest on any machine.
+   */
+  sourceDateEpoch?: number;
+  onEvent?: (event: LayerEvent) => void;
+}
+
+export interface LayerResult {
+  /** sha256 of the blob as stored (compressed). */
+  digest: Digest;
+  /** sha256 of the uncompressed tar. */
+  diffId: Digest;
+  /** Bytes of the blob. */
+  size: number;
+  mediaType: string;
+  /** Tar entries written (whiteouts included). */
+  entries: number;
+}
+
+/**
+ * Tar is cut into fixed-size blocks and each block is one gzip member, so the blob is the
+ * same whatever the number of threads (reproducible) and blocks compress in parallel.
+ */
+const tarBlockBytes = 1024 * 1024;
+
+type Item =
+  | { kind: 'entry'; path: string; entry: Entry }
+  | { kind: 'whiteout'; path: string }
+  | { kind: 'opaque'; path: string; dir: string };
+
+/**
+ * Writes a layer from a change set: a sorted tar (parents first, missing ancestors from the root,
+ * whiteouts and opaque markers, hardlinks by (dev, ino)), hashed and compressed in one streaming
+ * pass into the blob store. File content is read from `root/<path>`.
+ */
+export async function writeLayer(
+  changeSet: ChangeSet,
+  root: string,
+  options: WriteLayerOptions,
+): Promise<LayerResult> {
+  const compression = options.compression ?? 'gzip';
+  const level = options.level ?? (compression === 'zstd' ? 3 : 6);
+  const epoch = options.sourceDateEpoch;
+  const items = orderItems(changeSet);
+  const writer = await options.store.createWriter();
+  const sink = createBlockSink(writer, {
+    compression,
+    level,
+    threads: options.threads ?? (await import('node:os')).availableParallelism(),
+  });
+  const diffHash = createHash('sha256');
+  let block = Buffer.allocUnsafeSlow(tarBlockBytes);
+  let used = 0;
+  let entries = 0;
+
+  async function flush(): Promise<void> {
+    if (used === 0) return;
+    const full = block.subarray(0, used);
+    diffHash.update(full);
+    block = Buffer.allocUnsafeSlow(tarBlockBytes);
+    used = 0;
+    await sink.push(full);
+  }
+  async function put(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      if (used === tarBlockBytes) await flush();
+      const n = Math.min(bytes.length - offset, tarBlockBytes - used);
+      block.set(bytes.subarray(offset, offset + n), used);
+      used += n;
+      offset += n;
+    }
+  }
+  async function zeros(n: number): Promise<void> {
+    let left = n;
+    while (left > 0) {
+      if (used === tarBlockBytes) await flush();
+      const k = Math.min(left, tarBlockBytes - used);
+      block.fill(0, used, used + k);
+      used += k;
+      left -= k;
+    }
+  }
+  // Sync reads straight into the block buffer: far cheaper per small file than async I/O,
+  // and the event loop still gets a turn at every block handed to the compressor.
+  async function content(path: string, size: number): Promise<void> {
+    const fd = openSync(join(root, path), 'r');
+    try {
+      let left = size;
+      while (left > 0) {
+        if (used === tarBlockBytes) await flush();
+        const n = readSync(fd, block, used, Math.min(left, tarBlockBytes - used), null);
+        if (n === 0) {
+          throw new KilnError('LAYER_SOURCE_CHANGED', `${path} shrank while being written to the layer`, {
+            hint: 'something is still writing to the tree; snapshot after it has finished',
+          });
+        }
+        used += n;
+        left -= n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    await zeros(contentPadding(size));
+  }
+
+  const emittedDirs = new Set<string>();
+  const firstOfInode = new Map<string, string>();
+  const mtimeOf = (entry: Entry) => (epoch !== undefined ? epoch : Number(entry.mtimeNs / 1_000_000_000n));
+
+  async function ensureParents(path: string): Promise<void> {
+    let slash = path.indexOf('/');
+    while (slash !== -1) {
+      const dir = path.slice(0, slash);
+      if (!emittedDirs.has(dir)) {
+        const st = lstatSync(join(root, dir), { bigint: true });
+        emittedDirs.add(dir);
+        await put(
+          encodeTarHeader({
+            name: dir,
+            type: 'dir',
+            mode: Number(st.mode) & 0o7777,
+            uid: Number(st.uid),
+            gid: Number(st.gid),
+            size: 0,
+            mtime: epoch ?? Number(st.mtimeNs / 1_000_000_000n),
+          }),
+        );
+        entries++;
+      }
+      slash = path.indexOf('/', slash + 1);
+    }
+  }
+
+  try {
+    for (const item of items) {
+      await ensureParents(item.path);
+      entries++;
+      if (item.kind === 'whiteout' || item.kind === 'opaque') {
+        await put(
+          encodeTarHeader({
+            name: item.path,
+            type: 'file',
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: 0,
+            mtime: epoch ?? 0,
+          }),
+        );
+        continue;
+      }
+      const { entry } = item;
+      const header: TarHeader = {
+        name: entry.path,
+        type: entry.type,
+        mode: entry.mode,
+        uid: entry.uid,
+        gid: entry.gid,
+        size: 0,
+        mtime: mtimeOf(entry),
+      };
+      if (entry.xattrs !== undefined && Object.keys(entry.xattrs).length > 0) header.xattrs = entry.xattrs;
+      if (entry.type === 'dir') emittedDirs.add(entry.path);
+      if (entry.type === 'symlink') header.linkname = entry.linkTarget ?? '';
+      if (entry.type === 'char' || entry.type === 'block') {
+        const rdev = entry.rdev ?? 0;
+        header.devmajor = deviceMajor(rdev);
+        header.devminor = deviceMinor(rdev);
+      }
+      if (entry.type === 'file') {
+        const key = entry.nlink > 1 ? `${entry.dev}:${entry.ino}` : undefined;
+        const first = key === undefined ? undefined : firstOfInode.get(key);
+        if (first !== undefined) {
+          header.type = 'hardlink';
+          header.linkname = first;
+          await put(encodeTarHeader(header));
+          continue;
+        }
+        if (key !== undefined) firstOfInode.set(key, entry.path);
+        header.size = entry.size;
+        await put(encodeTarHeader(header));
+        await content(entry.path, entry.size);
+        continue;
+      }
+      await put(encodeTarHeader(header));
+    }
+    await zeros(2 * blockSize);
+    await flush();
+    await sink.finish();
+    const diffId: Digest = `sha256:${diffHash.digest('hex')}`;
+    const { digest, size } = await writer.commit();
+    const result: LayerResult = {
+      digest,
+      diffId: compression === 'none' ? digest : diffId,
+      size,
+      mediaType: ociLayerMediaType(compression),
+      entries,
+    };
+    options.onEvent?.({ type: 'layer-written', ...result, compression });
+    return result;
+  } catch (error) {
+    await sink.finish().catch(() => {});
+    await writer.abort();
+    throw error;
+  }
+}
+
+/** Change set → tar items in byte order of their archive paths (parents sort before children). */
+function orderItems(changeSet: ChangeSet): Item[] {
+  const items: Item[] = [];
+  for (const change of changeSet.changes) {
+    if (change.kind === 'deleted') {
+      const slash = change.path.lastIndexOf('/');
+      const whiteout = `${change.path.slice(0, slash + 1)}.wh.${change.path.slice(slash + 1)}`;
+      items.push({ kind: 'whiteout', path: whiteout });
+    } else if (change.entry !== undefined) {
+      items.push({ kind: 'entry', path: change.path, entry: change.entry });
+    } else {
+      throw new KilnError('INVALID_CHANGE_SET', `change "${change.path}" (${change.kind}) carries no entry`);
+    }
+  }
+  for (const dir of changeSet.opaqueDirs) {
+    items.push({ kind: 'opaque', path: `${dir}/.wh..wh..opq`, dir });
+  }
+  items.sort((a, b) => compareUtf8(a.path, b.path));
+  return items;
+}
+
+// Linux's encoding of dev_t (glibc's gnu_dev_major/minor).
+function deviceMajor(rdev: number): number {
+  const dev = BigInt(rdev);
+  return Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+}
+
+function deviceMinor(rdev: number): number {
+  const dev = BigInt(rdev);
+  return Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn & 0xffffffffn));
+}
