@@ -15,7 +15,9 @@ const common = {
   },
 } as const;
 
-const workers: Record<string, string> = {};
+const workers: Record<string, string> = {
+  'layer-gzip': '../layer/src/worker/gzipWorker.ts',
+};
 
 await build({
   ...common,
