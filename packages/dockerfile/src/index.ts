@@ -41,3 +41,12 @@ export type {
   WorkdirInstruction,
 } from './ast.ts';
 export { expandingInstructions } from './ast.ts';
+export type { SyntaxErrorLocation } from './dockerfileSyntaxError.ts';
+export { DockerfileSyntaxError } from './dockerfileSyntaxError.ts';
+export type { ExpandOptions, VariableLookup } from './expandWord.ts';
+export { expandWord, expandWords } from './expandWord.ts';
+export { instructionKinds } from './instructionKinds.ts';
+export { parseDockerfile } from './parseDockerfile.ts';
+export { printDockerfile, printInstruction, printInstructionLine } from './printDockerfile.ts';
+export type { ShellExpansionErrorCode } from './shellExpansionError.ts';
+export { ShellExpansionError } from './shellExpansionError.ts';

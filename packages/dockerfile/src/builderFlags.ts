@@ -1,0 +1,127 @@
+import type { InstructionKind } from './ast.ts';
+
+export interface FlagWord {
+  /** The word with quotes and backslash escapes removed, e.g. `--from=build`. */
+  text: string;
+  /** Offset of the word in the logical line's argument text. */
+  offset: number;
+}
+
+/**
+ * Splits the leading `--flag` words off an instruction's arguments, as BuildKit's
+ * `extractBuilderFlags`: words are quote-aware, `\` escapes, a bare `--` ends the flags.
+ */
+export function extractFlagWords(args: string): { flags: FlagWord[]; rest: string } {
+  const flags: FlagWord[] = [];
+  let pos = 0;
+  const length = args.length;
+  for (;;) {
+    while (pos < length && /\s/.test(args[pos]!)) pos++;
+    if (pos >= length) return { flags, rest: '' };
+    if (args[pos] !== '-' || args[pos + 1] !== '-') return { flags, rest: args.slice(pos) };
+    const start = pos;
+    let word = '';
+    let blankOk = false;
+    let quote = '';
+    for (; pos < length; pos++) {
+      let ch = args[pos]!;
+      if (quote === '') {
+        if (/\s/.test(ch)) break;
+        if (ch === "'" || ch === '"') {
+          quote = ch;
+          blankOk = true;
+          continue;
+        }
+      } else if (ch === quote) {
+        quote = '';
+        continue;
+      }
+      if (ch === '\\') {
+        if (pos + 1 === length) {
+          if (quote !== '') quote = '';
+          continue;
+        }
+        pos++;
+        ch = args[pos]!;
+      }
+      word += ch;
+    }
+    if (word === '--') return { flags, rest: pos >= length ? '' : args.slice(pos) };
+    if (blankOk || word.length > 0) flags.push({ text: word, offset: start });
+  }
+}
+
+export type FlagType = 'string' | 'bool' | 'strings';
+
+/** The flags each instruction accepts (BuildKit's instructions/parse.go). */
+export const flagSpecs: Readonly<Record<InstructionKind, Readonly<Record<string, FlagType>>>> = {
+  FROM: { platform: 'string' },
+  RUN: { mount: 'strings', network: 'string', security: 'string' },
+  COPY: {
+    from: 'string',
+    chown: 'string',
+    chmod: 'string',
+    link: 'bool',
+    parents: 'bool',
+    exclude: 'strings',
+  },
+  ADD: {
+    chown: 'string',
+    chmod: 'string',
+    link: 'bool',
+    'keep-git-dir': 'bool',
+    checksum: 'string',
+    exclude: 'strings',
+    unpack: 'bool',
+  },
+  HEALTHCHECK: {
+    interval: 'string',
+    timeout: 'string',
+    'start-period': 'string',
+    'start-interval': 'string',
+    retries: 'string',
+  },
+  CMD: {},
+  LABEL: {},
+  MAINTAINER: {},
+  EXPOSE: {},
+  ENV: {},
+  ENTRYPOINT: {},
+  VOLUME: {},
+  USER: {},
+  WORKDIR: {},
+  ARG: {},
+  ONBUILD: {},
+  STOPSIGNAL: {},
+  SHELL: {},
+};
+
+export type FlagProblem =
+  | { problem: 'unknown'; name: string }
+  | { problem: 'duplicate'; name: string }
+  | { problem: 'missing-value'; name: string }
+  | { problem: 'not-boolean'; name: string; value: string };
+
+/** Checks one `--name[=value]` word against the instruction's flags; `seen` tracks repeats. */
+export function checkFlag(
+  kind: InstructionKind,
+  name: string,
+  value: string | undefined,
+  seen: Set<string>,
+): FlagProblem | undefined {
+  const type = flagSpecs[kind][name];
+  if (type === undefined) return { problem: 'unknown', name };
+  if (seen.has(name) && type !== 'strings') return { problem: 'duplicate', name };
+  seen.add(name);
+  if (type === 'bool') {
+    if (value === '') return { problem: 'missing-value', name };
+    if (value !== undefined && !/^(true|false)$/i.test(value)) return { problem: 'not-boolean', name, value };
+    return undefined;
+  }
+  if (value === undefined) return { problem: 'missing-value', name };
+  return undefined;
+}
+
+export function isFlagTrue(value: string | undefined): boolean {
+  return value === undefined || value.toLowerCase() === 'true';
+}

@@ -1,0 +1,271 @@
+import type { EscapeChar } from './ast.ts';
+import { ShellExpansionError } from './shellExpansionError.ts';
+import { shellPatternToRegExp, trimShellPrefix, trimShellSuffix } from './shellPattern.ts';
+
+/** Looks a variable up in the build-time environment; undefined when unset. */
+export type VariableLookup = (name: string) => string | undefined;
+
+export interface ExpandOptions {
+  /** The Dockerfile's escape character (`Dockerfile.escape`); backslash by default. */
+  escape?: EscapeChar;
+}
+
+/**
+ * Expands one word as BuildKit's shell lexer does: quotes removed, escapes applied with the active
+ * escape character, `$VAR`, `${VAR}` and the `${VAR<modifier>…}` forms. No word splitting.
+ */
+export function expandWord(word: string, lookup: VariableLookup, options: ExpandOptions = {}): string {
+  return new ShellWordLexer(word, lookup, options.escape ?? '\\').expand().text;
+}
+
+/**
+ * Expands and splits into words the way BuildKit does for instructions that split: whitespace that
+ * comes from the text or from a variable's value separates words; quoted text never splits.
+ */
+export function expandWords(text: string, lookup: VariableLookup, options: ExpandOptions = {}): string[] {
+  return new ShellWordLexer(text, lookup, options.escape ?? '\\').expand().words;
+}
+
+const endOfInput = '';
+
+class WordCollector {
+  words: string[] = [];
+  word = '';
+  inWord = false;
+
+  addChar(ch: string): void {
+    if (isSpace(ch)) {
+      if (this.inWord && this.word.length > 0) {
+        this.words.push(this.word);
+        this.word = '';
+        this.inWord = false;
+      }
+    } else {
+      this.addRawChar(ch);
+    }
+  }
+
+  addRawChar(ch: string): void {
+    this.word += ch;
+    this.inWord = true;
+  }
+
+  addString(text: string): void {
+    for (const ch of text) this.addChar(ch);
+  }
+
+  addRawString(text: string): void {
+    this.word += text;
+    this.inWord = true;
+  }
+
+  finish(): string[] {
+    if (this.word.length > 0) this.words.push(this.word);
+    return this.words;
+  }
+}
+
+function isSpace(ch: string): boolean {
+  return /^\s$/u.test(ch);
+}
+
+class ShellWordLexer {
+  readonly chars: string[];
+  pos = 0;
+  readonly lookup: VariableLookup;
+  readonly escape: string;
+
+  constructor(text: string, lookup: VariableLookup, escapeChar: string) {
+    this.chars = Array.from(text);
+    this.lookup = lookup;
+    this.escape = escapeChar;
+  }
+
+  peek(): string {
+    return this.chars[this.pos] ?? endOfInput;
+  }
+
+  next(): string {
+    const ch = this.chars[this.pos] ?? endOfInput;
+    if (ch !== endOfInput) this.pos++;
+    return ch;
+  }
+
+  expand(): { text: string; words: string[] } {
+    return this.processUntil(undefined, false);
+  }
+
+  /** Reads up to (and past) `stop`, or to the end when `stop` is undefined. */
+  processUntil(stop: string | undefined, rawEscapes: boolean): { text: string; words: string[] } {
+    let text = '';
+    const words = new WordCollector();
+    let stopped = false;
+    while (this.peek() !== endOfInput) {
+      const ch = this.peek();
+      if (ch === stop) {
+        this.next();
+        stopped = true;
+        break;
+      }
+      if (ch === "'" || ch === '"' || ch === '$') {
+        const piece = ch === "'" ? this.singleQuoted() : ch === '"' ? this.doubleQuoted() : this.dollar();
+        text += piece;
+        if (ch === '$') words.addString(piece);
+        else words.addRawString(piece);
+        continue;
+      }
+      let current = this.next();
+      if (current === this.escape) {
+        if (rawEscapes) {
+          words.addRawChar(current);
+          text += current;
+        }
+        current = this.next();
+        if (current === endOfInput) break;
+        words.addRawChar(current);
+      } else {
+        words.addChar(current);
+      }
+      text += current;
+    }
+    if (stop !== undefined && !stopped) {
+      throw new ShellExpansionError('SHELL_BAD_SUBSTITUTION', `syntax error: missing '${stop}'`);
+    }
+    return { text, words: words.finish() };
+  }
+
+  singleQuoted(): string {
+    this.next();
+    let text = '';
+    for (;;) {
+      const ch = this.next();
+      if (ch === endOfInput) {
+        throw new ShellExpansionError(
+          'SHELL_UNTERMINATED_QUOTE',
+          'unexpected end of statement while looking for matching single-quote',
+        );
+      }
+      if (ch === "'") return text;
+      text += ch;
+    }
+  }
+
+  doubleQuoted(): string {
+    this.next();
+    let text = '';
+    for (;;) {
+      const ch = this.peek();
+      if (ch === endOfInput) {
+        throw new ShellExpansionError(
+          'SHELL_UNTERMINATED_QUOTE',
+          'unexpected end of statement while looking for matching double-quote',
+        );
+      }
+      if (ch === '"') {
+        this.next();
+        return text;
+      }
+      if (ch === '$') {
+        text += this.dollar();
+        continue;
+      }
+      let current = this.next();
+      if (current === this.escape) {
+        const following = this.peek();
+        // A trailing escape is dropped; only ", $ and the escape itself can be escaped.
+        if (following === endOfInput) continue;
+        if (following === '"' || following === '$' || following === this.escape) current = this.next();
+      }
+      text += current;
+    }
+  }
+
+  name(): string {
+    let name = '';
+    while (this.peek() !== endOfInput) {
+      const ch = this.peek();
+      if (name.length === 0 && /^\p{Nd}$/u.test(ch)) {
+        while (/^\p{Nd}$/u.test(this.peek())) name += this.next();
+        return name;
+      }
+      if (name.length === 0 && '@*#?-$!0'.includes(ch)) return this.next();
+      if (!/^[\p{L}\p{Nd}_]$/u.test(ch)) break;
+      name += this.next();
+    }
+    return name;
+  }
+
+  dollar(): string {
+    this.next();
+    if (this.peek() !== '{') {
+      const name = this.name();
+      if (name === '') return '$';
+      return this.lookup(name) ?? '';
+    }
+    this.next();
+    const first = this.peek();
+    if (first === endOfInput)
+      throw new ShellExpansionError('SHELL_BAD_SUBSTITUTION', "syntax error: missing '}'");
+    if (first === '{' || first === '}' || first === ':') {
+      throw new ShellExpansionError('SHELL_BAD_SUBSTITUTION', 'syntax error: bad substitution');
+    }
+    const name = this.name();
+    let modifier = this.next();
+    let spelled = modifier;
+    let nullIsUnset = false;
+    if (modifier === '}') return this.lookup(name) ?? '';
+    if (modifier === ':') {
+      nullIsUnset = true;
+      modifier = this.next();
+      spelled += modifier;
+    }
+    if (modifier === '/' && !nullIsUnset) return this.replacement(name);
+    if (modifier === endOfInput) {
+      throw new ShellExpansionError('SHELL_BAD_SUBSTITUTION', "syntax error: missing '}'");
+    }
+    if (!'+-?#%'.includes(modifier) || (nullIsUnset && (modifier === '#' || modifier === '%'))) {
+      throw new ShellExpansionError(
+        'SHELL_BAD_SUBSTITUTION',
+        `unsupported modifier (${spelled}) in substitution`,
+      );
+    }
+    let word = this.processUntil('}', modifier === '#' || modifier === '%').text;
+    const value = this.lookup(name);
+    const unset = value === undefined || (nullIsUnset && value === '');
+    switch (modifier) {
+      case '-':
+        return unset ? word : value!;
+      case '+':
+        return unset ? '' : word;
+      case '?':
+        if (unset) {
+          const fallback = value === undefined ? 'is not allowed to be unset' : 'is not allowed to be empty';
+          throw new ShellExpansionError(
+            'SHELL_REQUIRED_VARIABLE',
+            `${name}: ${word === '' ? fallback : word}`,
+          );
+        }
+        return value!;
+      default: {
+        const greedy = word.startsWith(modifier);
+        if (greedy) word = word.slice(1);
+        return modifier === '%'
+          ? trimShellSuffix(word, value ?? '', greedy)
+          : trimShellPrefix(word, value ?? '', greedy);
+      }
+    }
+  }
+
+  replacement(name: string): string {
+    const replaceAll = this.peek() === '/';
+    if (replaceAll) this.next();
+    const pattern = this.processUntil('/', true).text;
+    const replacement = this.processUntil('}', true).text;
+    const value = this.lookup(name) ?? '';
+    const regexp = shellPatternToRegExp(pattern, true, false);
+    if (replaceAll) {
+      return value.replace(new RegExp(regexp.source, 'g'), () => replacement);
+    }
+    return value.replace(regexp, () => replacement);
+  }
+}
