@@ -88,5 +88,7 @@ describe('compareResults', () => {
     expect(notes).toContain('different machines');
     expect(notes).toContain('--quick');
     expect(notes).toContain('snapshot/rootfs-large');
+    expect(notes).toContain('failed in the new run: push');
+    expect(compareResults(base, base).notes).toEqual([]);
   });
 });

@@ -116,5 +116,15 @@ function comparabilityNotes(base: BenchResults, next: BenchResults): string[] {
       .map(([name]) => `${suite}/${name}`),
   );
   if (fixtureChanges.length > 0) notes.push(`fixtures changed: ${fixtureChanges.join(', ')}`);
+  for (const [which, run] of [
+    ['base', base],
+    ['new', next],
+  ] as const) {
+    if (run.failures.length > 0) {
+      notes.push(
+        `failed in the ${which} run: ${run.failures.map((f) => (f.case ? `${f.suite}/${f.case}` : f.suite)).join(', ')}`,
+      );
+    }
+  }
   return notes;
 }

@@ -38,6 +38,7 @@ export function comparisonMarkdown(comparison: Comparison, base: BenchResults, n
       (row) =>
         `| ${cell(row.suite)} | ${cell(row.case)} | ${cell(row.contender)} | ${cell(row.baselineName)} | ${ratioCell(row.base)} | ${ratioCell(row.next)} | ${row.change === undefined ? '' : formatPercent(row.change, true)} | ${verdictCell(row)} |`,
     ),
+    ...(comparison.rows.length === 0 ? ['', '_Neither file holds any results._'] : []),
     '',
   ];
   return lines.join('\n');
