@@ -84,6 +84,7 @@ describe('compareResults', () => {
       cpuModel: 'Other CPU',
       fixtures: { snapshot: { 'rootfs-large': 'def' } },
     };
+    next.failures = [{ suite: 'push', message: 'skopeo not installed' }];
     const notes = compareResults(base, next).notes.join('\n');
     expect(notes).toContain('different machines');
     expect(notes).toContain('--quick');
