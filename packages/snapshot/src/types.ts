@@ -66,3 +66,56 @@ export interface ChangeSet {
 }
 
 export type SnapshotStrategyName = 'full' | 'metadata' | 'incremental' | 'overlay';
+
+/**
+ * A prefix (`var/cache`: the path and everything under it) or, when it contains `*`, `?` or `[`,
+ * a glob (`**` crosses `/`, `*` does not). Relative to the root; a leading `/` is ignored.
+ */
+export type IgnoreRule = string;
+
+export interface SnapshotStats {
+  entries: number;
+  /** Bytes and files read to hash content in this snapshot (carried-over hashes not counted). */
+  bytesHashed: number;
+  filesHashed: number;
+  /** Wall time of the snapshot. */
+  ms: number;
+}
+
+/** A walked root: entries sorted by path (byte order of UTF-8), stored column-wise to stay compact. */
+export interface Snapshot {
+  readonly root: string;
+  readonly strategy: SnapshotStrategyName;
+  /** Whether regular files carry content hashes (then diffs compare content, not timestamps). */
+  readonly hashed: boolean;
+  readonly size: number;
+  readonly stats: SnapshotStats;
+  entry(index: number): Entry;
+  /** Index of a path, or -1. */
+  indexOf(path: string): number;
+  get(path: string): Entry | undefined;
+  path(index: number): string;
+  [Symbol.iterator](): Iterator<Entry>;
+}
+
+export type SnapshotEvent =
+  | { type: 'snapshot-start'; root: string; strategy: SnapshotStrategyName; threads: number }
+  | { type: 'snapshot-walked'; entries: number; filesToHash: number; bytesToHash: number; ms: number }
+  | { type: 'snapshot-done'; stats: SnapshotStats }
+  | { type: 'snapshot-skipped'; path: string; reason: 'socket' | 'vanished' | 'undecodable-name' }
+  | { type: 'xattrs-unavailable'; reason: string };
+
+export interface SnapshotOptions {
+  /** Default `incremental`. */
+  strategy?: SnapshotStrategyName;
+  /** The snapshot of the same root before the step: `incremental` hashes only what changed since. */
+  previous?: Snapshot;
+  ignore?: IgnoreRule[];
+  /** Apply the built-in ignore rules (`proc`, `sys`, `dev`, Kiln's work dirs). Default true. */
+  builtinIgnore?: boolean;
+  /** Hashing threads; default the available cores. Small trees hash on the main thread. */
+  threads?: number;
+  /** Read extended attributes (default true). */
+  xattrs?: boolean;
+  onEvent?: (event: SnapshotEvent) => void;
+}

@@ -1,0 +1,53 @@
+import { comparePaths } from './comparePaths.ts';
+import { allocateColumns, type EntryColumns, numericColumnNames, resizeColumns } from './entryColumns.ts';
+
+/** Appends entries to growing columns; sorts them at the end only if they arrived out of order. */
+export class ColumnBuilder {
+  columns: EntryColumns = allocateColumns(1024);
+  private inOrder = true;
+
+  get count(): number {
+    return this.columns.paths.length;
+  }
+
+  /** Reserves the next row for `path` and returns its index; the caller fills the numeric columns. */
+  push(path: string): number {
+    const { paths } = this.columns;
+    const last = paths[paths.length - 1];
+    if (last !== undefined && this.inOrder && comparePaths(last, path) >= 0) this.inOrder = false;
+    if (paths.length === this.columns.types.length)
+      this.columns = resizeColumns(this.columns, paths.length * 2);
+    paths.push(path);
+    return paths.length - 1;
+  }
+
+  /** Trimmed columns in path order, without duplicates. */
+  finish(): EntryColumns {
+    const trimmed = resizeColumns(this.columns, this.count);
+    return this.inOrder ? trimmed : sortColumns(trimmed);
+  }
+}
+
+function sortColumns(columns: EntryColumns): EntryColumns {
+  const order = columns.paths
+    .map((_, i) => i)
+    .sort((a, b) => comparePaths(columns.paths[a]!, columns.paths[b]!));
+  const kept = order.filter((index, i) => i === 0 || columns.paths[order[i - 1]!] !== columns.paths[index]);
+  const sorted = allocateColumns(kept.length);
+  for (const name of numericColumnNames()) {
+    const from = columns[name];
+    const to = sorted[name];
+    // biome-ignore lint/suspicious/noExplicitAny: same-kind typed arrays
+    kept.forEach((index, i) => ((to as any)[i] = (from as any)[index]));
+  }
+  kept.forEach((index, i) => {
+    sorted.paths.push(columns.paths[index]!);
+    const target = columns.linkTargets.get(index);
+    if (target !== undefined) sorted.linkTargets.set(i, target);
+    const rdev = columns.rdevs.get(index);
+    if (rdev !== undefined) sorted.rdevs.set(i, rdev);
+    const xattrs = columns.xattrs.get(index);
+    if (xattrs !== undefined) sorted.xattrs.set(i, xattrs);
+  });
+  return sorted;
+}

@@ -1,0 +1,184 @@
+import { availableParallelism } from 'node:os';
+import { KilnError } from '@kiln/errors';
+import { Piscina } from 'piscina';
+import { hashToHex } from './entryColumns.ts';
+import { HASH_FAILED, HASH_OK, type HashResultView, type HashTask, viewHashResult } from './hashMessages.ts';
+import { hashFileBatch } from './worker/hashFileBatch.ts';
+
+const hashWorkerFile =
+  process.env.KILN_BUNDLE === '1'
+    ? new URL('./workers/snapshot-hash.mjs', import.meta.url)
+    : new URL('./worker/hashWorker.ts', import.meta.url);
+
+let pool: Piscina<HashTask, ArrayBuffer> | undefined;
+
+export function defaultHashThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+/** The one pool per process, created on first use and sized to the cores; callers limit their own concurrency. */
+function hashPool(threads: number): Piscina<HashTask, ArrayBuffer> {
+  pool ??= new Piscina<HashTask, ArrayBuffer>({
+    filename: hashWorkerFile.href,
+    minThreads: 0,
+    maxThreads: Math.max(threads, defaultHashThreads()),
+    // Long-lived between a build's steps, but idle threads go away rather than pin memory.
+    idleTimeout: 30_000,
+  });
+  return pool;
+}
+
+/** Stops the pool's threads so the process can exit; the next hash starts a new pool. */
+export async function closeHashPool(): Promise<void> {
+  const current = pool;
+  pool = undefined;
+  await current?.destroy();
+}
+
+/** Batches of at most this many files or bytes: big enough to amortise messaging, small enough to balance. */
+const BATCH_FILES = 256;
+const BATCH_BYTES = 8 << 20;
+/** Below this, the whole job hashes on the main thread: starting workers would cost more. */
+const MAIN_THREAD_FILES = 1000;
+const MAIN_THREAD_BYTES = 16 << 20;
+
+interface Batch {
+  paths: string[];
+  ids: number[];
+}
+
+/**
+ * Collects files to hash while a walk runs and hashes them in batches, at most `threads` in flight.
+ * Work is held back until it is clearly more than a small tree's worth, which then stays on the main thread.
+ */
+export class HashQueue {
+  readonly threads: number;
+  bytesHashed = 0;
+  filesHashed = 0;
+  private readonly onResult: (id: number, hash: bigint | undefined, path: string) => void;
+  private current: Batch = { paths: [], ids: [] };
+  private currentBytes = 0;
+  private readonly waiting: Batch[] = [];
+  private queuedFiles = 0;
+  private queuedBytes = 0;
+  private inFlight = 0;
+  private usePool = false;
+  private readonly running = new Set<Promise<void>>();
+  private failure: unknown;
+
+  constructor(threads: number, onResult: (id: number, hash: bigint | undefined, path: string) => void) {
+    this.threads = threads;
+    this.onResult = onResult;
+  }
+
+  add(absPath: string, id: number, size: number): void {
+    this.current.paths.push(absPath);
+    this.current.ids.push(id);
+    this.currentBytes += size;
+    this.queuedFiles++;
+    this.queuedBytes += size;
+    if (this.current.paths.length >= BATCH_FILES || this.currentBytes >= BATCH_BYTES) this.seal();
+    if (
+      !this.usePool &&
+      this.threads > 0 &&
+      (this.queuedFiles >= MAIN_THREAD_FILES || this.queuedBytes >= MAIN_THREAD_BYTES)
+    ) {
+      this.usePool = true;
+    }
+    if (this.usePool) this.pump();
+  }
+
+  /** Whether workers are busy, so the walk should yield to let results in and new batches out. */
+  get busy(): boolean {
+    return this.inFlight > 0;
+  }
+
+  async finish(): Promise<void> {
+    this.seal();
+    if (!this.usePool) {
+      for (const batch of this.waiting.splice(0)) {
+        const { view } = await hashFileBatch(batch.paths);
+        this.accept(batch, view);
+      }
+      return;
+    }
+    this.pump();
+    while (this.running.size > 0) {
+      await Promise.race(this.running);
+      if (this.failure !== undefined) throw this.failure;
+    }
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private seal(): void {
+    if (this.current.paths.length === 0) return;
+    this.waiting.push(this.current);
+    this.current = { paths: [], ids: [] };
+    this.currentBytes = 0;
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.threads && this.waiting.length > 0 && this.failure === undefined) {
+      const batch = this.waiting.shift()!;
+      this.inFlight++;
+      const task: Promise<void> = hashPool(this.threads)
+        .run({ paths: batch.paths })
+        .then(
+          (buffer) => this.accept(batch, viewHashResult(buffer, batch.paths.length)),
+          (error: unknown) => {
+            this.failure = new KilnError(
+              'SNAPSHOT_HASH_WORKER_FAILED',
+              `hash worker failed: ${String(error)}`,
+              {
+                cause: error,
+              },
+            );
+          },
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.running.delete(task);
+          this.pump();
+        });
+      this.running.add(task);
+    }
+  }
+
+  private accept(batch: Batch, view: HashResultView): void {
+    for (let i = 0; i < batch.paths.length; i++) {
+      const status = view.status[i]!;
+      if (status === HASH_FAILED) {
+        this.failure ??= new KilnError('SNAPSHOT_READ_FAILED', `cannot read ${batch.paths[i]} to hash it`, {
+          hint: 'the snapshot runs as a user that must be able to read every file in the root',
+        });
+        continue;
+      }
+      if (status === HASH_OK) {
+        this.filesHashed++;
+        this.bytesHashed += view.bytes[i]!;
+      }
+      this.onResult(batch.ids[i]!, status === HASH_OK ? view.hashes[i]! : undefined, batch.paths[i]!);
+    }
+  }
+}
+
+/**
+ * xxh64 of each file as 16 hex digits, in order (the builder's cache keys for COPY sources).
+ * Fails with SNAPSHOT_READ_FAILED when a file cannot be read.
+ */
+export async function hashFiles(
+  absPaths: readonly string[],
+  threads = defaultHashThreads(),
+): Promise<string[]> {
+  const out = new Array<string>(absPaths.length);
+  const queue = new HashQueue(threads, (id, hash, path) => {
+    if (hash === undefined)
+      throw new KilnError('SNAPSHOT_READ_FAILED', `cannot read ${path}: it does not exist`);
+    out[id] = hashToHex(hash);
+  });
+  absPaths.forEach((path, i) => {
+    queue.add(path, i, 0);
+  });
+  await queue.finish();
+  return out;
+}

@@ -1,0 +1,22 @@
+export type { CompactSnapshot } from './compactSnapshot.ts';
+export { comparePaths } from './comparePaths.ts';
+export { diffSnapshots } from './diffSnapshots.ts';
+export { closeHashPool, defaultHashThreads, hashFiles } from './hashPool.ts';
+export { builtinIgnoreRules } from './ignoreRules.ts';
+export { deserializeSnapshot, serializeSnapshot } from './serializeSnapshot.ts';
+export type { SnapshotStrategy } from './snapshotStrategies.ts';
+export { snapshotPaths, takeSnapshot } from './takeSnapshot.ts';
+export type {
+  Change,
+  ChangeKind,
+  ChangeReason,
+  ChangeSet,
+  Entry,
+  EntryType,
+  IgnoreRule,
+  Snapshot,
+  SnapshotEvent,
+  SnapshotOptions,
+  SnapshotStats,
+  SnapshotStrategyName,
+} from './types.ts';

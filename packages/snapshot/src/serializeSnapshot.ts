@@ -1,0 +1,99 @@
+import { KilnError } from '@kiln/errors';
+import { CompactSnapshot, snapshotColumns } from './compactSnapshot.ts';
+import { allocateColumns, numericColumnNames } from './entryColumns.ts';
+import type { Snapshot, SnapshotStats, SnapshotStrategyName } from './types.ts';
+
+const MAGIC = 'KILNSNP1';
+
+interface Header {
+  root: string;
+  strategy: SnapshotStrategyName;
+  hashed: boolean;
+  stats: SnapshotStats;
+  count: number;
+  pathBytes: number;
+  linkTargets: Array<[number, string]>;
+  rdevs: Array<[number, number]>;
+  xattrs: Array<[number, Record<string, string>]>;
+}
+
+/**
+ * A compact binary form for `kiln snapshot --save`: magic, a JSON header with the sparse fields, the
+ * paths NUL-joined, then each numeric column as raw bytes (8-byte aligned), so loading is a few copies.
+ */
+export function serializeSnapshot(snapshot: Snapshot): Uint8Array {
+  const columns = snapshotColumns(snapshot);
+  const paths = Buffer.from(columns.paths.join('\0'), 'utf8');
+  const header: Header = {
+    root: snapshot.root,
+    strategy: snapshot.strategy,
+    hashed: snapshot.hashed,
+    stats: snapshot.stats,
+    count: columns.paths.length,
+    pathBytes: paths.length,
+    linkTargets: [...columns.linkTargets],
+    rdevs: [...columns.rdevs],
+    xattrs: [...columns.xattrs].map(([i, attrs]) => [
+      i,
+      Object.fromEntries(
+        Object.entries(attrs).map(([name, value]) => [name, Buffer.from(value).toString('base64')]),
+      ),
+    ]),
+  };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const parts: Uint8Array[] = [Buffer.from(MAGIC, 'latin1'), u32(headerBytes.length), headerBytes, paths];
+  let offset = 12 + headerBytes.length + paths.length;
+  for (const name of numericColumnNames()) {
+    const padding = (8 - (offset % 8)) % 8;
+    parts.push(new Uint8Array(padding));
+    const column = columns[name];
+    parts.push(new Uint8Array(column.buffer, column.byteOffset, column.byteLength));
+    offset += padding + column.byteLength;
+  }
+  return Buffer.concat(parts);
+}
+
+export function deserializeSnapshot(bytes: Uint8Array): Snapshot {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (data.length < 12 || data.toString('latin1', 0, 8) !== MAGIC) {
+    throw new KilnError('SNAPSHOT_BAD_FILE', 'not a saved Kiln snapshot', {
+      hint: 'save one with `kiln snapshot DIR --save FILE`',
+    });
+  }
+  try {
+    const headerLength = data.readUInt32LE(8);
+    const header = JSON.parse(data.toString('utf8', 12, 12 + headerLength)) as Header;
+    let offset = 12 + headerLength;
+    const columns = allocateColumns(header.count);
+    if (header.count > 0)
+      columns.paths = data.toString('utf8', offset, offset + header.pathBytes).split('\0');
+    offset += header.pathBytes;
+    for (const name of numericColumnNames()) {
+      offset += (8 - (offset % 8)) % 8;
+      const column = columns[name];
+      const end = offset + column.byteLength;
+      if (end > data.length) throw new Error('truncated');
+      new Uint8Array(column.buffer).set(data.subarray(offset, end));
+      offset = end;
+    }
+    columns.linkTargets = new Map(header.linkTargets);
+    columns.rdevs = new Map(header.rdevs);
+    columns.xattrs = new Map(
+      header.xattrs.map(([i, attrs]) => [
+        i,
+        Object.fromEntries(
+          Object.entries(attrs).map(([name, value]) => [name, new Uint8Array(Buffer.from(value, 'base64'))]),
+        ),
+      ]),
+    );
+    return new CompactSnapshot(header.root, header.strategy, header.hashed, columns, header.stats);
+  } catch (cause) {
+    throw new KilnError('SNAPSHOT_BAD_FILE', 'the saved snapshot is damaged or truncated', { cause });
+  }
+}
+
+function u32(value: number): Uint8Array {
+  const buffer = Buffer.alloc(4);
+  buffer.writeUInt32LE(value);
+  return buffer;
+}

@@ -1,0 +1,247 @@
+import { type BigIntStats, lstatSync, readlinkSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { KilnError } from '@kiln/errors';
+import { ColumnBuilder } from './columnBuilder.ts';
+import { CompactSnapshot, snapshotColumns } from './compactSnapshot.ts';
+import { comparePaths } from './comparePaths.ts';
+import { type EntryColumns, typeCode } from './entryColumns.ts';
+import { defaultHashThreads, HashQueue } from './hashPool.ts';
+import { builtinIgnoreRules, compileIgnoreRules, type IgnoreMatcher, isPathIgnored } from './ignoreRules.ts';
+import { readXattrs, xattrHelper } from './readXattrs.ts';
+import { resolveStrategy, type SnapshotStrategy } from './snapshotStrategies.ts';
+import type { EntryType, Snapshot, SnapshotEvent, SnapshotOptions } from './types.ts';
+import { walkTree } from './walkTree.ts';
+
+const S_IFMT = 0o170000n;
+const fileTypes = new Map<bigint, EntryType>([
+  [0o100000n, 'file'],
+  [0o040000n, 'dir'],
+  [0o120000n, 'symlink'],
+  [0o020000n, 'char'],
+  [0o060000n, 'block'],
+  [0o010000n, 'fifo'],
+]);
+const FILE = typeCode.file;
+
+/** Walks `root` into a Snapshot with the chosen strategy (default `incremental`). */
+export async function takeSnapshot(root: string, options: SnapshotOptions = {}): Promise<Snapshot> {
+  const run = new SnapshotRun(root, options);
+  await walkTree(run.rootPrefix, '', run.isIgnored, run.visitor);
+  return run.finish();
+}
+
+/**
+ * Snapshots only the given paths (relative to `root`) and what is under them, plus their ancestor
+ * directories so a layer has parents before children: for COPY/ADD, whose touched paths the builder knows.
+ * Paths that do not exist are left out.
+ */
+export async function snapshotPaths(
+  root: string,
+  paths: readonly string[],
+  options: SnapshotOptions = {},
+): Promise<Snapshot> {
+  const run = new SnapshotRun(root, options);
+  const starts = [...new Set(paths.map((p) => p.replace(/^\/+|\/+$/g, '')).filter((p) => p !== ''))].sort(
+    comparePaths,
+  );
+  const covered = starts.filter((p, i) => !starts.slice(0, i).some((start) => p.startsWith(`${start}/`)));
+  const ancestors = new Set<string>();
+  for (const start of covered) {
+    if (isPathIgnored(run.isIgnored, start)) continue;
+    const stats = lstatSync(`${run.rootPrefix}/${start}`, { bigint: true, throwIfNoEntry: false });
+    if (stats === undefined) continue;
+    const parts = start.split('/');
+    for (let depth = 1; depth < parts.length; depth++) {
+      const ancestor = parts.slice(0, depth).join('/');
+      if (ancestors.has(ancestor)) continue;
+      ancestors.add(ancestor);
+      const abs = `${run.rootPrefix}/${ancestor}`;
+      run.visitor.entry(ancestor, abs, lstatSync(abs, { bigint: true }));
+    }
+    run.visitor.entry(start, `${run.rootPrefix}/${start}`, stats);
+    if (stats.isDirectory()) await walkTree(run.rootPrefix, start, run.isIgnored, run.visitor);
+  }
+  return run.finish();
+}
+
+/** One snapshot in progress: the walk feeds it entries, it decides what to hash and what to carry over. */
+class SnapshotRun {
+  readonly root: string;
+  readonly rootPrefix: string;
+  readonly isIgnored: IgnoreMatcher;
+  readonly visitor: Parameters<typeof walkTree>[3];
+  private readonly strategy: SnapshotStrategy;
+  private readonly emit: (event: SnapshotEvent) => void;
+  private readonly builder = new ColumnBuilder();
+  private readonly queue: HashQueue;
+  private readonly previous: EntryColumns | undefined;
+  private readonly previousSnapshot: Snapshot | undefined;
+  private previousCursor = 0;
+  private readonly readXattrs: boolean;
+  private readonly xattrPaths: string[] = [];
+  private readonly xattrIds: number[] = [];
+  private readonly start = performance.now();
+  private bytesToHash = 0;
+  private filesToHash = 0;
+
+  constructor(root: string, options: SnapshotOptions) {
+    this.root = path.resolve(root);
+    this.rootPrefix = this.root === '/' ? '' : this.root;
+    const stats = statSync(this.root, { throwIfNoEntry: false });
+    if (stats === undefined) throw new KilnError('SNAPSHOT_ROOT_NOT_FOUND', `${this.root} does not exist`);
+    if (!stats.isDirectory()) throw new KilnError('SNAPSHOT_ROOT_NOT_DIR', `${this.root} is not a directory`);
+    this.strategy = resolveStrategy(options.strategy);
+    this.emit = options.onEvent ?? (() => {});
+    const rules = [...(options.builtinIgnore === false ? [] : builtinIgnoreRules), ...(options.ignore ?? [])];
+    this.isIgnored = compileIgnoreRules(rules);
+    this.previousSnapshot = options.previous;
+    this.previous = options.previous === undefined ? undefined : snapshotColumns(options.previous);
+    const threads = Math.max(0, Math.floor(options.threads ?? defaultHashThreads()));
+    this.queue = new HashQueue(threads, (id, hash, file) => {
+      const columns = this.builder.columns;
+      if (hash === undefined) {
+        this.emit({ type: 'snapshot-skipped', path: file, reason: 'vanished' });
+        return;
+      }
+      columns.hashes[id] = hash;
+      columns.hashed[id] = 1;
+    });
+    this.readXattrs = options.xattrs !== false;
+    this.emit({ type: 'snapshot-start', root: this.root, strategy: this.strategy.name, threads });
+    this.visitor = {
+      entry: (relPath, absPath, st) => this.add(relPath, absPath, st),
+      skipped: (relPath, reason) => this.emit({ type: 'snapshot-skipped', path: relPath, reason }),
+      shouldYield: () => this.queue.busy,
+    };
+  }
+
+  private findPrevious(relPath: string): number {
+    const previous = this.previous;
+    if (previous === undefined) return -1;
+    const paths = previous.paths;
+    while (this.previousCursor < paths.length && comparePaths(paths[this.previousCursor]!, relPath) < 0) {
+      this.previousCursor++;
+    }
+    if (paths[this.previousCursor] === relPath) return this.previousCursor;
+    // Paths arrive out of order only from snapshotPaths' ancestors; search for those.
+    const before = paths[this.previousCursor - 1];
+    if (before !== undefined && comparePaths(before, relPath) >= 0)
+      return this.previousSnapshot!.indexOf(relPath);
+    return -1;
+  }
+
+  private add(relPath: string, absPath: string, st: BigIntStats): void {
+    const type = fileTypes.get(st.mode & S_IFMT);
+    if (type === undefined) {
+      this.emit({ type: 'snapshot-skipped', path: relPath, reason: 'socket' });
+      return;
+    }
+    const i = this.builder.push(relPath);
+    const c = this.builder.columns;
+    const code = typeCode[type];
+    c.types[i] = code;
+    c.modes[i] = Number(st.mode & 0o7777n);
+    c.uids[i] = Number(st.uid);
+    c.gids[i] = Number(st.gid);
+    c.sizes[i] = code === FILE ? Number(st.size) : 0;
+    c.mtimes[i] = st.mtimeNs;
+    c.ctimes[i] = st.ctimeNs;
+    c.devs[i] = Number(st.dev);
+    c.inos[i] = Number(st.ino);
+    c.nlinks[i] = Number(st.nlink);
+    if (type === 'symlink') {
+      try {
+        c.linkTargets.set(i, readlinkSync(absPath));
+      } catch {
+        c.linkTargets.set(i, '');
+      }
+    } else if (type === 'char' || type === 'block') c.rdevs.set(i, Number(st.rdev));
+
+    const p = this.findPrevious(relPath);
+    const previous = this.previous;
+    // Same inode and ctime: nothing about the entry was written since (xattrs and content included).
+    const unchangedSincePrevious =
+      previous !== undefined &&
+      p >= 0 &&
+      previous.types[p] === code &&
+      previous.ctimes[p] === c.ctimes[i] &&
+      previous.inos[p] === c.inos[i] &&
+      previous.devs[p] === c.devs[i];
+
+    if (code === FILE && this.strategy.hashing !== 'none') {
+      const carry =
+        this.strategy.hashing === 'changed-since-previous' &&
+        unchangedSincePrevious &&
+        previous!.hashed[p] === 1 &&
+        previous!.mtimes[p] === c.mtimes[i] &&
+        previous!.sizes[p] === c.sizes[i];
+      if (carry) {
+        c.hashes[i] = previous!.hashes[p]!;
+        c.hashed[i] = 1;
+      } else {
+        this.filesToHash++;
+        this.bytesToHash += c.sizes[i]!;
+        this.queue.add(absPath, i, c.sizes[i]!);
+      }
+    }
+    if (this.readXattrs) {
+      if (unchangedSincePrevious) {
+        const xattrs = previous!.xattrs.get(p);
+        if (xattrs !== undefined) c.xattrs.set(i, xattrs);
+      } else {
+        this.xattrPaths.push(relPath);
+        this.xattrIds.push(i);
+      }
+    }
+  }
+
+  async finish(): Promise<Snapshot> {
+    this.emit({
+      type: 'snapshot-walked',
+      entries: this.builder.count,
+      filesToHash: this.filesToHash,
+      bytesToHash: this.bytesToHash,
+      ms: performance.now() - this.start,
+    });
+    const xattrs = this.startXattrs();
+    await this.queue.finish();
+    const found = await xattrs;
+    if (found !== undefined && found.size > 0) {
+      const columns = this.builder.columns;
+      this.xattrPaths.forEach((relPath, n) => {
+        const value = found.get(relPath);
+        if (value !== undefined) columns.xattrs.set(this.xattrIds[n]!, value);
+      });
+    }
+    const columns = this.builder.finish();
+    const stats = {
+      entries: columns.paths.length,
+      bytesHashed: this.queue.bytesHashed,
+      filesHashed: this.queue.filesHashed,
+      ms: performance.now() - this.start,
+    };
+    this.emit({ type: 'snapshot-done', stats });
+    return new CompactSnapshot(
+      this.root,
+      this.strategy.name,
+      this.strategy.hashing !== 'none',
+      columns,
+      stats,
+    );
+  }
+
+  private async startXattrs(): Promise<Map<string, Record<string, Uint8Array>> | undefined> {
+    if (this.xattrPaths.length === 0) return undefined;
+    const helper = xattrHelper();
+    if (helper === undefined) {
+      this.emit({ type: 'xattrs-unavailable', reason: 'no python3 to read extended attributes with' });
+      return undefined;
+    }
+    try {
+      return await readXattrs(this.root, this.xattrPaths, helper);
+    } catch (error) {
+      this.emit({ type: 'xattrs-unavailable', reason: String(error) });
+      return undefined;
+    }
+  }
+}
