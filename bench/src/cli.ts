@@ -65,8 +65,7 @@ export async function runCli(argv: string[], output: Output): Promise<void> {
   });
   const quick = values.quick as boolean;
   const runs = values.runs === undefined ? (quick ? 3 : 5) : count('--runs', values.runs as string);
-  // Imported here only, so a suite mid-edit cannot break compare or readme.
-  const { suites } = await import('./suites/index.ts');
+  const suites = await loadSuites();
   return runCommand(
     {
       names: positionals,
@@ -83,6 +82,22 @@ export async function runCli(argv: string[], output: Output): Promise<void> {
   );
 }
 
+/** Imported here only, so a suite mid-edit cannot break compare or readme. */
+async function loadSuites() {
+  try {
+    return (await import('./suites/index.ts')).suites;
+  } catch (cause) {
+    throw new KilnError(
+      'BENCH_SUITES_UNLOADABLE',
+      `cannot load the bench suites: ${(cause as Error).message}`,
+      {
+        cause,
+        hint: 'a suite in bench/src/suites/ does not load; compare and readme still work',
+      },
+    );
+  }
+}
+
 type Flags = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
 function parse(
@@ -93,7 +108,8 @@ function parse(
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (cause) {
-    throw usageError((cause as Error).message);
+    // parseArgs explains `--` at length; the first sentence is the one-line error.
+    throw usageError((cause as Error).message.split('. ')[0]!);
   }
 }
 
