@@ -1,0 +1,88 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { getCACertificates } from 'node:tls';
+import { KilnError } from '@kiln/errors';
+import { Agent } from 'undici';
+
+/** The CA bundle Kaniko's users append private CAs to; honoured whenever it exists. */
+export const kanikoAdditionalCaBundle = '/kaniko/ssl/certs/additional-ca-cert-bundle.crt';
+
+export interface TransportOptions {
+  /** Registries spoken to over plain HTTP (`--insecure-registry`), or `true` for all (`--insecure`). */
+  insecureRegistries?: string[] | true;
+  /** Skip certificate verification: `true` for all registries, or a list (`--skip-tls-verify-registry`). */
+  skipTlsVerify?: boolean | string[];
+  /** Extra CA per registry host: `{ 'reg.example.com:5000': '/path/ca.pem' }` (`--registry-certificate`). */
+  certificates?: Record<string, string>;
+  /** Extra CA bundles trusted for every registry (the Kaniko bundle is added when present). */
+  caBundles?: string[];
+}
+
+/** Connection settings per registry: scheme and an undici Agent with that registry's TLS trust. */
+export class Transport {
+  readonly #options: TransportOptions;
+  readonly #agents = new Map<string, Agent>();
+  #baseCa: string[] | undefined;
+
+  constructor(options: TransportOptions) {
+    this.#options = options;
+  }
+
+  scheme(registry: string): 'http' | 'https' {
+    const insecure = this.#options.insecureRegistries;
+    return insecure === true || insecure?.includes(registry) ? 'http' : 'https';
+  }
+
+  baseUrl(registry: string): string {
+    return `${this.scheme(registry)}://${registry}`;
+  }
+
+  agent(registry: string): Agent {
+    let agent = this.#agents.get(registry);
+    if (agent === undefined) {
+      const skip = this.#options.skipTlsVerify;
+      const verify = !(skip === true || (Array.isArray(skip) && skip.includes(registry)));
+      const ca = [...this.#systemCa()];
+      const extra = this.#options.certificates?.[registry];
+      if (extra !== undefined) ca.push(readCa(extra, registry));
+      agent = new Agent({
+        connect: { ca, rejectUnauthorized: verify },
+        connections: 16,
+        keepAliveTimeout: 30_000,
+        // Big blobs on slow registries: no body deadline, but a generous header deadline.
+        headersTimeout: 300_000,
+        bodyTimeout: 300_000,
+      });
+      this.#agents.set(registry, agent);
+    }
+    return agent;
+  }
+
+  #systemCa(): string[] {
+    if (this.#baseCa === undefined) {
+      const bundles = [...(this.#options.caBundles ?? [])];
+      if (existsSync(kanikoAdditionalCaBundle)) bundles.push(kanikoAdditionalCaBundle);
+      // `ca` replaces Node's roots, so start from them (bundled, system and NODE_EXTRA_CA_CERTS).
+      this.#baseCa = [
+        ...new Set([...getCACertificates('default'), ...getCACertificates('system')]),
+        ...bundles.map((file) => readCa(file, 'all registries')),
+      ];
+    }
+    return this.#baseCa;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#agents.values()].map((agent) => agent.close()));
+    this.#agents.clear();
+  }
+}
+
+function readCa(file: string, registry: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new KilnError('REGISTRY_CERTIFICATE_UNREADABLE', `cannot read CA file ${file} for ${registry}`, {
+      hint: 'the --registry-certificate value is host=path/to/ca.pem',
+      cause: error,
+    });
+  }
+}
