@@ -1,0 +1,510 @@
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Dockerfile, Instruction } from '@kiln/dockerfile';
+import { createIgnoreMatcher, expandWord, parseDockerfile, parseDockerignore } from '@kiln/dockerfile';
+import { KilnError } from '@kiln/errors';
+import type { HistoryEntry, Platform } from '@kiln/image';
+import { extractImageLayers } from './base/extractImageLayers.ts';
+import type { PulledImage } from './base/imageSource.ts';
+import type { BuildEnvironment, BuildInput } from './buildOptions.ts';
+import { stepCacheKey } from './cacheKey.ts';
+import type { CopySource } from './copy/copyInstruction.ts';
+import { copyInstruction } from './copy/copyInstruction.ts';
+import type { BuildEvent } from './events.ts';
+import { assembleImage, type BuiltImage } from './image/assembleImage.ts';
+import { type BuildPlan, findStage, type PlannedStage, planStages } from './plan/planStages.ts';
+import { hostPlatform, platformArgs } from './plan/platform.ts';
+import { type ArgSources, declareArgs, runArgs } from './stage/argScope.ts';
+import { LayerRecorder, type RecordedLayer } from './stage/layerRecorder.ts';
+import { describeLocation, instructionSummary } from './stage/location.ts';
+import {
+  applyMetadataInstruction,
+  isMetadataInstruction,
+  type MetadataContext,
+  nopCreatedBy,
+} from './stage/metadataInstructions.ts';
+import { imagePathOf, resolveInRoot } from './stage/resolveInRoot.ts';
+import { runCreatedBy, runInstruction } from './stage/runInstruction.ts';
+import type { StageState } from './stage/stageState.ts';
+import { stageLookup } from './stage/stageState.ts';
+
+export interface BuildResult {
+  image: BuiltImage;
+  /** The target stage's name. */
+  target: string;
+  /** Build args given but declared nowhere (Docker warns about them). */
+  unusedBuildArgs: string[];
+}
+
+/**
+ * Builds the target stage of a Dockerfile into an image in `env.store`: plans the stages, pulls
+ * bases, executes each instruction, snapshots, writes layers and assembles config and manifest.
+ * Outputs (push, tar, layout) are the caller's next step (`writeOutputs`).
+ */
+export async function buildImage(input: BuildInput, env: BuildEnvironment): Promise<BuildResult> {
+  const started = performance.now();
+  const emit = (event: BuildEvent) => env.onEvent?.(event);
+  const dockerfile = parseDockerfile(input.dockerfileText, { fileName: input.dockerfileName });
+  const targetPlatform = input.platform ?? hostPlatform();
+  const automaticArgs = platformArgs(targetPlatform, hostPlatform());
+  const plan = planStages(dockerfile, {
+    ...(input.target ? { target: input.target } : {}),
+    buildArgs: input.buildArgs,
+    automaticArgs,
+  });
+  const args: ArgSources = {
+    buildArgs: input.buildArgs,
+    globalArgs: plan.globalArgs,
+    automaticArgs,
+    consumed: new Set(plan.globalArgs.keys()),
+  };
+  const isIgnored = await contextIgnoreMatcher(input.contextDir);
+  const created = input.reproducible
+    ? new Date((input.sourceDateEpoch ?? 0) * 1000).toISOString()
+    : new Date().toISOString();
+  const ignore = [
+    ...env.executor.ignoredPaths().map((rule) => rule.path.replace(/^\/+/, '')),
+    ...input.ignorePaths.map((path) => path.replace(/^\/+/, '')),
+  ];
+  const targetStage = plan.stages[plan.target]!;
+  emit({
+    type: 'build-started',
+    stages: plan.order.map((index) => plan.stages[index]!.name),
+    target: targetStage.name,
+    executor: env.executor.kind,
+  });
+
+  const built = new Map<number, StageState>();
+  const context: StageContext = {
+    input,
+    env,
+    dockerfile,
+    plan,
+    args,
+    isIgnored,
+    created,
+    ignore,
+    built,
+    emit,
+    platform: targetPlatform,
+  };
+  for (const index of plan.order) {
+    const stage = plan.stages[index]!;
+    const state = await buildStage(context, stage);
+    built.set(index, state);
+  }
+  const final = built.get(plan.target)!;
+  if (Object.keys(input.labels).length > 0) {
+    final.config.config.Labels = { ...(final.config.config.Labels ?? {}), ...input.labels };
+  }
+  const image = await assembleImage(final, env.store);
+  const unusedBuildArgs = [...input.buildArgs.keys()].filter(
+    (name) => !args.consumed.has(name) && !/_proxy$/i.test(name),
+  );
+  for (const name of unusedBuildArgs)
+    emit({
+      type: 'warning',
+      message: `build arg ${name} was given but the Dockerfile declares no ARG ${name}`,
+    });
+  emit({
+    type: 'image-done',
+    digest: image.digest,
+    configDigest: image.configDigest,
+    size: image.size,
+    destinations: [],
+    ms: performance.now() - started,
+  });
+  return { image, target: targetStage.name, unusedBuildArgs };
+}
+
+interface StageContext {
+  input: BuildInput;
+  env: BuildEnvironment;
+  dockerfile: Dockerfile;
+  plan: BuildPlan;
+  args: ArgSources;
+  isIgnored: (path: string, isDir: boolean) => boolean;
+  created: string;
+  ignore: string[];
+  built: Map<number, StageState>;
+  emit: (event: BuildEvent) => void;
+  platform: Platform;
+}
+
+async function buildStage(context: StageContext, stage: PlannedStage): Promise<StageState> {
+  const { env, emit } = context;
+  const started = performance.now();
+  const root = await env.executor.prepareRoot({ index: stage.index, name: stage.name });
+  const state = await initialState(context, stage, root);
+  const recorder = new LayerRecorder({
+    store: env.store,
+    strategy: context.input.snapshotStrategy,
+    ignore: context.ignore,
+    compression: context.input.compression,
+    ...(context.input.compressionLevel === undefined ? {} : { level: context.input.compressionLevel }),
+    ...(context.input.reproducible ? { sourceDateEpoch: context.input.sourceDateEpoch ?? 0 } : {}),
+  });
+  const triggers = state.onbuild;
+  const instructions = [...triggers, ...stage.instructions];
+  emit({
+    type: 'stage-started',
+    stage: stage.name,
+    index: stage.index,
+    base: stage.base,
+    steps: instructions.length,
+  });
+  const metadata: MetadataContext = { escape: context.dockerfile.escape, cmdSetInStage: false };
+  if (context.input.singleSnapshot) await recorder.ensureBaseline(root);
+  for (const [position, instruction] of instructions.entries()) {
+    env.signal?.throwIfAborted();
+    const step = position + 1;
+    const stepStarted = performance.now();
+    const where = describeLocation(context.dockerfile, instruction);
+    emit({
+      type: 'step-started',
+      stage: stage.name,
+      step,
+      steps: instructions.length,
+      instruction: instructionSummary(instruction),
+      line: instruction.startLine,
+    });
+    const outcome = await executeStep(context, stage, state.state, instruction, {
+      step,
+      where,
+      metadata,
+      recorder,
+    });
+    state.state.cacheKey = outcome.cacheKey;
+    const entry: HistoryEntry = { created: context.created, created_by: outcome.createdBy };
+    if (outcome.layer?.layer) {
+      state.state.layers.push(outcome.layer.layer);
+      emit({
+        type: 'snapshot-done',
+        stage: stage.name,
+        step,
+        entries: outcome.layer.entries,
+        changes: outcome.layer.changes,
+        ms: outcome.layer.snapshotMs,
+      });
+      emit({
+        type: 'layer-written',
+        stage: stage.name,
+        step,
+        digest: outcome.layer.layer.descriptor.digest,
+        diffId: outcome.layer.layer.diffId,
+        size: outcome.layer.layer.descriptor.size,
+        ms: outcome.layer.layerMs,
+      });
+    } else {
+      entry.empty_layer = true;
+    }
+    state.state.history.push(entry);
+    emit({
+      type: 'step-done',
+      stage: stage.name,
+      step,
+      ms: performance.now() - stepStarted,
+      cacheKey: outcome.cacheKey,
+      emptyLayer: !outcome.layer?.layer,
+    });
+  }
+  if (context.input.singleSnapshot) {
+    const recorded = await recorder.recordDiff(root);
+    if (recorded.layer) {
+      state.state.layers.push(recorded.layer);
+      // One layer for the stage: the last step that changed files owns it in history.
+      const last = [...state.state.history]
+        .reverse()
+        .find((entry) => entry.empty_layer === undefined && !entry.created_by?.includes('#(nop)  '));
+      if (last) delete last.empty_layer;
+      emit({
+        type: 'layer-written',
+        stage: stage.name,
+        step: instructions.length,
+        digest: recorded.layer.descriptor.digest,
+        diffId: recorded.layer.diffId,
+        size: recorded.layer.descriptor.size,
+        ms: recorded.layerMs,
+      });
+    }
+  }
+  emit({ type: 'stage-done', stage: stage.name, ms: performance.now() - started });
+  return state.state;
+}
+
+interface StepOutcome {
+  createdBy: string;
+  cacheKey: string;
+  layer?: RecordedLayer;
+}
+
+interface StepContext {
+  step: number;
+  where: string;
+  metadata: MetadataContext;
+  recorder: LayerRecorder;
+}
+
+async function executeStep(
+  context: StageContext,
+  stage: PlannedStage,
+  state: StageState,
+  instruction: Instruction,
+  step: StepContext,
+): Promise<StepOutcome> {
+  const { input, env } = context;
+  const config = state.config.config;
+  const keyFor = (text: string, sourcesHash?: string) =>
+    stepCacheKey({
+      parent: state.cacheKey,
+      instruction: text,
+      args: runArgs(state, context.args).map(([name, value]) => `${name}=${value}`),
+      env: config.Env ?? [],
+      user: config.User ?? '',
+      workdir: config.WorkingDir ?? '',
+      shell: config.Shell ?? [],
+      ...(sourcesHash === undefined ? {} : { sourcesHash }),
+    });
+  const single = input.singleSnapshot;
+  switch (instruction.kind) {
+    case 'ARG': {
+      declareArgs(state, instruction, context.args, context.dockerfile.escape);
+      const text = instruction.args
+        .map((arg) =>
+          state.args.get(arg.name) === undefined ? arg.name : `${arg.name}=${state.args.get(arg.name)}`,
+        )
+        .join(' ');
+      return { createdBy: nopCreatedBy(`ARG ${text}`), cacheKey: keyFor(`ARG ${text}`) };
+    }
+    case 'WORKDIR': {
+      const value = expandWord(instruction.value, stageLookup(state), { escape: context.dockerfile.escape });
+      const path = posixResolve(config.WorkingDir || '/', value);
+      config.WorkingDir = path;
+      const createdBy = nopCreatedBy(`WORKDIR ${path}`);
+      const cacheKey = keyFor(`WORKDIR ${path}`);
+      const host = await resolveInRoot(state.root, path);
+      const missing = await createDirs(state.root, host);
+      if (missing.length === 0 || single) return { createdBy, cacheKey };
+      return { createdBy, cacheKey, layer: await step.recorder.recordPaths(state.root, missing) };
+    }
+    case 'RUN': {
+      const createdBy = runCreatedBy(state, instruction, context.args);
+      const cacheKey = keyFor(createdBy);
+      if (!single) await step.recorder.ensureBaseline(state.root);
+      await runInstruction({
+        state,
+        instruction,
+        executor: env.executor,
+        args: context.args,
+        where: step.where,
+        onOutput: (line, stream) =>
+          context.emit({ type: 'run-output', stage: stage.name, step: step.step, stream, line }),
+        ...(env.signal ? { signal: env.signal } : {}),
+      });
+      if (single) return { createdBy, cacheKey };
+      return { createdBy, cacheKey, layer: await step.recorder.recordDiff(state.root) };
+    }
+    case 'COPY':
+    case 'ADD': {
+      const source = await copySourceFor(context, instruction, step.where);
+      const result = await copyInstruction({
+        state,
+        instruction,
+        source,
+        escape: context.dockerfile.escape,
+        where: step.where,
+        scratchDir: join(env.workDir, 'scratch', `${stage.index}-${step.step}`),
+        ...(instruction.options.exclude.length > 0
+          ? { isExcluded: excludeMatcher(instruction.options.exclude) }
+          : {}),
+      });
+      const cacheKey = keyFor(`${instruction.kind} ${result.createdBy}`, result.contentHash);
+      if (single) return { createdBy: result.createdBy, cacheKey };
+      return {
+        createdBy: result.createdBy,
+        cacheKey,
+        layer: await step.recorder.recordPaths(state.root, result.touched),
+      };
+    }
+    case 'FROM':
+      throw new KilnError('INTERNAL', 'FROM inside a stage');
+    default: {
+      if (!isMetadataInstruction(instruction))
+        throw new KilnError('UNKNOWN_INSTRUCTION', `${step.where}: cannot execute this instruction`);
+      const createdBy = applyMetadataInstruction(state, instruction, step.metadata);
+      return { createdBy, cacheKey: keyFor(createdBy) };
+    }
+  }
+}
+
+/** Where a COPY/ADD reads from: the context, an earlier stage's root, or an image's tree. */
+async function copySourceFor(
+  context: StageContext,
+  instruction: Instruction & { kind: 'COPY' | 'ADD' },
+  where: string,
+): Promise<CopySource> {
+  const from = instruction.kind === 'COPY' ? instruction.options.from : undefined;
+  if (from === undefined)
+    return { root: context.input.contextDir, kind: 'context', isIgnored: context.isIgnored };
+  const word = expandWord(
+    from,
+    (name) => context.plan.globalArgs.get(name) ?? context.args.automaticArgs.get(name),
+    { escape: context.dockerfile.escape },
+  );
+  const index = findStage(context.plan.stages, word.toLowerCase());
+  if (index !== undefined) {
+    const built = context.built.get(index);
+    if (!built)
+      throw new KilnError('UNKNOWN_STAGE', `${where}: stage "${word}" has not been built before this one`);
+    if (context.env.executor.concurrentStages) return { root: built.root, kind: 'stage', from: word };
+    // One root only (container mode): rebuild the stage's tree from its layers.
+    const dir = join(context.env.workDir, 'stages', String(index));
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    await extractImageLayers(built.layers, dir, context.env.store, []);
+    return { root: dir, kind: 'stage', from: word };
+  }
+  const image = await pullBase(context, word, where);
+  const dir = join(context.env.workDir, 'images', image.digest.replace(':', '-'));
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await extractImageLayers(layersOf(image), dir, context.env.store, []);
+  return { root: dir, kind: 'image', from: word };
+}
+
+async function pullBase(context: StageContext, reference: string, where: string): Promise<PulledImage> {
+  const started = performance.now();
+  try {
+    const image = await context.env.images.pull(reference, context.platform);
+    context.emit({
+      type: 'base-pulled',
+      stage: where,
+      reference: image.reference,
+      digest: image.digest,
+      layers: image.manifest.layers.length,
+      ms: performance.now() - started,
+    });
+    return image;
+  } catch (error) {
+    if (error instanceof KilnError) {
+      throw new KilnError(error.code, `${where}: cannot pull base image "${reference}": ${error.message}`, {
+        cause: error,
+        exitCode: error.exitCode,
+        ...(error.hint ? { hint: error.hint } : {}),
+      });
+    }
+    throw error;
+  }
+}
+
+function layersOf(image: PulledImage) {
+  const diffIds = image.config.rootfs.diff_ids;
+  return image.manifest.layers.map((descriptor, index) => ({ descriptor, diffId: diffIds[index]! }));
+}
+
+interface InitialState {
+  state: StageState;
+  /** The base's ONBUILD triggers, parsed, to run before the stage's own instructions. */
+  onbuild: Instruction[];
+}
+
+async function initialState(context: StageContext, stage: PlannedStage, root: string): Promise<InitialState> {
+  const where = describeLocation(context.dockerfile, stage.from);
+  const platform = context.platform;
+  const state: StageState = {
+    name: stage.name,
+    index: stage.index,
+    config: {
+      architecture: platform.architecture,
+      os: platform.os,
+      ...(platform.variant ? { variant: platform.variant } : {}),
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [] },
+      created: context.created,
+    },
+    history: [],
+    layers: [],
+    args: new Map(),
+    cacheKey: '',
+    root,
+  };
+  let onbuildTexts: string[] = [];
+  if (stage.baseStage !== undefined) {
+    const base = context.built.get(stage.baseStage)!;
+    state.config = structuredClone(base.config);
+    state.config.created = context.created;
+    state.history = structuredClone(base.history);
+    state.layers = [...base.layers];
+    state.cacheKey = base.cacheKey;
+    await extractImageLayers(state.layers, root, context.env.store, context.ignore);
+    onbuildTexts = base.config.config.OnBuild ?? [];
+  } else if (stage.base.toLowerCase() !== 'scratch') {
+    const image = await pullBase(context, stage.base, where);
+    const config = structuredClone(image.config);
+    state.config = { ...config, created: context.created, config: config.config ?? {} };
+    state.history = config.history ?? [];
+    state.layers = layersOf(image);
+    state.cacheKey = image.digest;
+    await extractImageLayers(state.layers, root, context.env.store, context.ignore);
+    onbuildTexts = config.config?.OnBuild ?? [];
+  } else {
+    state.cacheKey = 'scratch';
+  }
+  // Triggers fire once, in the image built FROM this base; they are not inherited further.
+  if (state.config.config.OnBuild) state.config.config.OnBuild = null;
+  const onbuild = onbuildTexts.map((text) => {
+    const parsed = parseDockerfile(`FROM scratch\n${text}\n`, {
+      fileName: `ONBUILD trigger of ${stage.base}`,
+    });
+    const trigger = parsed.instructions[1];
+    if (!trigger) throw new KilnError('INVALID_ONBUILD', `${where}: empty ONBUILD trigger in ${stage.base}`);
+    return { ...trigger, startLine: stage.from.startLine, endLine: stage.from.endLine } as Instruction;
+  });
+  return { state, onbuild };
+}
+
+async function contextIgnoreMatcher(contextDir: string): Promise<(path: string, isDir: boolean) => boolean> {
+  let text: string;
+  try {
+    text = await readFile(join(contextDir, '.dockerignore'), 'utf8');
+  } catch {
+    return () => false;
+  }
+  const matcher = createIgnoreMatcher(parseDockerignore(text));
+  return (path) => matcher.ignores(path);
+}
+
+function excludeMatcher(patterns: string[]): (path: string) => boolean {
+  const matcher = createIgnoreMatcher(patterns);
+  return (path) => matcher.ignores(path);
+}
+
+async function createDirs(root: string, host: string): Promise<string[]> {
+  const missing: string[] = [];
+  let current = host;
+  while (current.length > root.length) {
+    try {
+      await stat(current);
+      break;
+    } catch {
+      missing.unshift(current);
+      current = current.slice(0, current.lastIndexOf('/'));
+    }
+  }
+  for (const dir of missing) await mkdir(dir, { mode: 0o755 });
+  return missing.map((dir) => imagePathOf(root, dir));
+}
+
+function posixResolve(from: string, path: string): string {
+  return path.startsWith('/') ? normalise(path) : normalise(`${from}/${path}`);
+}
+
+function normalise(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}

@@ -1,0 +1,42 @@
+import type { BlobStore, Compression, Platform } from '@kiln/image';
+import type { SnapshotStrategyName } from '@kiln/snapshot';
+import type { ImageSource } from './base/imageSource.ts';
+import type { BuildEventListener } from './events.ts';
+import type { Executor } from './executor/executor.ts';
+import type { LayerCache } from './layerCache.ts';
+
+export interface BuildInput {
+  /** The build context directory (the CLI unpacks tar contexts first). */
+  contextDir: string;
+  dockerfileText: string;
+  /** For messages: `Dockerfile`, `ci/Dockerfile.prod`. */
+  dockerfileName: string;
+  target?: string;
+  buildArgs: Map<string, string>;
+  /** `--label`: set on the final image after the Dockerfile's LABELs. */
+  labels: Record<string, string>;
+  /** TARGETPLATFORM; default the host's. */
+  platform?: Platform;
+  snapshotStrategy: SnapshotStrategyName;
+  singleSnapshot: boolean;
+  /** Timestamps from SOURCE_DATE_EPOCH (or 0) in config, history and layers. */
+  reproducible: boolean;
+  sourceDateEpoch?: number;
+  /** `--ignore-path`: in-image paths left out of every snapshot. */
+  ignorePaths: string[];
+  compression: Compression;
+  compressionLevel?: number;
+}
+
+export interface BuildEnvironment {
+  executor: Executor;
+  /** Where base images come from (the registry client in real builds). */
+  images: ImageSource;
+  /** Blobs of base images, new layers, config and manifest. */
+  store: BlobStore;
+  /** Scratch space of this build (downloads, heredocs, image trees for COPY --from=image). */
+  workDir: string;
+  cache?: LayerCache;
+  onEvent?: BuildEventListener;
+  signal?: AbortSignal;
+}

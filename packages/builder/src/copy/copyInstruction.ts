@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { glob, lstat, mkdir, stat, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { AddInstruction, CopyInstruction, EscapeChar } from '@kiln/dockerfile';
+import { expandWord } from '@kiln/dockerfile';
+import { KilnError } from '@kiln/errors';
+import { resolveInRoot } from '../stage/resolveInRoot.ts';
+import { resolveUser } from '../stage/resolveUser.ts';
+import type { StageState } from '../stage/stageState.ts';
+import { stageLookup } from '../stage/stageState.ts';
+import { extractArchive, isLocalArchive } from './archive.ts';
+import { type CopyTarget, copyEntry, ensureImageDir } from './copyTree.ts';
+import { downloadSource } from './downloadSource.ts';
+import { hasWildcard, relativeSourcePath } from './sourceRoot.ts';
+
+export interface CopySource {
+  /** Host directory the sources are relative to: the context, a stage root or an image's tree. */
+  root: string;
+  kind: 'context' | 'stage' | 'image';
+  /** The `--from` value as written, for history. */
+  from?: string;
+  /** .dockerignore for the context (relative path, is-directory) → excluded. */
+  isIgnored?: (relativePath: string, isDir: boolean) => boolean;
+}
+
+export interface CopyStepInput {
+  state: StageState;
+  instruction: CopyInstruction | AddInstruction;
+  source: CopySource;
+  escape: EscapeChar;
+  /** `Dockerfile:12`, for messages. */
+  where: string;
+  /** Scratch space for downloads and heredoc files. */
+  scratchDir: string;
+  /** --exclude patterns compiled by the caller (they share .dockerignore's syntax). */
+  isExcluded?: (relativePath: string, isDir: boolean) => boolean;
+}
+
+export interface CopyStepResult {
+  /** In-image paths created or replaced, sorted. */
+  touched: string[];
+  /** sha256 over every copied entry (names, modes, content): the cache key's source part. */
+  contentHash: string;
+  createdBy: string;
+}
+
+/** COPY and ADD: resolves sources, copies them into the stage root, reports what changed. */
+export async function copyInstruction(input: CopyStepInput): Promise<CopyStepResult> {
+  const { state, instruction, source, where } = input;
+  const lookup = stageLookup(state);
+  const expand = (word: string) => expandWord(word, lookup, { escape: input.escape });
+  const workdir = state.config.config.WorkingDir || '/';
+  const rawDestination = expand(instruction.destination);
+  const destination = posix.resolve(workdir, rawDestination);
+  const destinationIsDir =
+    rawDestination.endsWith('/') || rawDestination.endsWith('/.') || rawDestination === '.';
+
+  const ownership: CopyTarget['ownership'] = {};
+  const chown = instruction.options.chown === undefined ? undefined : expand(instruction.options.chown);
+  if (chown !== undefined) {
+    const user = await resolveUser(state.root, chown);
+    ownership.uid = user.uid;
+    ownership.gid = user.gid;
+  } else if (source.kind === 'context' || instruction.kind === 'ADD') {
+    ownership.uid = 0;
+    ownership.gid = 0;
+  }
+  if (instruction.options.chmod !== undefined) {
+    const chmod = expand(instruction.options.chmod);
+    if (!/^[0-7]{3,4}$/.test(chmod)) {
+      throw new KilnError('INVALID_CHMOD', `${where}: --chmod=${chmod} is not an octal mode`, {
+        hint: 'e.g. --chmod=0755',
+      });
+    }
+    ownership.mode = Number.parseInt(chmod, 8);
+  }
+  const hash = createHash('sha256');
+  const excluded = (relative: string, isDir: boolean) =>
+    Boolean(source.isIgnored?.(relative, isDir) || input.isExcluded?.(relative, isDir));
+  const target: CopyTarget = { root: state.root, ownership, touched: new Set(), hash, isExcluded: excluded };
+
+  // Each entry: a host path to copy and the name it gets when the destination is a directory.
+  const items: { hostPath: string; relative: string; name: string; archive: boolean }[] = [];
+  for (const word of instruction.sources) {
+    const heredoc = heredocFor(instruction, word);
+    if (heredoc) {
+      const file = join(input.scratchDir, `heredoc-${heredoc.name}-${items.length}`);
+      await mkdir(input.scratchDir, { recursive: true });
+      const content = heredoc.expand ? expand(heredoc.content) : heredoc.content;
+      await writeFile(file, content, { mode: 0o644 });
+      items.push({ hostPath: file, relative: heredoc.name, name: heredoc.name, archive: false });
+      continue;
+    }
+    const text = expand(word);
+    if (instruction.kind === 'ADD' && /^https?:\/\//i.test(text)) {
+      await mkdir(input.scratchDir, { recursive: true });
+      const download = await downloadSource(
+        text,
+        join(input.scratchDir, `download-${items.length}`),
+        instruction.options.checksum === undefined ? undefined : expand(instruction.options.checksum),
+        where,
+      );
+      hash.update(`url:${text}\0${download.sha256}\0`);
+      if (ownership.mode === undefined) ownership.mode = 0o600;
+      items.push({
+        hostPath: download.path,
+        relative: download.fileName,
+        name: download.fileName,
+        archive: false,
+      });
+      continue;
+    }
+    const relative = relativeSourcePath(text, where);
+    const matches = hasWildcard(relative) ? await globSources(source.root, relative) : [relative];
+    const kept = matches.filter((match) => match === '' || !excluded(match, false));
+    if (kept.length === 0 || (!hasWildcard(relative) && !(await exists(source.root, relative)))) {
+      throw new KilnError(
+        'COPY_SOURCE_MISSING',
+        `${where}: ${instruction.kind} source "${text}" not found in the ${describeSource(source)}`,
+        { hint: source.kind === 'context' ? 'check the path and .dockerignore' : undefined },
+      );
+    }
+    for (const match of kept) {
+      // The source itself may be a link inside the context: follow it, but never out of the root.
+      const hostPath = await resolveInRoot(source.root, match);
+      const unpack = instruction.kind === 'ADD' && instruction.options.unpack !== false;
+      const archive = unpack && (await stat(hostPath)).isFile() && (await isLocalArchive(hostPath));
+      items.push({ hostPath, relative: match, name: posix.basename(match), archive });
+    }
+  }
+  if (items.length > 1 && !destinationIsDir) {
+    throw new KilnError(
+      'COPY_DESTINATION_NOT_DIR',
+      `${where}: with more than one source the destination must be a directory ending in /`,
+      { hint: `write ${rawDestination}/` },
+    );
+  }
+  for (const item of items) {
+    const info = await stat(item.hostPath);
+    if (item.archive) {
+      const hostDir = await ensureImageDir(target, destination, true);
+      hash.update(`archive:${item.relative}\0`);
+      for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
+      for (const member of await extractArchive(item.hostPath, hostDir, where)) {
+        target.touched.add(posix.join(destination, member));
+      }
+    } else if (info.isDirectory()) {
+      await copyEntry(target, item.hostPath, item.relative, destination);
+    } else {
+      const existingDir = await isDirInRoot(state.root, destination);
+      const fileDestination =
+        destinationIsDir || existingDir ? posix.join(destination, item.name) : destination;
+      await copyEntry(target, item.hostPath, item.relative, fileDestination);
+    }
+  }
+  const touched = [...target.touched].sort();
+  const contentHash = hash.digest('hex');
+  const fromText = source.from === undefined ? '' : `--from=${source.from} `;
+  const kindText = items.length === 1 && !items[0]?.archive ? 'file' : 'multi';
+  return {
+    touched,
+    contentHash,
+    createdBy: `/bin/sh -c #(nop) ${instruction.kind} ${fromText}${kindText}:${contentHash} in ${destination} `,
+  };
+}
+
+function heredocFor(instruction: CopyInstruction | AddInstruction, word: string) {
+  const match = /^<<-?["']?([A-Za-z0-9_]+)["']?$/.exec(word);
+  if (!match) return undefined;
+  return instruction.heredocs.find((heredoc) => heredoc.name === match[1]);
+}
+
+async function globSources(root: string, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const match of glob(pattern, { cwd: root })) found.push(String(match).split('\\').join('/'));
+  return found.sort();
+}
+
+async function exists(root: string, relative: string): Promise<boolean> {
+  try {
+    await lstat(await resolveInRoot(root, relative));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isDirInRoot(root: string, path: string): Promise<boolean> {
+  try {
+    return (await stat(await resolveInRoot(root, path))).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function describeSource(source: CopySource): string {
+  if (source.kind === 'context') return 'build context';
+  return `${source.kind} "${source.from}"`;
+}

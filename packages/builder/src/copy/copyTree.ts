@@ -1,0 +1,139 @@
+import type { Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import {
+  chmod,
+  copyFile,
+  lchown,
+  lstat,
+  lutimes,
+  mkdir,
+  readdir,
+  readlink,
+  rm,
+  stat,
+  symlink,
+} from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { imagePathOf, resolveInRoot } from '../stage/resolveInRoot.ts';
+
+export interface CopyOwnership {
+  /** Owner to set; undefined keeps the source's (COPY --from without --chown). */
+  uid?: number;
+  gid?: number;
+  /** --chmod: applied to files and directories alike, as BuildKit does. */
+  mode?: number;
+}
+
+export interface CopyTarget {
+  root: string;
+  ownership: CopyOwnership;
+  /** In-image paths created or replaced, for the change set. */
+  touched: Set<string>;
+  /** Folds every copied entry into the step's content hash (cache key). */
+  hash: Hash;
+  /** Relative-to-source-root path → skip (dockerignore, --exclude). */
+  isExcluded: (relativePath: string, isDir: boolean) => boolean;
+}
+
+/** Creates missing parents of an in-image dir (root:root 0755, as Docker does); returns the host path. */
+export async function ensureImageDir(target: CopyTarget, imageDir: string, owned: boolean): Promise<string> {
+  const parts = posix.normalize(imageDir).split('/').filter(Boolean);
+  let current = '/';
+  let host = target.root;
+  for (const [index, part] of parts.entries()) {
+    current = posix.join(current, part);
+    host = await resolveInRoot(target.root, current);
+    let exists = false;
+    try {
+      exists = (await stat(host)).isDirectory();
+      if (!exists) await rm(host, { force: true });
+    } catch {
+      // missing
+    }
+    if (!exists) {
+      await mkdir(host, { mode: 0o755 });
+      await chmod(host, 0o755);
+      const last = index === parts.length - 1;
+      if (last && owned && target.ownership.uid !== undefined) {
+        await lchown(host, target.ownership.uid, target.ownership.gid ?? 0);
+      }
+      target.touched.add(imagePathOf(target.root, host));
+    }
+  }
+  return host;
+}
+
+/**
+ * Copies one source (file, symlink or directory tree) to an in-image destination path.
+ * Directories copy their contents; the destination's parents are created as needed.
+ */
+export async function copyEntry(
+  target: CopyTarget,
+  sourcePath: string,
+  relativeSource: string,
+  destination: string,
+): Promise<void> {
+  const info = await lstat(sourcePath);
+  if (info.isDirectory()) {
+    let existed = false;
+    try {
+      existed = (await stat(await resolveInRoot(target.root, destination))).isDirectory();
+    } catch {
+      // created below
+    }
+    const hostDir = await ensureImageDir(target, destination, true);
+    // An existing destination keeps its own mode and owner (COPY dir/ /app after WORKDIR /app).
+    if (!existed || relativeSource !== '') await applyDirMetadata(target, hostDir, info);
+    const names = (await readdir(sourcePath)).sort();
+    for (const name of names) {
+      const relative = relativeSource === '' ? name : `${relativeSource}/${name}`;
+      const childInfo = await lstat(join(sourcePath, name));
+      if (target.isExcluded(relative, childInfo.isDirectory())) continue;
+      await copyEntry(target, join(sourcePath, name), relative, posix.join(destination, name));
+    }
+    return;
+  }
+  await ensureImageDir(target, posix.dirname(destination), false);
+  const host = await resolveInRoot(target.root, destination, false);
+  try {
+    const existing = await lstat(host);
+    await rm(host, { recursive: existing.isDirectory(), force: true });
+  } catch {
+    // nothing there yet
+  }
+  target.hash.update(`${relativeSource}\0${info.mode}\0`);
+  if (info.isSymbolicLink()) {
+    const linkTarget = await readlink(sourcePath);
+    target.hash.update(`link:${linkTarget}\0`);
+    await symlink(linkTarget, host);
+    await lchown(host, target.ownership.uid ?? info.uid, target.ownership.gid ?? info.gid);
+    await lutimes(host, info.atime, info.mtime);
+  } else if (info.isFile()) {
+    target.hash.update(await sha256File(sourcePath));
+    await copyFile(sourcePath, host);
+    await lchown(host, target.ownership.uid ?? info.uid, target.ownership.gid ?? info.gid);
+    await chmod(host, target.ownership.mode ?? info.mode & 0o7777);
+    await lutimes(host, info.atime, info.mtime);
+  } else {
+    // Sockets, devices and fifos have no place in a build context; Docker skips them too.
+    return;
+  }
+  target.touched.add(imagePathOf(target.root, host));
+}
+
+async function applyDirMetadata(
+  target: CopyTarget,
+  hostDir: string,
+  info: Awaited<ReturnType<typeof lstat>>,
+) {
+  await lchown(hostDir, target.ownership.uid ?? Number(info.uid), target.ownership.gid ?? Number(info.gid));
+  await chmod(hostDir, target.ownership.mode ?? Number(info.mode) & 0o7777);
+  target.touched.add(imagePathOf(target.root, hostDir));
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs';
+import { KilnError } from '@kiln/errors';
+import type { Executor, ExecutorKind } from './executor.ts';
+import { SandboxExecutor } from './sandboxExecutor.ts';
+
+/** Only Kiln's executor image carries this file; it is what makes `container` the default. */
+export const executorImageMarker = '/kiln/.executor-image';
+
+export interface SelectExecutorOptions {
+  requested: ExecutorKind | 'auto';
+  /** Allows `container` outside the executor image (it overwrites `/`). */
+  force: boolean;
+  markerPath?: string;
+}
+
+/**
+ * Picks the executor kind: `auto` is `container` only inside the executor image. Container mode
+ * elsewhere would overwrite this machine's own root (dev and CI machines look like containers
+ * too, /.dockerenv and all), so it needs `--force`.
+ */
+export function selectExecutorKind(options: SelectExecutorOptions): ExecutorKind {
+  const inExecutorImage = existsSync(options.markerPath ?? executorImageMarker);
+  if (options.requested === 'auto') return inExecutorImage ? 'container' : 'sandbox';
+  if (options.requested === 'container' && !inExecutorImage && !options.force) {
+    throw new KilnError(
+      'CONTAINER_EXECUTOR_REFUSED',
+      '--executor container extracts images over / and runs builds in place; this is not the Kiln executor image',
+      { hint: 'use --executor sandbox here, or add --force if this container is disposable', exitCode: 2 },
+    );
+  }
+  return options.requested;
+}
+
+export interface CreateExecutorOptions {
+  kind: ExecutorKind;
+  workDir: string;
+}
+
+export async function createExecutor(options: CreateExecutorOptions): Promise<Executor> {
+  if (options.kind === 'sandbox') return new SandboxExecutor({ workDir: options.workDir });
+  // The container executor lives in containerExecutor.ts (written against executor.ts).
+  let module: { ContainerExecutor?: new (options: { workDir: string }) => Executor };
+  try {
+    module = (await import(`./${'containerExecutor'}.ts`)) as typeof module;
+  } catch (error) {
+    throw new KilnError(
+      'EXECUTOR_UNAVAILABLE',
+      'the container executor is not part of this build of Kiln yet',
+      {
+        cause: error,
+        hint: 'use --executor sandbox',
+      },
+    );
+  }
+  if (!module.ContainerExecutor)
+    throw new KilnError('EXECUTOR_UNAVAILABLE', 'containerExecutor.ts has no ContainerExecutor');
+  return new module.ContainerExecutor({ workDir: options.workDir });
+}

@@ -1,0 +1,33 @@
+export type { ImageSource, PulledImage } from './base/imageSource.ts';
+export type { LayoutBase } from './base/ociLayoutImageSource.ts';
+export { ociLayoutImageSource } from './base/ociLayoutImageSource.ts';
+export { registryImageSource } from './base/registryImageSource.ts';
+export type { BuildResult } from './build.ts';
+export { buildImage } from './build.ts';
+export type { BuildEnvironment, BuildInput } from './buildOptions.ts';
+export type { CacheKeyInput } from './cacheKey.ts';
+export { stepCacheKey } from './cacheKey.ts';
+export type { BuildEvent, BuildEventListener, PushProgressDetail } from './events.ts';
+export type {
+  ExecCommand,
+  ExecUser,
+  Executor,
+  ExecutorKind,
+  IgnoreRule,
+  OutputStream,
+  RunOptions,
+  StageRootRequest,
+} from './executor/executor.ts';
+export type { ProcessSpec } from './executor/runProcess.ts';
+export { runProcess } from './executor/runProcess.ts';
+export type { SandboxExecutorOptions, SandboxIsolation } from './executor/sandboxExecutor.ts';
+export { SandboxExecutor } from './executor/sandboxExecutor.ts';
+export type { CreateExecutorOptions, SelectExecutorOptions } from './executor/selectExecutor.ts';
+export { createExecutor, executorImageMarker, selectExecutorKind } from './executor/selectExecutor.ts';
+export type { BuiltImage } from './image/assembleImage.ts';
+export type { CachedStep, LayerCache } from './layerCache.ts';
+export type { OutputEnvironment, OutputOptions } from './output/writeOutputs.ts';
+export { parseDestinations, writeOutputs } from './output/writeOutputs.ts';
+export { formatPlatform, hostPlatform, parsePlatform } from './plan/platform.ts';
+export { resolveUser } from './stage/resolveUser.ts';
+export type { StageLayer } from './stage/stageState.ts';

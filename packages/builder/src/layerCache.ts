@@ -1,0 +1,20 @@
+import type { Digest, HistoryEntry, ImageConfig } from '@kiln/image';
+import type { StageLayer } from './stage/stageState.ts';
+
+/** One cached step: its layer (absent for metadata-only steps) and what it did to the config. */
+export interface CachedStep {
+  layer?: StageLayer;
+  history: HistoryEntry;
+  /** The stage's container config after the step. */
+  config: NonNullable<ImageConfig['config']>;
+  manifestDigest?: Digest;
+}
+
+/**
+ * The layer cache the step loop consults (issue 6 backs it with a registry repository).
+ * `get` runs before a step executes; a hit reuses the layer and skips the work.
+ */
+export interface LayerCache {
+  get(key: string): Promise<CachedStep | undefined>;
+  put(key: string, step: CachedStep): Promise<void>;
+}

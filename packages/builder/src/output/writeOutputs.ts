@@ -1,0 +1,107 @@
+import { writeFile } from 'node:fs/promises';
+import { KilnError } from '@kiln/errors';
+import type { BlobStore, Reference } from '@kiln/image';
+import { parseReference, writeOciLayout } from '@kiln/image';
+import { pushImage, type RegistryClient } from '@kiln/registry';
+import type { BuildEvent } from '../events.ts';
+import type { BuiltImage } from '../image/assembleImage.ts';
+
+export interface OutputOptions {
+  destinations: string[];
+  noPush: boolean;
+  tarPath?: string;
+  ociLayoutPath?: string;
+  digestFile?: string;
+  imageNameWithDigestFile?: string;
+  imageNameTagWithDigestFile?: string;
+}
+
+export interface OutputEnvironment {
+  store: BlobStore;
+  /** Needed unless --no-push. */
+  client?: RegistryClient;
+  onEvent?: (event: BuildEvent) => void;
+}
+
+/** Destinations parsed up front, so a bad --destination fails before any work is done. */
+export function parseDestinations(destinations: string[]): Reference[] {
+  return destinations.map((text) => parseReference(text));
+}
+
+/** Push, docker-archive tar, OCI layout and the digest files, as Kaniko writes them. */
+export async function writeOutputs(
+  image: BuiltImage,
+  options: OutputOptions,
+  env: OutputEnvironment,
+): Promise<string[]> {
+  const emit = (event: BuildEvent) => env.onEvent?.(event);
+  const references = parseDestinations(options.destinations);
+  const pushed: string[] = [];
+  if (!options.noPush && references.length > 0) {
+    if (!env.client) throw new Error('writeOutputs: a registry client is needed to push');
+    const result = await pushImage(
+      env.client,
+      { manifest: image.manifest, manifestBytes: image.manifestBytes, store: env.store },
+      references,
+    );
+    for (const destination of result.pushed) {
+      emit({ type: 'pushed', destination: destination.reference, digest: result.digest });
+      pushed.push(destination.reference);
+    }
+  }
+  if (options.ociLayoutPath) {
+    const tag = references[0]?.tag;
+    await writeOciLayout(
+      options.ociLayoutPath,
+      [
+        {
+          manifest: image.manifest,
+          manifestBytes: image.manifestBytes,
+          config: image.config,
+          ...(tag ? { tag } : {}),
+        },
+      ],
+      env.store,
+    );
+    emit({ type: 'output-written', kind: 'oci-layout', path: options.ociLayoutPath });
+  }
+  if (options.tarPath) {
+    const imageModule = (await import('@kiln/image')) as Record<string, unknown>;
+    const writeDockerArchive = imageModule.writeDockerArchive as
+      | ((path: string, image: unknown, store: BlobStore) => Promise<unknown>)
+      | undefined;
+    if (!writeDockerArchive) {
+      throw new KilnError(
+        'OUTPUT_UNAVAILABLE',
+        '--tar-path: the docker-archive writer is not available in this build',
+      );
+    }
+    await writeDockerArchive(
+      options.tarPath,
+      {
+        manifest: image.manifest,
+        config: image.config,
+        tags: references.map((reference) => reference.toString()),
+      },
+      env.store,
+    );
+    emit({ type: 'output-written', kind: 'tar', path: options.tarPath });
+  }
+  if (options.digestFile) {
+    await writeFile(options.digestFile, image.digest);
+    emit({ type: 'output-written', kind: 'digest-file', path: options.digestFile });
+  }
+  if (options.imageNameWithDigestFile) {
+    const lines = references.map(
+      (reference) => `${reference.registry}/${reference.repository}@${image.digest}`,
+    );
+    await writeFile(options.imageNameWithDigestFile, `${lines.join('\n')}\n`);
+    emit({ type: 'output-written', kind: 'digest-file', path: options.imageNameWithDigestFile });
+  }
+  if (options.imageNameTagWithDigestFile) {
+    const entries = references.map((reference) => ({ image: reference.toString(), digest: image.digest }));
+    await writeFile(options.imageNameTagWithDigestFile, JSON.stringify(entries));
+    emit({ type: 'output-written', kind: 'digest-file', path: options.imageNameTagWithDigestFile });
+  }
+  return pushed;
+}

@@ -1,0 +1,163 @@
+import type { Dockerfile, FromInstruction, Instruction } from '@kiln/dockerfile';
+import { expandWord } from '@kiln/dockerfile';
+import { KilnError } from '@kiln/errors';
+import { describeLocation } from '../stage/location.ts';
+
+export interface PlannedStage {
+  index: number;
+  /** `AS name` (lower-cased) or the index as text. */
+  name: string;
+  from: FromInstruction;
+  /** FROM's image word expanded with the global args. */
+  base: string;
+  /** Set when FROM names an earlier stage. */
+  baseStage?: number;
+  instructions: Instruction[];
+  /** Earlier stages this one needs (FROM, COPY --from, RUN --mount from). */
+  dependencies: number[];
+}
+
+export interface BuildPlan {
+  /** ARGs declared before the first FROM, with their values after --build-arg. */
+  globalArgs: Map<string, string | undefined>;
+  stages: PlannedStage[];
+  /** The stages the target needs, dependencies first, target last. */
+  order: number[];
+  target: number;
+}
+
+export interface PlanOptions {
+  target?: string;
+  buildArgs: Map<string, string>;
+  /** BuildKit's automatic args (TARGETPLATFORM …), usable in FROM lines. */
+  automaticArgs: Map<string, string>;
+}
+
+/** Splits the Dockerfile into stages, resolves FROM words and picks the stages the target needs. */
+export function planStages(dockerfile: Dockerfile, options: PlanOptions): BuildPlan {
+  const globalArgs = new Map<string, string | undefined>();
+  const stages: PlannedStage[] = [];
+  let current: PlannedStage | undefined;
+  const fromLookup = (name: string) =>
+    globalArgs.has(name) ? globalArgs.get(name) : options.automaticArgs.get(name);
+
+  for (const instruction of dockerfile.instructions) {
+    if (instruction.kind === 'FROM') {
+      const base = expandWord(instruction.image, fromLookup, { escape: dockerfile.escape });
+      const index = stages.length;
+      current = {
+        index,
+        name: instruction.stageName ?? String(index),
+        from: instruction,
+        base,
+        instructions: [],
+        dependencies: [],
+      };
+      const baseStage = findStage(stages, base.toLowerCase());
+      if (baseStage !== undefined) {
+        current.baseStage = baseStage;
+        current.dependencies.push(baseStage);
+      }
+      if (stages.some((stage) => stage.from.stageName !== undefined && stage.name === current?.name)) {
+        throw new KilnError(
+          'DUPLICATE_STAGE',
+          `stage name "${current.name}" is used twice (${describeLocation(dockerfile, instruction)})`,
+        );
+      }
+      stages.push(current);
+      continue;
+    }
+    if (!current) {
+      if (instruction.kind !== 'ARG') {
+        throw new KilnError(
+          'NO_FROM',
+          `${instruction.kind} before the first FROM (${describeLocation(dockerfile, instruction)}): only ARG may come first`,
+        );
+      }
+      for (const arg of instruction.args) {
+        const value =
+          options.buildArgs.get(arg.name) ??
+          (arg.defaultValue === undefined
+            ? undefined
+            : expandWord(arg.defaultValue, fromLookup, { escape: dockerfile.escape }));
+        globalArgs.set(arg.name, value);
+      }
+      continue;
+    }
+    current.instructions.push(instruction);
+    for (const from of referencedStages(instruction)) {
+      const word = expandWord(from, fromLookup, { escape: dockerfile.escape }).toLowerCase();
+      const dependency = findStage(stages, word);
+      if (dependency !== undefined) {
+        if (!current.dependencies.includes(dependency)) current.dependencies.push(dependency);
+      } else if (looksLikeStageName(word, stages.length)) {
+        const later = stages.length; // the stage itself or a later one cannot be a source
+        throw new KilnError(
+          'UNKNOWN_STAGE',
+          `--from=${from} at ${describeLocation(dockerfile, instruction)} names no earlier stage`,
+          {
+            hint: `stages so far: ${
+              stages
+                .slice(0, later)
+                .map((stage) => stage.name)
+                .join(', ') || '(none)'
+            }; an image needs a full reference such as ${word}:latest`,
+          },
+        );
+      }
+    }
+  }
+  if (stages.length === 0) {
+    throw new KilnError('NO_FROM', 'the Dockerfile has no FROM instruction');
+  }
+  const target =
+    options.target === undefined ? stages.length - 1 : findStage(stages, options.target.toLowerCase());
+  if (target === undefined) {
+    throw new KilnError('UNKNOWN_TARGET', `--target "${options.target}" is not a stage of the Dockerfile`, {
+      hint: `stages: ${stages.map((stage) => stage.name).join(', ')}`,
+    });
+  }
+  return { globalArgs, stages, order: stagesNeeded(stages, target), target };
+}
+
+/** A stage by name (case-insensitive) or by index. */
+export function findStage(stages: PlannedStage[], word: string): number | undefined {
+  const named = stages.find((stage) => stage.from.stageName !== undefined && stage.name === word);
+  if (named) return named.index;
+  if (/^\d+$/.test(word)) {
+    const index = Number(word);
+    return index < stages.length ? index : undefined;
+  }
+  return undefined;
+}
+
+// A bare word or number is meant as a stage; anything with a registry, tag or path is an image.
+function looksLikeStageName(word: string, _known: number): boolean {
+  return /^[a-z0-9][a-z0-9_.-]*$/.test(word) && !word.includes('.') ? !/^(scratch)$/.test(word) : false;
+}
+
+function referencedStages(instruction: Instruction): string[] {
+  if (instruction.kind === 'COPY' && instruction.options.from !== undefined)
+    return [instruction.options.from];
+  if (instruction.kind === 'RUN') {
+    const froms: string[] = [];
+    for (const mount of instruction.mounts) {
+      if ((mount.type === 'bind' || mount.type === 'cache') && mount.from !== undefined)
+        froms.push(mount.from);
+    }
+    return froms;
+  }
+  if (instruction.kind === 'ONBUILD') return [];
+  return [];
+}
+
+function stagesNeeded(stages: PlannedStage[], target: number): number[] {
+  const order: number[] = [];
+  const visit = (index: number) => {
+    if (order.includes(index)) return;
+    for (const dependency of stages[index]?.dependencies ?? []) visit(dependency);
+    order.push(index);
+  };
+  visit(target);
+  return order;
+}

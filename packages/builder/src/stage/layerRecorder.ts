@@ -1,0 +1,128 @@
+import type { BlobStore, Compression } from '@kiln/image';
+import { changeSetFromTree, writeLayer } from '@kiln/layer';
+import type { ChangeSet, Snapshot, SnapshotStrategyName } from '@kiln/snapshot';
+import { diffSnapshots, takeSnapshot } from '@kiln/snapshot';
+import type { StageLayer } from './stageState.ts';
+
+export interface LayerRecorderOptions {
+  store: BlobStore;
+  strategy: SnapshotStrategyName;
+  /** Relative paths (snapshot IgnoreRule syntax) skipped in every snapshot. */
+  ignore: string[];
+  compression: Compression;
+  level?: number;
+  /** Reproducible builds: every mtime in layers becomes this (seconds since the epoch). */
+  sourceDateEpoch?: number;
+}
+
+export interface RecordedLayer {
+  /** Undefined when nothing changed: the step gets `empty_layer` in history. */
+  layer?: StageLayer;
+  entries: number;
+  changes: number;
+  snapshotMs: number;
+  layerMs: number;
+}
+
+/**
+ * Turns what a step changed in a stage root into a layer blob. RUN diffs a fresh snapshot against
+ * the previous one; COPY/ADD list the paths they wrote, so no walk of the whole root is needed
+ * (the next RUN re-walks before it runs).
+ */
+export class LayerRecorder {
+  readonly #options: LayerRecorderOptions;
+  #baseline: Snapshot | undefined;
+  #stale = true;
+
+  constructor(options: LayerRecorderOptions) {
+    this.#options = options;
+  }
+
+  /** The snapshot a RUN will be diffed against; taken now if COPY/ADD or the base changed the root. */
+  async ensureBaseline(root: string): Promise<number> {
+    if (!this.#stale && this.#baseline?.root === root) return 0;
+    const started = performance.now();
+    this.#baseline = await takeSnapshot(root, this.#snapshotOptions(this.#baseline));
+    this.#stale = false;
+    return performance.now() - started;
+  }
+
+  /** The root changed behind the recorder's back (base extracted, stage reset). */
+  invalidate(): void {
+    this.#stale = true;
+    this.#baseline = undefined;
+  }
+
+  async recordDiff(root: string): Promise<RecordedLayer> {
+    if (!this.#baseline || this.#stale) throw new Error('recordDiff without a baseline');
+    const started = performance.now();
+    const after = await takeSnapshot(root, this.#snapshotOptions(this.#baseline));
+    const changeSet = diffSnapshots(this.#baseline, after);
+    const snapshotMs = performance.now() - started;
+    this.#baseline = after;
+    return this.#write(root, changeSet, after.size, snapshotMs);
+  }
+
+  async recordPaths(root: string, imagePaths: string[]): Promise<RecordedLayer> {
+    const started = performance.now();
+    const changeSet = changeSetFromTree(root, topmostPaths(imagePaths));
+    const snapshotMs = performance.now() - started;
+    this.#stale = true;
+    return this.#write(root, changeSet, changeSet.changes.length, snapshotMs);
+  }
+
+  async #write(
+    root: string,
+    changeSet: ChangeSet,
+    entries: number,
+    snapshotMs: number,
+  ): Promise<RecordedLayer> {
+    const changes = changeSet.changes.length + changeSet.opaqueDirs.length;
+    if (changes === 0) return { entries, changes, snapshotMs, layerMs: 0 };
+    const started = performance.now();
+    const written = await writeLayer(changeSet, root, {
+      store: this.#options.store,
+      compression: this.#options.compression,
+      ...(this.#options.level === undefined ? {} : { level: this.#options.level }),
+      ...(this.#options.sourceDateEpoch === undefined
+        ? {}
+        : { sourceDateEpoch: this.#options.sourceDateEpoch }),
+    });
+    return {
+      layer: {
+        descriptor: { mediaType: written.mediaType, digest: written.digest, size: written.size },
+        diffId: written.diffId,
+      },
+      entries,
+      changes,
+      snapshotMs,
+      layerMs: performance.now() - started,
+    };
+  }
+
+  #snapshotOptions(previous: Snapshot | undefined) {
+    return {
+      strategy: this.#options.strategy,
+      ignore: this.#options.ignore,
+      ...(previous ? { previous } : {}),
+    };
+  }
+}
+
+/** Relative paths with every path below another one dropped (the tree walk covers children). */
+export function topmostPaths(imagePaths: string[]): string[] {
+  const relative = [
+    ...new Set(imagePaths.map((path) => path.replace(/^\/+|\/+$/g, '')).filter(Boolean)),
+  ].sort();
+  const kept = new Set<string>();
+  for (const path of relative) {
+    let ancestor = path.lastIndexOf('/');
+    let covered = false;
+    while (ancestor > 0 && !covered) {
+      covered = kept.has(path.slice(0, ancestor));
+      ancestor = path.lastIndexOf('/', ancestor - 1);
+    }
+    if (!covered) kept.add(path);
+  }
+  return [...kept];
+}

@@ -1,0 +1,110 @@
+import { mkdir } from 'node:fs/promises';
+import type { RunInstruction } from '@kiln/dockerfile';
+import { KilnError } from '@kiln/errors';
+import type { Executor, OutputStream } from '../executor/executor.ts';
+import type { ArgSources } from './argScope.ts';
+import { runArgs } from './argScope.ts';
+import { defaultShell } from './metadataInstructions.ts';
+import { resolveInRoot } from './resolveInRoot.ts';
+import { resolveUser } from './resolveUser.ts';
+import type { StageState } from './stageState.ts';
+import { defaultPath, getEnv } from './stageState.ts';
+
+const tailLines = 20;
+
+export interface RunStepInput {
+  state: StageState;
+  instruction: RunInstruction;
+  executor: Executor;
+  args: ArgSources;
+  /** `Dockerfile:12` */
+  where: string;
+  onOutput: (line: string, stream: OutputStream) => void;
+  signal?: AbortSignal;
+}
+
+/** The argv of a RUN: exec form as written; shell form (or a heredoc script) through SHELL. */
+export function runArgv(state: StageState, instruction: RunInstruction): string[] {
+  if (instruction.form === 'exec') return [...instruction.args];
+  const shell = state.config.config.Shell ?? defaultShell;
+  const heredoc = instruction.heredocs[0];
+  // `RUN <<EOF` alone: the body is the script (BuildKit runs it through the shell).
+  if (heredoc && /^<<-?["']?\w+["']?\s*$/.test(instruction.command.trim()))
+    return [...shell, heredoc.content];
+  return [...shell, instruction.command];
+}
+
+/** History text as BuildKit writes it: build args the command saw, then the argv. */
+export function runCreatedBy(state: StageState, instruction: RunInstruction, args: ArgSources): string {
+  const visible = runArgs(state, args).filter(([name]) => !isProxyArg(name));
+  const prefix =
+    visible.length === 0 ? '' : `|${visible.length} ${visible.map(([k, v]) => `${k}=${v}`).join(' ')} `;
+  return `RUN ${prefix}${runArgv(state, instruction).join(' ')} # buildkit`;
+}
+
+function isProxyArg(name: string): boolean {
+  return /^(https?|ftp|no|all)_proxy$/i.test(name);
+}
+
+/** Executes a RUN in the stage root; a non-zero exit becomes RUN_FAILED with its exit code. */
+export async function runInstruction(input: RunStepInput): Promise<void> {
+  const { state, instruction, executor } = input;
+  const config = state.config.config;
+  const env = [...(config.Env ?? [])];
+  const names = new Set(env.map((entry) => entry.slice(0, entry.indexOf('='))));
+  for (const [name, value] of runArgs(state, input.args)) {
+    if (!names.has(name)) env.push(`${name}=${value}`);
+  }
+  if (getEnv(state, 'PATH') === undefined && !names.has('PATH')) env.unshift(`PATH=${defaultPath}`);
+  const cwd = config.WorkingDir || '/';
+  // Docker creates a missing workdir for RUN (WORKDIR already did when it ran here).
+  await mkdir(await resolveInRoot(state.root, cwd), { recursive: true, mode: 0o755 });
+  const user = await resolveUser(state.root, config.User ?? '');
+  for (const mount of instruction.mounts) {
+    throw new KilnError(
+      'UNSUPPORTED_MOUNT',
+      `${input.where}: RUN --mount=type=${mount.type} is not supported yet`,
+      {
+        hint: 'remove the --mount flag, or copy what it provides with COPY',
+      },
+    );
+  }
+  const tail: string[] = [];
+  const argv = runArgv(state, instruction);
+  const exitCode = await executor.run(
+    {
+      root: state.root,
+      argv,
+      env,
+      cwd,
+      user,
+      network: instruction.network === 'none' ? 'none' : 'host',
+    },
+    {
+      onOutput: (line, stream) => {
+        tail.push(line);
+        if (tail.length > tailLines) tail.shift();
+        input.onOutput(line, stream);
+      },
+      ...(input.signal ? { signal: input.signal } : {}),
+    },
+  );
+  if (exitCode !== 0) {
+    const command = instruction.form === 'exec' ? JSON.stringify(instruction.args) : instruction.command;
+    const output =
+      tail.length === 0 ? ' (no output)' : `; last output:\n${tail.map((line) => `  ${line}`).join('\n')}`;
+    throw new KilnError(
+      'RUN_FAILED',
+      `RUN at ${input.where} failed with exit code ${exitCode}: ${oneLine(command)}${output}`,
+      { exitCode },
+    );
+  }
+}
+
+function oneLine(text: string): string {
+  const flat = text
+    .replace(/\\\n\s*/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+}
