@@ -43,8 +43,11 @@ export type {
 export { expandingInstructions } from './ast.ts';
 export type { SyntaxErrorLocation } from './dockerfileSyntaxError.ts';
 export { DockerfileSyntaxError } from './dockerfileSyntaxError.ts';
+export { parseDockerignore } from './dockerignore.ts';
 export type { ExpandOptions, VariableLookup } from './expandWord.ts';
 export { expandWord, expandWords } from './expandWord.ts';
+export type { IgnoreMatcher } from './ignoreMatcher.ts';
+export { createIgnoreMatcher } from './ignoreMatcher.ts';
 export { instructionKinds } from './instructionKinds.ts';
 export { parseDockerfile } from './parseDockerfile.ts';
 export { printDockerfile, printInstruction, printInstructionLine } from './printDockerfile.ts';
