@@ -1,0 +1,242 @@
+import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KilnError } from '@kiln/errors';
+import { BlobStore } from '@kiln/image';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractImageLayers } from './base/extractImageLayers.ts';
+import { ociLayoutImageSource } from './base/ociLayoutImageSource.ts';
+import { buildImage } from './build.ts';
+import type { BuildInput } from './buildOptions.ts';
+import type { BuildEvent } from './events.ts';
+import { SandboxExecutor } from './executor/sandboxExecutor.ts';
+import { createBusyboxLayout } from './testing/baseLayout.ts';
+
+let dir: string;
+let layout: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kiln-build-'));
+  layout = join(dir, 'layout');
+  await createBusyboxLayout(layout);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function build(
+  name: string,
+  dockerfile: string,
+  files: Record<string, string>,
+  extra: Partial<BuildInput> = {},
+) {
+  const base = join(dir, name);
+  const context = join(base, 'context');
+  await mkdir(context, { recursive: true });
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(join(context, path, '..'), { recursive: true });
+    await writeFile(join(context, path), content);
+  }
+  const store = new BlobStore(join(base, 'store'));
+  const executor = new SandboxExecutor({ workDir: join(base, 'work') });
+  const events: BuildEvent[] = [];
+  try {
+    const result = await buildImage(
+      {
+        contextDir: context,
+        dockerfileText: dockerfile,
+        dockerfileName: 'Dockerfile',
+        buildArgs: new Map(),
+        labels: {},
+        snapshotStrategy: 'incremental',
+        singleSnapshot: false,
+        reproducible: false,
+        ignorePaths: [],
+        compression: 'gzip',
+        ...extra,
+      },
+      {
+        executor,
+        images: ociLayoutImageSource({ busybox: { dir: layout, tag: 'busybox' } }, store),
+        store,
+        workDir: join(base, 'work'),
+        onEvent: (event) => events.push(event),
+      },
+    );
+    const tree = join(base, 'tree');
+    await mkdir(tree);
+    const diffIds = result.image.config.rootfs.diff_ids;
+    await extractImageLayers(
+      result.image.manifest.layers.map((descriptor, index) => ({ descriptor, diffId: diffIds[index]! })),
+      tree,
+      store,
+      [],
+    );
+    return { result, events, tree, config: result.image.config };
+  } finally {
+    await executor.dispose();
+  }
+}
+
+describe('buildImage', () => {
+  it('builds every instruction into config, history and layers', async () => {
+    const { config, tree, events } = await build(
+      'all',
+      `# syntax=docker/dockerfile:1
+ARG VERSION=1.0
+FROM busybox AS base
+ARG VERSION
+ENV APP_HOME=/app GREETING="hello world"
+LABEL version=$VERSION maintainer=kiln
+WORKDIR $APP_HOME/src
+COPY hello.txt ./
+COPY --chmod=0755 --chown=app:staff tool.sh /usr/local/bin/tool
+COPY dir/ /data/
+RUN echo "$GREETING $VERSION" > /app/out.txt && id -u > /app/uid && ln -s out.txt /app/link
+USER app
+RUN id > /tmp/id-as-app
+EXPOSE 8080 53/udp
+VOLUME /data
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --retries=3 CMD ["true"]
+SHELL ["/bin/sh", "-ec"]
+ONBUILD RUN echo triggered
+ENTRYPOINT ["/usr/local/bin/tool"]
+CMD ["--help"]
+`,
+      { 'hello.txt': 'hi\n', 'tool.sh': '#!/bin/sh\necho tool\n', 'dir/a.txt': 'a', 'dir/sub/b.txt': 'b' },
+    );
+    const c = config.config!;
+    expect(c.Env).toEqual([
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'APP_HOME=/app',
+      'GREETING=hello world',
+    ]);
+    expect(c.Labels).toEqual({ version: '1.0', maintainer: 'kiln' });
+    expect(c.WorkingDir).toBe('/app/src');
+    expect(c.User).toBe('app');
+    expect(c.ExposedPorts).toEqual({ '8080/tcp': {}, '53/udp': {} });
+    expect(c.Volumes).toEqual({ '/data': {} });
+    expect(c.StopSignal).toBe('SIGTERM');
+    expect(c.Healthcheck).toEqual({ Test: ['CMD', 'true'], Interval: 30e9, Retries: 3 });
+    expect(c.Shell).toEqual(['/bin/sh', '-ec']);
+    expect(c.OnBuild).toEqual(['RUN echo triggered']);
+    expect(c.Entrypoint).toEqual(['/usr/local/bin/tool']);
+    expect(c.Cmd).toEqual(['--help']);
+    expect(await readFile(join(tree, 'app/out.txt'), 'utf8')).toBe('hello world 1.0\n');
+    expect(await readFile(join(tree, 'app/uid'), 'utf8')).toBe('0\n');
+    expect(await readlink(join(tree, 'app/link'))).toBe('out.txt');
+    expect(await readFile(join(tree, 'app/src/hello.txt'), 'utf8')).toBe('hi\n');
+    const tool = await stat(join(tree, 'usr/local/bin/tool'));
+    expect([tool.mode & 0o7777, tool.uid, tool.gid]).toEqual([0o755, 1000, 50]);
+    expect(await readFile(join(tree, 'data/sub/b.txt'), 'utf8')).toBe('b');
+    expect(await readFile(join(tree, 'tmp/id-as-app'), 'utf8')).toMatch(/^uid=1000\(app\) gid=1000\(app\)/);
+    const history = config.history!;
+    expect(history[0]?.created_by).toBe('test busybox');
+    const runs = history.filter((entry) => entry.created_by?.startsWith('RUN '));
+    expect(runs[0]?.created_by).toContain('|1 VERSION=1.0 /bin/sh -c echo');
+    expect(history.filter((entry) => !entry.empty_layer)).toHaveLength(config.rootfs.diff_ids.length);
+    expect(history.find((entry) => entry.created_by?.includes('ENV '))).toMatchObject({ empty_layer: true });
+    expect(events.filter((event) => event.type === 'step-started')).toHaveLength(18);
+  });
+
+  it('builds only the stages the target needs and copies between stages', async () => {
+    const { config, tree, events } = await build(
+      'multi',
+      `FROM busybox AS unused
+RUN exit 1
+FROM busybox AS build
+RUN mkdir -p /out && echo built > /out/artifact
+FROM scratch
+COPY --from=build /out/artifact /artifact
+`,
+      {},
+    );
+    expect(await readFile(join(tree, 'artifact'), 'utf8')).toBe('built\n');
+    expect(config.rootfs.diff_ids).toHaveLength(1);
+    const stages = events.filter((event) => event.type === 'stage-started').map((event) => event.stage);
+    expect(stages).toEqual(['build', '2']);
+  });
+
+  it('fails a RUN with its exit code, line and output tail', async () => {
+    const error = await build(
+      'fail',
+      'FROM busybox\nRUN echo first\nRUN echo about to fail && exit 3\n',
+      {},
+    ).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(KilnError);
+    expect(error).toMatchObject({ code: 'RUN_FAILED', exitCode: 3 });
+    expect((error as Error).message).toContain('Dockerfile:3');
+    expect((error as Error).message).toContain('about to fail');
+  });
+
+  it('refuses COPY sources outside the context, missing ones, and unknown stages', async () => {
+    await expect(build('outside', 'FROM busybox\nCOPY ../secret /x\n', {})).rejects.toMatchObject({
+      code: 'COPY_OUTSIDE_CONTEXT',
+    });
+    await expect(build('missing', 'FROM busybox\nCOPY nope.txt /x\n', {})).rejects.toMatchObject({
+      code: 'COPY_SOURCE_MISSING',
+    });
+    await expect(build('nostage', 'FROM busybox\nCOPY --from=nosuch /x /x\n', {})).rejects.toMatchObject({
+      code: 'UNKNOWN_STAGE',
+    });
+  });
+
+  it('honours .dockerignore and globs, and never follows a context link out of the context', async () => {
+    const { tree } = await build('ignore', 'FROM busybox\nCOPY *.txt /files/\nCOPY . /all/\n', {
+      '.dockerignore': 'secret.txt\n*.log\n',
+      'a.txt': 'a',
+      'b.txt': 'b',
+      'secret.txt': 's',
+      'x.log': 'l',
+    });
+    expect((await lstat(join(tree, 'files/a.txt'))).isFile()).toBe(true);
+    await expect(lstat(join(tree, 'files/secret.txt'))).rejects.toThrow();
+    await expect(lstat(join(tree, 'all/x.log'))).rejects.toThrow();
+    expect(await readFile(join(tree, 'all/b.txt'), 'utf8')).toBe('b');
+  });
+
+  it('uses build args, global ARGs in FROM, and --label', async () => {
+    const { config } = await build(
+      'args',
+      'ARG BASE=nothing\nFROM ${BASE}\nARG WHO=nobody\nRUN echo "$WHO" > /who\nLABEL who=$WHO\n',
+      {},
+      {
+        buildArgs: new Map([
+          ['BASE', 'busybox'],
+          ['WHO', 'kiln'],
+        ]),
+        labels: { extra: 'yes' },
+      },
+    );
+    expect(config.config?.Labels).toEqual({ who: 'kiln', extra: 'yes' });
+  });
+
+  it('single-snapshot makes one layer for the stage', async () => {
+    const { config, tree } = await build(
+      'single',
+      'FROM busybox\nRUN echo 1 > /one\nCOPY f /f\nRUN echo 2 > /two\n',
+      { f: 'f' },
+      { singleSnapshot: true },
+    );
+    expect(config.rootfs.diff_ids).toHaveLength(2);
+    expect(await readFile(join(tree, 'two'), 'utf8')).toBe('2\n');
+    expect(await readFile(join(tree, 'f'), 'utf8')).toBe('f');
+  });
+
+  it('ADD unpacks local tar archives', async () => {
+    const base = join(dir, 'add-src');
+    await mkdir(join(base, 'pkg'), { recursive: true });
+    await writeFile(join(base, 'pkg', 'inside.txt'), 'inside');
+    await symlink('inside.txt', join(base, 'pkg', 'link'));
+    const { spawnSync } = await import('node:child_process');
+    spawnSync('tar', ['-czf', join(dir, 'pkg.tar.gz'), '-C', base, 'pkg']);
+    const archive = await readFile(join(dir, 'pkg.tar.gz'));
+    const context = join(dir, 'add', 'context');
+    await mkdir(context, { recursive: true });
+    await writeFile(join(context, 'pkg.tar.gz'), archive);
+    const { tree } = await build('add', 'FROM busybox\nADD pkg.tar.gz /opt/\n', {});
+    expect(await readFile(join(tree, 'opt/pkg/inside.txt'), 'utf8')).toBe('inside');
+    expect(await readlink(join(tree, 'opt/pkg/link'))).toBe('inside.txt');
+  });
+});
