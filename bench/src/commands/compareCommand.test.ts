@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BenchResults } from '../framework/resultsSchema.ts';
 import { resultRow, resultsFile } from '../testing/resultsFile.ts';
+import { isBalancedXml } from '../testing/wellFormedXml.ts';
 
 const exec = promisify(execFile);
 const MAIN = path.resolve(import.meta.dirname, '../main.ts');
@@ -101,16 +102,3 @@ describe('bench compare', () => {
     expect(result.stderr).toContain('[BENCH_USAGE]');
   });
 });
-
-/** Enough of an XML check for hand-written SVG: every element opened is closed, in order. */
-function isBalancedXml(text: string): boolean {
-  const stack: string[] = [];
-  for (const match of text.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^>]*?(\/?)>/g)) {
-    const [, closing, name, selfClosing] = match;
-    if (selfClosing) continue;
-    if (closing) {
-      if (stack.pop() !== name) return false;
-    } else stack.push(name!);
-  }
-  return stack.length === 0 && !/&(?!amp;|lt;|gt;|quot;|apos;)/.test(text);
-}

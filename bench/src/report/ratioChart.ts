@@ -48,19 +48,17 @@ export function ratioChart(input: RatioChartInput): string {
   parts.push(`<text x="10" y="18" font-size="14" font-weight="bold">${escapeXml(input.title)}</text>`);
   input.series.forEach((name, i) => {
     const lx = LABEL_WIDTH + i * 140;
-    parts.push(`<rect x="${lx}" y="28" width="10" height="10" fill="${color(i)}"/>`);
+    parts.push(`<rect x="${lx}" y="28" width="10" height="10" fill="${color(i, input.series.length)}"/>`);
     parts.push(`<text x="${lx + 14}" y="37">${escapeXml(name)}</text>`);
   });
-  for (let power = minLog; power <= maxLog; power++) {
-    const tx = x(2 ** power);
-    const stroke = power === 0 ? '#333333' : '#e3e6ea';
+  for (const tick of ticks(minLog, maxLog)) {
+    const tx = x(tick);
+    const stroke = tick === 1 ? '#333333' : '#e3e6ea';
     parts.push(`<line x1="${tx}" y1="${TOP - 4}" x2="${tx}" y2="${TOP + plotHeight}" stroke="${stroke}"/>`);
-    parts.push(
-      `<text x="${tx}" y="${TOP + plotHeight + 16}" text-anchor="middle">${tickLabel(2 ** power)}</text>`,
-    );
+    parts.push(`<text x="${tx}" y="${TOP + plotHeight + 16}" text-anchor="middle">${tickLabel(tick)}</text>`);
   }
   parts.push(
-    `<text x="${x(1)}" y="${TOP + plotHeight + 32}" text-anchor="middle" fill="#555555">← faster than baseline · slower →</text>`,
+    `<text x="${LABEL_WIDTH + PLOT_WIDTH / 2}" y="${TOP + plotHeight + 32}" text-anchor="middle" fill="#555555">bars left of 1× are faster than the baseline, right of it slower</text>`,
   );
   input.rows.forEach((row, r) => {
     const y0 = TOP + r * rowHeight;
@@ -73,7 +71,7 @@ export function ratioChart(input: RatioChartInput): string {
       const from = Math.min(x(1), x(point.ratio));
       const barWidth = Math.max(1, Math.abs(x(point.ratio) - x(1)));
       parts.push(
-        `<rect x="${from.toFixed(1)}" y="${y + 1}" width="${barWidth.toFixed(1)}" height="${BAR_HEIGHT - 2}" fill="${color(s)}"><title>${escapeXml(`${input.series[s] ?? ''}: ${significant(point.ratio)}× (${significant(point.low)}–${significant(point.high)})`)}</title></rect>`,
+        `<rect x="${from.toFixed(1)}" y="${y + 1}" width="${barWidth.toFixed(1)}" height="${BAR_HEIGHT - 2}" fill="${color(s, input.series.length)}"><title>${escapeXml(`${input.series[s] ?? ''}: ${significant(point.ratio)}× (${significant(point.low)}–${significant(point.high)})`)}</title></rect>`,
       );
       const mid = y + BAR_HEIGHT / 2;
       parts.push(
@@ -83,6 +81,22 @@ export function ratioChart(input: RatioChartInput): string {
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/** Powers of two over a narrow range, powers of ten over a wide one, so labels never collide. */
+function ticks(minLog: number, maxLog: number): number[] {
+  if (maxLog - minLog <= 6) {
+    return Array.from({ length: maxLog - minLog + 1 }, (_, i) => 2 ** (minLog + i));
+  }
+  const result: number[] = [];
+  for (
+    let decade = Math.ceil(minLog * Math.log10(2));
+    decade <= Math.floor(maxLog * Math.log10(2));
+    decade++
+  ) {
+    result.push(10 ** decade);
+  }
+  return result;
 }
 
 function tickLabel(ratio: number): string {
@@ -95,8 +109,9 @@ function shorten(label: string): string {
   return label.length <= 54 ? label : `…${label.slice(-53)}`;
 }
 
-function color(series: number): string {
-  return COLORS[series % COLORS.length]!;
+function color(series: number, count: number): string {
+  // A lone series is the figure that matters, not a faded "before".
+  return COLORS[(count === 1 ? 1 : series) % COLORS.length]!;
 }
 
 export function escapeXml(text: string): string {
