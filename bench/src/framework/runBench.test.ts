@@ -162,6 +162,23 @@ describe('runCase', () => {
     expect(tornDown).toBe(true);
   });
 
+  it('tears down when setup throws', async () => {
+    let tornDown = false;
+    const benchCase: BenchCase = {
+      name: 'half-set-up',
+      baseline: { name: 'b', run: async () => undefined },
+      contenders: [],
+      setup: async () => {
+        throw new Error('no space left');
+      },
+      teardown: async () => {
+        tornDown = true;
+      },
+    };
+    await expect(runCase(benchCase, { runs: 1 })).rejects.toThrow('no space left');
+    expect(tornDown).toBe(true);
+  });
+
   it('keeps the RSS a contender measured on its own process', async () => {
     const benchCase: BenchCase = {
       name: 'rss',

@@ -30,13 +30,14 @@ export interface RunCaseOptions {
 /**
  * Setup, one untimed warm-up per contender, then `runs` rounds in which every contender (baseline
  * included) runs once. The order rotates each round so no contender always runs first (cold caches)
- * or last (a warmed-up machine). Teardown runs even when a run throws.
+ * or last (a warmed-up machine). Teardown runs even when setup or a run throws.
  */
 export async function runCase(benchCase: BenchCase, options: RunCaseOptions): Promise<CaseRuns> {
   const all = [benchCase.baseline, ...benchCase.contenders];
   const runs = all.map((): RunRecord[] => []);
-  await benchCase.setup?.();
   try {
+    // Inside the try: a setup that fails halfway still gets its teardown.
+    await benchCase.setup?.();
     for (const contender of all) await measureOnce(contender);
     for (let round = 0; round < options.runs; round++) {
       for (let position = 0; position < all.length; position++) {
