@@ -64,7 +64,7 @@ export async function extractLayer(
 ): Promise<ExtractResult> {
   const input: AsyncIterable<Uint8Array> =
     typeof source === 'string' ? createReadStream(source, { highWaterMark: 1024 * 1024 }) : source;
-  const { stream, done } = await decompress(
+  const { stream, done, close } = await decompress(
     input,
     options.compression ?? (options.mediaType ? layerCompression(options.mediaType) : undefined),
   );
@@ -76,9 +76,11 @@ export async function extractLayer(
       await applier.apply(header, reader);
     }
     applier.finish();
+    // Reading to the end lets the source close its file and the decompressor check its trailer.
+    await reader.drain();
     await done;
   } catch (error) {
-    if (typeof (stream as Readable).destroy === 'function') (stream as Readable).destroy();
+    await close();
     await done.catch(() => {});
     throw error;
   }
@@ -90,7 +92,7 @@ export async function extractLayer(
 async function decompress(
   input: AsyncIterable<Uint8Array>,
   compression: Compression | undefined,
-): Promise<{ stream: AsyncIterable<Uint8Array>; done: Promise<void> }> {
+): Promise<{ stream: AsyncIterable<Uint8Array>; done: Promise<void>; close: () => Promise<void> }> {
   const iterator = input[Symbol.asyncIterator]();
   const first = await iterator.next();
   const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
@@ -99,7 +101,10 @@ async function decompress(
     if (head.length > 0) yield head;
     for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value;
   }
-  if (kind === 'none') return { stream: replay(), done: Promise.resolve() };
+  const closeInput = async () => {
+    await iterator.return?.();
+  };
+  if (kind === 'none') return { stream: replay(), done: Promise.resolve(), close: closeInput };
   const inflate =
     kind === 'gzip'
       ? createGunzip({ chunkSize: 256 * 1024 })
@@ -109,7 +114,11 @@ async function decompress(
   });
   // The pipeline's own failure also surfaces through the inflate stream's iterator.
   done.catch(() => {});
-  return { stream: inflate, done };
+  const close = async () => {
+    inflate.destroy();
+    await closeInput();
+  };
+  return { stream: inflate, done, close };
 }
 
 function sniffCompression(head: Buffer): Compression {

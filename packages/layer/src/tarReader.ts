@@ -106,6 +106,15 @@ function parsePax(data: Buffer, into: Map<string, Buffer>): void {
   }
 }
 
+/** PAX times have nanoseconds a double cannot hold near 2^31 s; keep microseconds so rounding never crosses a second. */
+function paxTime(text: string): number {
+  const [whole = '0', fraction = ''] = text.split('.');
+  const seconds = Number(whole);
+  if (!Number.isFinite(seconds)) throw invalid('bad PAX mtime');
+  const micros = Number(fraction.slice(0, 6).padEnd(6, '0'));
+  return seconds + micros / 1e6;
+}
+
 export class TarReader {
   readonly #source: AsyncIterator<Uint8Array>;
   #buf: Buffer = Buffer.alloc(0);
@@ -224,13 +233,13 @@ export class TarReader {
       for (const [key, value] of pax) {
         if (key === 'path') name = value.toString('utf8');
         else if (key === 'linkpath') linkname = value.toString('utf8');
-        else if (key === 'size' || key === 'uid' || key === 'gid' || key === 'mtime') {
+        else if (key === 'mtime') mtime = Math.max(0, paxTime(value.toString('latin1')));
+        else if (key === 'size' || key === 'uid' || key === 'gid') {
           const n = Number(value.toString('latin1'));
           if (!Number.isFinite(n) || n < 0 || n > Number.MAX_SAFE_INTEGER) throw invalid(`bad PAX ${key}`);
           if (key === 'size') size = n;
           else if (key === 'uid') uid = n;
-          else if (key === 'gid') gid = n;
-          else mtime = n;
+          else gid = n;
         } else if (key.startsWith('SCHILY.xattr.')) {
           xattrs ??= {};
           xattrs[key.slice('SCHILY.xattr.'.length)] = value;
@@ -258,6 +267,12 @@ export class TarReader {
         xattrs,
       };
     }
+  }
+
+  /** Consumes whatever follows the end of the archive (padding), so the source reaches its end. */
+  async drain(): Promise<void> {
+    this.#pos = this.#buf.length;
+    while (await this.#more()) this.#pos = this.#buf.length;
   }
 
   /** Hands the current entry's content to `onChunk` in slices of the input (valid only during the call). */
