@@ -37,8 +37,12 @@ function sortColumns(columns: EntryColumns): EntryColumns {
   for (const name of numericColumnNames()) {
     const from = columns[name];
     const to = sorted[name];
-    // biome-ignore lint/suspicious/noExplicitAny: same-kind typed arrays
-    kept.forEach((index, i) => ((to as any)[i] = (from as any)[index]));
+    // Same-kind typed arrays, indexed generically.
+    const source = from as unknown as Record<number, number | bigint>;
+    const target = to as unknown as Record<number, number | bigint>;
+    kept.forEach((index, i) => {
+      target[i] = source[index]!;
+    });
   }
   kept.forEach((index, i) => {
     sorted.paths.push(columns.paths[index]!);

@@ -19,7 +19,8 @@ let chunk: Buffer | undefined;
 export async function hashFileBatch(
   paths: readonly string[],
 ): Promise<{ buffer: ArrayBuffer; view: HashResultView }> {
-  const { h64Raw, create64 } = await (api ??= xxhash());
+  api ??= xxhash();
+  const { h64Raw, create64 } = await api;
   chunk ??= Buffer.allocUnsafe(CHUNK);
   const result = allocateHashResult(paths.length);
   const { hashes, bytes, status } = result.view;
