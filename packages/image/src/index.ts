@@ -2,6 +2,8 @@ export type { BlobSource, BlobWriteOptions, BlobWriteResult, BlobWriter } from '
 export { BlobStore } from './blobStore.ts';
 export type { Digest } from './digest.ts';
 export { digestHex, isDigest, parseDigest, sha256Digest } from './digest.ts';
+export type { DockerArchiveImage } from './dockerArchive.ts';
+export { writeDockerArchive } from './dockerArchive.ts';
 export type { Compression, MediaTypeName } from './mediaTypes.ts';
 export {
   isIndexMediaType,
