@@ -23,6 +23,8 @@ export { runProcess } from './executor/runProcess.ts';
 export type { SandboxExecutorOptions, SandboxIsolation } from './executor/sandboxExecutor.ts';
 export { SandboxExecutor } from './executor/sandboxExecutor.ts';
 export type { CreateExecutorOptions, SelectExecutorOptions } from './executor/selectExecutor.ts';
+export { ContainerExecutor, parseMountInfo } from './executor/containerExecutor.ts';
+export type { ContainerExecutorOptions } from './executor/containerExecutor.ts';
 export { createExecutor, executorImageMarker, selectExecutorKind } from './executor/selectExecutor.ts';
 export type { BuiltImage } from './image/assembleImage.ts';
 export type { CachedStep, LayerCache } from './layerCache.ts';

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { KilnError } from '@kiln/errors';
+import { ContainerExecutor } from './containerExecutor.ts';
 import type { Executor, ExecutorKind } from './executor.ts';
 import { SandboxExecutor } from './sandboxExecutor.ts';
 
@@ -34,25 +35,11 @@ export function selectExecutorKind(options: SelectExecutorOptions): ExecutorKind
 export interface CreateExecutorOptions {
   kind: ExecutorKind;
   workDir: string;
+  /** Container mode: paths to keep when emptying `/` (the context, the Dockerfile, outputs). */
+  keepPaths?: string[];
 }
 
 export async function createExecutor(options: CreateExecutorOptions): Promise<Executor> {
   if (options.kind === 'sandbox') return new SandboxExecutor({ workDir: options.workDir });
-  // The container executor lives in containerExecutor.ts (written against executor.ts).
-  let module: { ContainerExecutor?: new (options: { workDir: string }) => Executor };
-  try {
-    module = (await import(`./${'containerExecutor'}.ts`)) as typeof module;
-  } catch (error) {
-    throw new KilnError(
-      'EXECUTOR_UNAVAILABLE',
-      'the container executor is not part of this build of Kiln yet',
-      {
-        cause: error,
-        hint: 'use --executor sandbox',
-      },
-    );
-  }
-  if (!module.ContainerExecutor)
-    throw new KilnError('EXECUTOR_UNAVAILABLE', 'containerExecutor.ts has no ContainerExecutor');
-  return new module.ContainerExecutor({ workDir: options.workDir });
+  return new ContainerExecutor({ workDir: options.workDir, keepPaths: options.keepPaths ?? [] });
 }
