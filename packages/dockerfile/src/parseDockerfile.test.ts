@@ -15,7 +15,8 @@ function only(text: string): Instruction {
 
 describe('parseDockerfile: file structure', () => {
   it('parses directives, comments, blank lines and positions', () => {
-    const text = '# syntax=docker/dockerfile:1\n# CHECK = skip=all\n\n# a comment\n  FROM alpine\n\nRUN true\n';
+    const text =
+      '# syntax=docker/dockerfile:1\n# CHECK = skip=all\n\n# a comment\n  FROM alpine\n\nRUN true\n';
     expect(parseDockerfile(text, { fileName: 'Dockerfile' })).toEqual({
       fileName: 'Dockerfile',
       directives: [
@@ -51,7 +52,11 @@ describe('parseDockerfile: file structure', () => {
   it('switches the escape character to backtick', () => {
     const dockerfile = parseDockerfile('# escape=`\nFROM a\nRUN echo c:\\dir `\n  next\n');
     expect(dockerfile.escape).toBe('`');
-    expect(dockerfile.instructions[1]).toMatchObject({ command: 'echo c:\\dir   next', startLine: 3, endLine: 4 });
+    expect(dockerfile.instructions[1]).toMatchObject({
+      command: 'echo c:\\dir   next',
+      startLine: 3,
+      endLine: 4,
+    });
   });
 
   it('rejects a repeated directive and a bad escape value', () => {
@@ -64,7 +69,9 @@ describe('parseDockerfile: file structure', () => {
   });
 
   it('joins continuations, skipping comments and blank lines inside them', () => {
-    const [run] = parseAfterFrom('RUN apt-get update && \\\n  # install\n\n    apt-get install -y \\\t\n curl\n');
+    const [run] = parseAfterFrom(
+      'RUN apt-get update && \\\n  # install\n\n    apt-get install -y \\\t\n curl\n',
+    );
     expect(run).toEqual({
       kind: 'RUN',
       startLine: 2,
@@ -130,7 +137,9 @@ describe('parseDockerfile: instructions', () => {
   });
 
   it('rejects a JSON array that holds something other than strings', () => {
-    expect(() => parseAfterFrom('CMD ["a", 1]')).toThrow(expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }));
+    expect(() => parseAfterFrom('CMD ["a", 1]')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }),
+    );
   });
 
   it('RUN flags: mounts of every type, network, security', () => {
@@ -192,12 +201,16 @@ describe('parseDockerfile: instructions', () => {
       'COPY --from=a --from=b a b',
       'FROM --platform a',
     ]) {
-      expect(() => parseAfterFrom(line), line).toThrow(expect.objectContaining({ code: 'DOCKERFILE_INVALID_FLAG' }));
+      expect(() => parseAfterFrom(line), line).toThrow(
+        expect.objectContaining({ code: 'DOCKERFILE_INVALID_FLAG' }),
+      );
     }
   });
 
   it('rejects an unknown flag with the instruction, file and line in the message', () => {
-    expect(() => parseDockerfile('FROM a\nCOPY --form=build . /app\n', { fileName: 'ci/Dockerfile' })).toThrow(
+    expect(() =>
+      parseDockerfile('FROM a\nCOPY --form=build . /app\n', { fileName: 'ci/Dockerfile' }),
+    ).toThrow(
       expect.objectContaining({
         code: 'DOCKERFILE_INVALID_FLAG',
         line: 2,
@@ -205,11 +218,17 @@ describe('parseDockerfile: instructions', () => {
           'ci/Dockerfile:2: unknown flag --form (COPY accepts --from, --chown, --chmod, --link, --parents, --exclude): "COPY --form=build . /app"',
       }),
     );
-    expect(() => parseAfterFrom('ENV --x=1')).toThrow(expect.objectContaining({ code: 'DOCKERFILE_INVALID_FLAG' }));
+    expect(() => parseAfterFrom('ENV --x=1')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_INVALID_FLAG' }),
+    );
   });
 
   it('COPY and ADD with every flag, exec and shell form', () => {
-    expect(only('COPY --from=build --chown=app:app --chmod=644 --link --parents --exclude=*.md --exclude=.git a b /dst/')).toEqual({
+    expect(
+      only(
+        'COPY --from=build --chown=app:app --chmod=644 --link --parents --exclude=*.md --exclude=.git a b /dst/',
+      ),
+    ).toEqual({
       kind: 'COPY',
       startLine: 2,
       endLine: 2,
@@ -237,7 +256,9 @@ describe('parseDockerfile: instructions', () => {
       },
     });
     expect(
-      only('ADD --checksum=sha256:abc --keep-git-dir=true --link=false --unpack=false ["my file", "/dst dir/"]'),
+      only(
+        'ADD --checksum=sha256:abc --keep-git-dir=true --link=false --unpack=false ["my file", "/dst dir/"]',
+      ),
     ).toMatchObject({
       kind: 'ADD',
       sources: ['my file'],
@@ -245,7 +266,9 @@ describe('parseDockerfile: instructions', () => {
       form: 'exec',
       options: { checksum: 'sha256:abc', keepGitDir: true, link: false, unpack: false, exclude: [] },
     });
-    expect(() => parseAfterFrom('COPY onlyone')).toThrow(expect.objectContaining({ code: 'DOCKERFILE_MISSING_ARGUMENTS' }));
+    expect(() => parseAfterFrom('COPY onlyone')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_MISSING_ARGUMENTS' }),
+    );
   });
 
   it('ENV and LABEL in both forms, with quotes and escapes kept for expansion', () => {
@@ -274,25 +297,36 @@ describe('parseDockerfile: instructions', () => {
     expect(() => parseDockerfile('FROM a\nENV DEBUG\n', { fileName: 'Dockerfile' })).toThrow(
       expect.objectContaining({
         code: 'DOCKERFILE_MISSING_VALUE',
-        message: 'Dockerfile:2: ENV DEBUG has no value (expected ENV DEBUG=value or ENV DEBUG value): "ENV DEBUG"',
+        message:
+          'Dockerfile:2: ENV DEBUG has no value (expected ENV DEBUG=value or ENV DEBUG value): "ENV DEBUG"',
       }),
     );
-    expect(() => parseAfterFrom('LABEL a=1 b')).toThrow(expect.objectContaining({ code: 'DOCKERFILE_MISSING_VALUE' }));
-    expect(() => parseAfterFrom('ENV')).toThrow(expect.objectContaining({ code: 'DOCKERFILE_MISSING_ARGUMENTS' }));
+    expect(() => parseAfterFrom('LABEL a=1 b')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_MISSING_VALUE' }),
+    );
+    expect(() => parseAfterFrom('ENV')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_MISSING_ARGUMENTS' }),
+    );
   });
 
   it('ARG with and without defaults', () => {
     expect(only('ARG VERSION=1.2 TARGETOS NAME="a b"')).toMatchObject({
       kind: 'ARG',
-      args: [{ name: 'VERSION', defaultValue: '1.2' }, { name: 'TARGETOS' }, { name: 'NAME', defaultValue: '"a b"' }],
+      args: [
+        { name: 'VERSION', defaultValue: '1.2' },
+        { name: 'TARGETOS' },
+        { name: 'NAME', defaultValue: '"a b"' },
+      ],
     });
   });
 
   it('EXPOSE, VOLUME, USER, WORKDIR, STOPSIGNAL, MAINTAINER, SHELL', () => {
-    expect(parseAfterFrom(
-      'EXPOSE 80/tcp 53/udp\nVOLUME ["/data", "/var/log"]\nVOLUME /a /b\nUSER app:app\nWORKDIR /srv/app\n' +
-        'STOPSIGNAL SIGTERM\nMAINTAINER Jane <j@x.org>\nSHELL ["pwsh", "-c"]',
-    ).map((instruction) => ({ ...instruction, raw: undefined, startLine: undefined, endLine: undefined }))).toEqual([
+    expect(
+      parseAfterFrom(
+        'EXPOSE 80/tcp 53/udp\nVOLUME ["/data", "/var/log"]\nVOLUME /a /b\nUSER app:app\nWORKDIR /srv/app\n' +
+          'STOPSIGNAL SIGTERM\nMAINTAINER Jane <j@x.org>\nSHELL ["pwsh", "-c"]',
+      ).map((instruction) => ({ ...instruction, raw: undefined, startLine: undefined, endLine: undefined })),
+    ).toEqual([
       { kind: 'EXPOSE', flags: [], values: ['80/tcp', '53/udp'] },
       { kind: 'VOLUME', flags: [], values: ['/data', '/var/log'] },
       { kind: 'VOLUME', flags: [], values: ['/a', '/b'] },
@@ -302,8 +336,12 @@ describe('parseDockerfile: instructions', () => {
       { kind: 'MAINTAINER', flags: [], value: 'Jane <j@x.org>' },
       { kind: 'SHELL', flags: [], args: ['pwsh', '-c'] },
     ]);
-    expect(() => parseAfterFrom('SHELL /bin/sh -c')).toThrow(expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }));
-    expect(() => parseAfterFrom('USER')).toThrow(expect.objectContaining({ code: 'DOCKERFILE_MISSING_ARGUMENTS' }));
+    expect(() => parseAfterFrom('SHELL /bin/sh -c')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }),
+    );
+    expect(() => parseAfterFrom('USER')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_MISSING_ARGUMENTS' }),
+    );
   });
 
   it('HEALTHCHECK NONE and CMD with options', () => {
@@ -316,7 +354,9 @@ describe('parseDockerfile: instructions', () => {
       type: 'NONE',
     });
     expect(
-      only('HEALTHCHECK --interval=30s --timeout=1m30s --start-period=5s --start-interval=1s --retries=3 CMD curl -f http://x/'),
+      only(
+        'HEALTHCHECK --interval=30s --timeout=1m30s --start-period=5s --start-interval=1s --retries=3 CMD curl -f http://x/',
+      ),
     ).toMatchObject({
       type: 'CMD',
       options: { interval: '30s', timeout: '1m30s', startPeriod: '5s', startInterval: '1s', retries: 3 },
@@ -326,7 +366,9 @@ describe('parseDockerfile: instructions', () => {
     expect(() => parseAfterFrom('HEALTHCHECK --interval=soon CMD true')).toThrow(
       expect.objectContaining({ code: 'DOCKERFILE_INVALID_FLAG' }),
     );
-    expect(() => parseAfterFrom('HEALTHCHECK PING x')).toThrow(expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }));
+    expect(() => parseAfterFrom('HEALTHCHECK PING x')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }),
+    );
   });
 
   it('ONBUILD wraps another instruction, but not ONBUILD, FROM or MAINTAINER', () => {
@@ -350,7 +392,9 @@ describe('parseDockerfile: instructions', () => {
       },
     });
     for (const inner of ['ONBUILD RUN x', 'FROM a', 'MAINTAINER me']) {
-      expect(() => parseAfterFrom(`ONBUILD ${inner}`)).toThrow(expect.objectContaining({ code: 'DOCKERFILE_INVALID_ONBUILD' }));
+      expect(() => parseAfterFrom(`ONBUILD ${inner}`)).toThrow(
+        expect.objectContaining({ code: 'DOCKERFILE_INVALID_ONBUILD' }),
+      );
     }
   });
 });
@@ -408,7 +452,9 @@ describe('parseDockerfile: errors', () => {
         line: 3,
         lineText: 'FORM b',
         fileName: 'Dockerfile',
-        message: expect.stringMatching(/^Dockerfile:3: unknown instruction "FORM" \(expected one of FROM, RUN, .*\): "FORM b"$/),
+        message: expect.stringMatching(
+          /^Dockerfile:3: unknown instruction "FORM" \(expected one of FROM, RUN, .*\): "FORM b"$/,
+        ),
       }),
     );
   });
@@ -423,14 +469,22 @@ describe('parseDockerfile: errors', () => {
     expect(() => parseAfterFrom('ENV A="unterminated')).toThrow(
       expect.objectContaining({ code: 'DOCKERFILE_UNTERMINATED_QUOTE', line: 2 }),
     );
-    expect(() => parseAfterFrom("WORKDIR '/app")).toThrow(expect.objectContaining({ code: 'DOCKERFILE_UNTERMINATED_QUOTE' }));
-    expect(() => parseAfterFrom('COPY ${A a b')).toThrow(expect.objectContaining({ code: 'DOCKERFILE_BAD_SUBSTITUTION' }));
+    expect(() => parseAfterFrom("WORKDIR '/app")).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_UNTERMINATED_QUOTE' }),
+    );
+    expect(() => parseAfterFrom('COPY ${A a b')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_BAD_SUBSTITUTION' }),
+    );
     // The shell checks RUN's quoting at build time, not the parser.
     expect(only('RUN echo "unterminated')).toMatchObject({ command: 'echo "unterminated' });
   });
 
   it('rejects FROM with a bad stage name or extra words', () => {
-    expect(() => parseDockerfile('FROM a AS 1st')).toThrow(expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }));
-    expect(() => parseDockerfile('FROM a b')).toThrow(expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }));
+    expect(() => parseDockerfile('FROM a AS 1st')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }),
+    );
+    expect(() => parseDockerfile('FROM a b')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }),
+    );
   });
 });

@@ -64,7 +64,8 @@ export function printInstructionLine(instruction: Instruction, escapeChar = '\\'
       return line(instruction.values.join(' '));
     case 'VOLUME': {
       const plain = instruction.values.join(' ');
-      const safe = instruction.values.every((value) => /^[^\s]+$/.test(value)) && !plain.startsWith('[');
+      // Plain words only when they read back the same: no spaces, escapes, JSON or flag look-alikes.
+      const safe = instruction.values.every((value) => /^[^\s\\`]+$/.test(value)) && !/^(\[|--)/.test(plain);
       return line(safe ? plain : printJsonArray(instruction.values));
     }
     case 'USER':
