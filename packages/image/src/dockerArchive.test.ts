@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobStore } from './blobStore.ts';
-import { sha256Digest } from './digest.ts';
+import { type Digest, sha256Digest } from './digest.ts';
 import { writeDockerArchive } from './dockerArchive.ts';
 import { MediaType } from './mediaTypes.ts';
 import { readOciLayout } from './ociLayout.ts';
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 /** Layers made by GNU tar and compressed by gzip or zstd, so no Kiln tar code is involved. */
 async function image(store: BlobStore) {
-  const diffIds = [];
+  const diffIds: Digest[] = [];
   const layers = [];
   for (const [i, tool] of ['gzip', 'zstd'].entries()) {
     const tree = join(dir, `tree${i}`);

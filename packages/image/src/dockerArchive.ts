@@ -65,7 +65,9 @@ export async function writeDockerArchive(
         const colon = tag.lastIndexOf(':');
         const repo = colon > tag.lastIndexOf('/') ? tag.slice(0, colon) : tag;
         const version = colon > tag.lastIndexOf('/') ? tag.slice(colon + 1) : 'latest';
-        if (top !== undefined) (repositories[repo] ??= {})[version] = top.slice(0, top.indexOf('/'));
+        if (top === undefined) continue;
+        repositories[repo] ??= {};
+        repositories[repo][version] = top.slice(0, top.indexOf('/'));
       }
     }
     await writeEntry(out, 'manifest.json', Buffer.from(JSON.stringify(manifestJson)));
@@ -88,15 +90,15 @@ async function decompressTo(
   const hash = createHash('sha256');
   const handle = await open(file, 'w');
   try {
-    const stages: NodeJS.ReadWriteStream[] = [];
-    if (compression === 'gzip') stages.push(createGunzip());
-    else if (compression === 'zstd') stages.push(createZstdDecompress());
-    await pipeline(source, ...stages, async (chunks: AsyncIterable<Buffer>) => {
+    const sink = async (chunks: AsyncIterable<Buffer>) => {
       for await (const chunk of chunks) {
         hash.update(chunk);
         await writeAll(handle, chunk);
       }
-    });
+    };
+    if (compression === 'gzip') await pipeline(source, createGunzip(), sink);
+    else if (compression === 'zstd') await pipeline(source, createZstdDecompress(), sink);
+    else await pipeline(source, sink);
   } finally {
     await handle.close();
   }
