@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these are shell words, not templates
 import { describe, expect, it } from 'vitest';
 import { expandWord, expandWords } from './expandWord.ts';
 
