@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { pullCommand } from './commands/pull/pullCommand.ts';
+import { pushCommand } from './commands/push/pushCommand.ts';
 import type { Output } from './output.ts';
 
 export const kilnVersion = '0.1.0';
@@ -15,5 +17,7 @@ export function createProgram(output: Output): Command {
     })
     .showSuggestionAfterError(true);
   // Command registrations, one line each:
+  program.addCommand(pullCommand(output).copyInheritedSettings(program));
+  program.addCommand(pushCommand(output).copyInheritedSettings(program));
   return program;
 }

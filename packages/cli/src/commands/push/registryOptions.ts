@@ -1,0 +1,72 @@
+import { KilnError } from '@kiln/errors';
+import { loadDockerConfig, type RegistryClientOptions, type RegistryEventHandler } from '@kiln/registry';
+import type { Command } from 'commander';
+
+/** The registry and credential flags `kiln build`, `kiln pull` and `kiln push` share (Kaniko's names). */
+export interface RegistryFlags {
+  insecure?: boolean;
+  insecureRegistry: string[];
+  skipTlsVerify?: boolean;
+  skipTlsVerifyRegistry: string[];
+  registryCertificate: string[];
+  registryMirror: string[];
+  pushRetry: number;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 0)
+    throw new KilnError('INVALID_FLAG', `--push-retry expects a count, got "${value}"`);
+  return count;
+}
+
+/** Declares the shared registry flags on a command. */
+export function addRegistryOptions(command: Command): Command {
+  return command
+    .option('--insecure', 'talk to every registry over plain HTTP')
+    .option('--insecure-registry <host>', 'talk to this registry over plain HTTP (repeatable)', collect, [])
+    .option('--skip-tls-verify', 'do not verify registry TLS certificates')
+    .option(
+      '--skip-tls-verify-registry <host>',
+      'do not verify TLS certificates of this registry (repeatable)',
+      collect,
+      [],
+    )
+    .option('--registry-certificate <host=ca.pem>', 'trust this CA for a registry (repeatable)', collect, [])
+    .option(
+      '--registry-mirror <host>',
+      'pull Docker Hub images from this mirror first (repeatable)',
+      collect,
+      [],
+    )
+    .option('--push-retry <n>', 'retries per registry operation on 5xx, 429 and resets', parseCount, 3);
+}
+
+/** Client options from the flags, with credentials from Docker's config.json ($DOCKER_CONFIG, ~/.docker, /kaniko/.docker). */
+export async function registryClientOptions(
+  flags: RegistryFlags,
+  onEvent?: RegistryEventHandler,
+): Promise<RegistryClientOptions> {
+  const certificates: Record<string, string> = {};
+  for (const entry of flags.registryCertificate) {
+    const equals = entry.indexOf('=');
+    if (equals <= 0 || equals === entry.length - 1) {
+      throw new KilnError(
+        'INVALID_FLAG',
+        `--registry-certificate expects host=path/to/ca.pem, got "${entry}"`,
+      );
+    }
+    certificates[entry.slice(0, equals)] = entry.slice(equals + 1);
+  }
+  return {
+    credentials: await loadDockerConfig(),
+    insecureRegistries: flags.insecure ? true : flags.insecureRegistry,
+    skipTlsVerify: flags.skipTlsVerify ? true : flags.skipTlsVerifyRegistry,
+    certificates,
+    mirrors: flags.registryMirror,
+    retries: flags.pushRetry,
+    ...(onEvent === undefined ? {} : { onEvent }),
+  };
+}
