@@ -1,0 +1,118 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../index.ts';
+import type { Output } from '../../output.ts';
+
+function captureOutput(): Output & { out: string; err: string } {
+  const captured = {
+    out: '',
+    err: '',
+    isTTY: false,
+    write: (text: string) => {
+      captured.out += text;
+    },
+    error: (text: string) => {
+      captured.err += text;
+    },
+  };
+  return captured;
+}
+
+const mainScript = fileURLToPath(new URL('../../main.ts', import.meta.url));
+let dir: string;
+let good: string;
+let bad: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kiln-parse-'));
+  good = join(dir, 'Dockerfile');
+  bad = join(dir, 'Bad.Dockerfile');
+  await writeFile(
+    good,
+    '# syntax=docker/dockerfile:1\nFROM alpine AS base\nRUN <<EOF\napk add curl\nEOF\nCOPY --link . \\\n  /app\n',
+  );
+  await writeFile(bad, 'FROM alpine\nCOPY --form=build . /app\n');
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('kiln parse', () => {
+  it('prints the AST as JSON with --json', async () => {
+    const output = captureOutput();
+    expect(await runCli(['parse', good, '--json'], output)).toBe(0);
+    const ast = JSON.parse(output.out);
+    expect(ast.fileName).toBe(good);
+    expect(ast.directives).toEqual([{ name: 'syntax', value: 'docker/dockerfile:1', line: 1 }]);
+    expect(ast.instructions.map((instruction: { kind: string }) => instruction.kind)).toEqual([
+      'FROM',
+      'RUN',
+      'COPY',
+    ]);
+    expect(ast.instructions[1].heredocs).toEqual([
+      { name: 'EOF', content: 'apk add curl\n', expand: true, chomp: false },
+    ]);
+    expect(output.err).toBe('');
+  });
+
+  it('prints a readable listing by default', async () => {
+    const output = captureOutput();
+    expect(await runCli(['parse', good], output)).toBe(0);
+    expect(output.out).toBe(
+      `${good}: 3 instructions\n` +
+        '  directive syntax=docker/dockerfile:1 (line 1)\n' +
+        '    2  FROM alpine AS base\n' +
+        '  3-5  RUN <<EOF\n' +
+        '         <<EOF: 1 line, expands variables\n' +
+        '  6-7  COPY --link . /app\n',
+    );
+  });
+
+  it('fails with one line naming the file, the line and the problem', async () => {
+    const output = captureOutput();
+    expect(await runCli(['parse', bad], output)).toBe(1);
+    expect(output.err).toBe(
+      `error: ${bad}:2: unknown flag --form (COPY accepts --from, --chown, --chmod, --link, --parents, --exclude): "COPY --form=build . /app"`,
+    );
+    expect(output.out).toBe('');
+  });
+
+  it('reports a missing file', async () => {
+    const output = captureOutput();
+    expect(await runCli(['parse', join(dir, 'nope')], output)).toBe(1);
+    expect(output.err).toMatch(/^error: cannot find .*nope\n {2}hint: /);
+  });
+
+  it('runs as a real process: stdin, exit code and a stderr without a stack trace', () => {
+    const ok = spawnSync(process.execPath, [mainScript, 'parse', '-', '--json'], {
+      input: 'from busybox\nCMD ["sh"]\n',
+      encoding: 'utf8',
+    });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout).instructions[1]).toEqual({
+      kind: 'CMD',
+      startLine: 2,
+      endLine: 2,
+      raw: 'CMD ["sh"]',
+      flags: [],
+      form: 'exec',
+      args: ['sh'],
+      heredocs: [],
+    });
+
+    const failed = spawnSync(process.execPath, [mainScript, 'parse', '-'], {
+      input: 'FROM a\nENV DEBUG\n',
+      encoding: 'utf8',
+    });
+    expect(failed.status).toBe(1);
+    expect(failed.stdout).toBe('');
+    expect(failed.stderr).toBe(
+      'error: <stdin>:2: ENV DEBUG has no value (expected ENV DEBUG=value or ENV DEBUG value): "ENV DEBUG"\n',
+    );
+  });
+});
