@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerParseCommand } from './commands/parse/index.ts';
 import { pullCommand } from './commands/pull/pullCommand.ts';
 import { pushCommand } from './commands/push/pushCommand.ts';
 import type { Output } from './output.ts';
@@ -19,5 +20,6 @@ export function createProgram(output: Output): Command {
   // Command registrations, one line each:
   program.addCommand(pullCommand(output).copyInheritedSettings(program));
   program.addCommand(pushCommand(output).copyInheritedSettings(program));
+  registerParseCommand(program, output);
   return program;
 }
