@@ -121,8 +121,14 @@ export class HashQueue {
     while (this.inFlight < this.threads && this.waiting.length > 0 && this.failure === undefined) {
       const batch = this.waiting.shift()!;
       this.inFlight++;
-      const task: Promise<void> = hashPool(this.threads)
-        .run({ paths: batch.paths })
+      let started: Promise<ArrayBuffer>;
+      try {
+        started = hashPool(this.threads).run({ paths: batch.paths });
+      } catch (error) {
+        // Piscina can throw synchronously (e.g. it cannot start a worker).
+        started = Promise.reject(error);
+      }
+      const task: Promise<void> = started
         .then(
           (buffer) => this.accept(batch, viewHashResult(buffer, batch.paths.length)),
           (error: unknown) => {

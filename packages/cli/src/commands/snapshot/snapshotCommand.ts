@@ -1,0 +1,82 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type ChangeSet,
+  closeHashPool,
+  deserializeSnapshot,
+  diffSnapshots,
+  type Snapshot,
+  type SnapshotStrategyName,
+  serializeSnapshot,
+  takeSnapshot,
+} from '@kiln/snapshot';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Output } from '../../output.ts';
+import { formatSnapshotReport, type SnapshotReport } from './formatSnapshotReport.ts';
+
+interface SnapshotFlags {
+  strategy: SnapshotStrategyName;
+  threads?: number;
+  save?: string;
+  against?: string;
+  ignorePath: string[];
+  json?: boolean;
+}
+
+/** `kiln snapshot DIR`: snapshot a directory, optionally save it or diff it against a saved one. */
+export function snapshotCommand(output: Output): Command {
+  return new Command('snapshot')
+    .description('Snapshot a directory and print a summary, or the changes since a saved snapshot.')
+    .argument('<dir>', 'the directory to snapshot')
+    .addOption(
+      new Option('--strategy <name>', 'how to detect changes')
+        .choices(['full', 'metadata', 'incremental'])
+        .default('incremental'),
+    )
+    .option('--threads <n>', 'hashing threads (default: the available cores)', parseThreads)
+    .option('--save <file>', 'write the snapshot to a file')
+    .option('--against <file>', 'print the changes since a snapshot saved with --save')
+    .option('--ignore-path <path>', 'leave out a path or glob (repeatable)', collect, [])
+    .option('--json', 'print JSON instead of text')
+    .action(async (dir: string, flags: SnapshotFlags) => {
+      output.write(formatSnapshotReport(await runSnapshot(dir, flags), flags.json === true));
+    });
+}
+
+async function runSnapshot(dir: string, flags: SnapshotFlags): Promise<SnapshotReport> {
+  try {
+    const previous: Snapshot | undefined = flags.against
+      ? deserializeSnapshot(await readFile(flags.against))
+      : undefined;
+    const snapshot = await takeSnapshot(dir, {
+      strategy: flags.strategy,
+      ignore: flags.ignorePath,
+      ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+      // A saved snapshot of another root would carry over wrong hashes.
+      ...(previous !== undefined && previous.root === path.resolve(dir) ? { previous } : {}),
+    });
+    if (flags.save) await writeFile(flags.save, serializeSnapshot(snapshot));
+    const changes: ChangeSet | undefined = previous ? diffSnapshots(previous, snapshot) : undefined;
+    return {
+      root: snapshot.root,
+      strategy: flags.strategy,
+      threads: flags.threads,
+      stats: snapshot.stats,
+      saved: flags.save,
+      against: flags.against,
+      changes,
+    };
+  } finally {
+    await closeHashPool();
+  }
+}
+
+function parseThreads(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of threads');
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
