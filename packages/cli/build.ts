@@ -17,6 +17,7 @@ const common = {
 
 const workers: Record<string, string> = {
   'layer-gzip': '../layer/src/worker/gzipWorker.ts',
+  'snapshot-hash': '../snapshot/src/worker/hashWorker.ts',
 };
 
 await build({

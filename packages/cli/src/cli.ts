@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerParseCommand } from './commands/parse/index.ts';
 import { pullCommand } from './commands/pull/pullCommand.ts';
 import { pushCommand } from './commands/push/pushCommand.ts';
+import { snapshotCommand } from './commands/snapshot/snapshotCommand.ts';
 import type { Output } from './output.ts';
 
 export const kilnVersion = '0.1.0';
@@ -20,6 +21,7 @@ export function createProgram(output: Output): Command {
   // Command registrations, one line each:
   program.addCommand(pullCommand(output).copyInheritedSettings(program));
   program.addCommand(pushCommand(output).copyInheritedSettings(program));
+  program.addCommand(snapshotCommand(output).copyInheritedSettings(program));
   registerParseCommand(program, output);
   return program;
 }
