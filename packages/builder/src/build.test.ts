@@ -199,6 +199,7 @@ COPY --from=build /out/artifact /artifact
   it('uses build args, global ARGs in FROM, and --label', async () => {
     const { config } = await build(
       'args',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile syntax
       'ARG BASE=nothing\nFROM ${BASE}\nARG WHO=nobody\nRUN echo "$WHO" > /who\nLABEL who=$WHO\n',
       {},
       {

@@ -8,6 +8,8 @@ export type { BuildEnvironment, BuildInput } from './buildOptions.ts';
 export type { CacheKeyInput } from './cacheKey.ts';
 export { stepCacheKey } from './cacheKey.ts';
 export type { BuildEvent, BuildEventListener, PushProgressDetail } from './events.ts';
+export type { ContainerExecutorOptions } from './executor/containerExecutor.ts';
+export { ContainerExecutor, parseMountInfo } from './executor/containerExecutor.ts';
 export type {
   ExecCommand,
   ExecUser,
@@ -23,8 +25,6 @@ export { runProcess } from './executor/runProcess.ts';
 export type { SandboxExecutorOptions, SandboxIsolation } from './executor/sandboxExecutor.ts';
 export { SandboxExecutor } from './executor/sandboxExecutor.ts';
 export type { CreateExecutorOptions, SelectExecutorOptions } from './executor/selectExecutor.ts';
-export { ContainerExecutor, parseMountInfo } from './executor/containerExecutor.ts';
-export type { ContainerExecutorOptions } from './executor/containerExecutor.ts';
 export { createExecutor, executorImageMarker, selectExecutorKind } from './executor/selectExecutor.ts';
 export type { BuiltImage } from './image/assembleImage.ts';
 export type { CachedStep, LayerCache } from './layerCache.ts';

@@ -99,8 +99,8 @@ export async function writeOutputs(
     emit({ type: 'output-written', kind: 'digest-file', path: options.imageNameWithDigestFile });
   }
   if (options.imageNameTagWithDigestFile) {
-    const entries = references.map((reference) => ({ image: reference.toString(), digest: image.digest }));
-    await writeFile(options.imageNameTagWithDigestFile, JSON.stringify(entries));
+    const lines = references.map((reference) => `${reference.toString()}@${image.digest}`);
+    await writeFile(options.imageNameTagWithDigestFile, `${lines.join('\n')}\n`);
     emit({ type: 'output-written', kind: 'digest-file', path: options.imageNameTagWithDigestFile });
   }
   return pushed;

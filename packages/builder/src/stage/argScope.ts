@@ -33,14 +33,14 @@ export function declareArgs(
   state: StageState,
   instruction: ArgInstruction,
   sources: ArgSources,
-  escape: EscapeChar,
+  escapeChar: EscapeChar,
 ): void {
   for (const arg of instruction.args) {
     sources.consumed.add(arg.name);
     let value: string | undefined;
     if (sources.buildArgs.has(arg.name)) value = sources.buildArgs.get(arg.name);
     else if (arg.defaultValue !== undefined)
-      value = expandWord(arg.defaultValue, stageLookup(state), { escape });
+      value = expandWord(arg.defaultValue, stageLookup(state), { escape: escapeChar });
     else if (sources.globalArgs.has(arg.name)) value = sources.globalArgs.get(arg.name);
     else value = sources.automaticArgs.get(arg.name);
     state.args.set(arg.name, value);

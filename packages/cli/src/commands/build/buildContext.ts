@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { KilnError } from '@kiln/errors';
+
+/**
+ * The context directory for `--context`: a directory (`dir://` optional) is used in place and
+ * never modified; a tarball (`tar://`, `.tar`, `.tar.gz`, `.tgz`) is unpacked under the work dir.
+ */
+export async function resolveContext(text: string, workDir: string, cwd = process.cwd()): Promise<string> {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== 'dir' && scheme !== 'tar') {
+    throw new KilnError(
+      'UNSUPPORTED_CONTEXT',
+      `--context ${text}: ${scheme}:// contexts are not supported by Kiln`,
+      {
+        hint: 'fetch the context first and pass a directory or a .tar.gz',
+      },
+    );
+  }
+  const path = resolve(cwd, scheme === undefined ? text : text.slice(scheme.length + 3));
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new KilnError('CONTEXT_NOT_FOUND', `build context ${path} does not exist`);
+  }
+  if (info.isDirectory()) {
+    if (scheme === 'tar') throw new KilnError('CONTEXT_NOT_TAR', `--context tar://${path} is a directory`);
+    return path;
+  }
+  if (scheme === 'tar' || /\.(tar|tar\.gz|tgz)$/i.test(path)) {
+    const dir = join(workDir, 'context');
+    await mkdir(dir, { recursive: true });
+    await untar(path, dir);
+    return dir;
+  }
+  throw new KilnError('CONTEXT_NOT_DIR', `build context ${path} is neither a directory nor a tarball`);
+}
+
+/**
+ * The Dockerfile path as Kaniko finds it: absolute as given; relative to the working directory
+ * when it exists there, else relative to the context; default `<context>/Dockerfile`.
+ */
+export function resolveDockerfilePath(
+  dockerfile: string | undefined,
+  contextDir: string,
+  cwd = process.cwd(),
+): string {
+  if (dockerfile === undefined) return join(contextDir, 'Dockerfile');
+  if (isAbsolute(dockerfile)) return dockerfile;
+  const fromCwd = resolve(cwd, dockerfile);
+  if (existsSync(fromCwd)) return fromCwd;
+  return resolve(contextDir, dockerfile);
+}
+
+function untar(archive: string, dir: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn('tar', ['-x', '-f', archive, '-C', dir, '--no-same-owner'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', fail);
+    child.on('close', (code) => {
+      if (code === 0) done();
+      else fail(new KilnError('CONTEXT_UNPACK_FAILED', `cannot unpack context ${archive}: ${stderr.trim()}`));
+    });
+  });
+}

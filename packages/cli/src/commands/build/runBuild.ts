@@ -1,0 +1,225 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BuildEvent } from '@kiln/builder';
+import {
+  buildImage,
+  createExecutor,
+  parseDestinations,
+  parsePlatform,
+  registryImageSource,
+  selectExecutorKind,
+  writeOutputs,
+} from '@kiln/builder';
+import { KilnError } from '@kiln/errors';
+import { BlobStore, type Compression } from '@kiln/image';
+import { createRegistryClient, loadDockerConfig } from '@kiln/registry';
+import type { SnapshotStrategyName } from '@kiln/snapshot';
+import type { Output } from '../../output.ts';
+import { createReporter, type LogFormat } from '../../reporter/createReporter.ts';
+import { parseBuildArgs, parseCertificates, parseLabels } from './buildArgs.ts';
+import { resolveContext, resolveDockerfilePath } from './buildContext.ts';
+import { createTraceRecorder } from './traceRecorder.ts';
+
+export interface BuildFlags {
+  context: string;
+  dockerfile?: string;
+  destination: string[];
+  push: boolean;
+  tarPath?: string;
+  ociLayoutPath?: string;
+  digestFile?: string;
+  imageNameWithDigestFile?: string;
+  imageNameTagWithDigestFile?: string;
+  buildArg: string[];
+  target?: string;
+  label: string[];
+  snapshotMode: string;
+  singleSnapshot?: boolean;
+  reproducible?: boolean;
+  ignorePath: string[];
+  insecure?: boolean;
+  insecureRegistry: string[];
+  skipTlsVerify?: boolean;
+  skipTlsVerifyRegistry: string[];
+  registryCertificate: string[];
+  registryMirror: string[];
+  pushRetry: string;
+  compression: string;
+  compressionLevel?: string;
+  customPlatform?: string;
+  cache?: boolean | string;
+  cacheRepo?: string;
+  cacheDir?: string;
+  cacheTtl?: string;
+  cacheCopyLayers?: boolean;
+  cacheRunLayers?: boolean | string;
+  verbosity: string;
+  logFormat: string;
+  executor: string;
+  force?: boolean;
+  kilnDir?: string;
+  trace?: string;
+}
+
+// Kaniko's names for the snapshot strategies.
+const snapshotModes: Record<string, SnapshotStrategyName> = {
+  full: 'full',
+  metadata: 'metadata',
+  incremental: 'incremental',
+  overlay: 'overlay',
+  redo: 'metadata',
+  time: 'metadata',
+};
+
+/** `kiln build`: flags → builder → outputs, with the work dir removed at the end and on signals. */
+export async function runBuild(flags: BuildFlags, output: Output): Promise<void> {
+  // Validate everything cheap before any work: a bad flag must not cost a base image pull.
+  const buildArgs = parseBuildArgs(flags.buildArg);
+  const labels = parseLabels(flags.label);
+  const certificates = parseCertificates(flags.registryCertificate);
+  const destinations = flags.destination;
+  parseDestinations(destinations);
+  if (flags.push && destinations.length === 0) {
+    throw new KilnError('NO_DESTINATION', 'no --destination given', {
+      hint: 'add --destination registry/repo:tag, or --no-push to build without pushing',
+      exitCode: 2,
+    });
+  }
+  const platform = flags.customPlatform ? parsePlatform(flags.customPlatform) : undefined;
+  const executorKind = selectExecutorKind({
+    requested: flags.executor as 'auto' | 'container' | 'sandbox',
+    force: Boolean(flags.force),
+  });
+  const pushRetry = parseCount(flags.pushRetry, '--push-retry');
+  const compressionLevel =
+    flags.compressionLevel === undefined
+      ? undefined
+      : parseCount(flags.compressionLevel, '--compression-level');
+
+  const reporter = createReporter({
+    format: flags.logFormat as LogFormat,
+    verbosity: flags.verbosity,
+    output,
+    env: process.env,
+  });
+  const trace = flags.trace ? createTraceRecorder() : undefined;
+  const onEvent = (event: BuildEvent) => {
+    reporter.onEvent(event);
+    trace?.onEvent(event);
+  };
+
+  const workDir = flags.kilnDir ? resolve(flags.kilnDir) : await mkdtemp(join(tmpdir(), 'kiln-'));
+  await mkdir(workDir, { recursive: true });
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) =>
+    controller.abort(
+      new KilnError('INTERRUPTED', `interrupted by ${signal}`, { exitCode: signal === 'SIGINT' ? 130 : 143 }),
+    );
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const executor = await createExecutor({ kind: executorKind, workDir });
+  try {
+    const contextDir = await resolveContext(flags.context, workDir);
+    const dockerfileText =
+      flags.dockerfile === '-'
+        ? await readStdin()
+        : await readDockerfile(resolveDockerfilePath(flags.dockerfile, contextDir));
+    const store = new BlobStore(flags.cacheDir ? resolve(flags.cacheDir) : join(workDir, 'blobs'));
+    const client = createRegistryClient({
+      credentials: await loadDockerConfig(),
+      insecureRegistries: flags.insecure ? true : flags.insecureRegistry,
+      skipTlsVerify: flags.skipTlsVerify ? true : flags.skipTlsVerifyRegistry,
+      certificates,
+      mirrors: flags.registryMirror,
+      retries: pushRetry,
+      onEvent: (event) => {
+        if ('repository' in event && event.type !== 'blob-skipped') {
+          onEvent({
+            type: 'push-progress',
+            destination: `${event.registry}/${event.repository}`,
+            detail: { ...event, kind: event.type },
+          });
+        }
+      },
+    });
+    const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined;
+    const result = await buildImage(
+      {
+        contextDir,
+        dockerfileText,
+        dockerfileName: flags.dockerfile === '-' ? 'Dockerfile (stdin)' : (flags.dockerfile ?? 'Dockerfile'),
+        ...(flags.target ? { target: flags.target } : {}),
+        buildArgs,
+        labels,
+        ...(platform ? { platform } : {}),
+        snapshotStrategy: snapshotModes[flags.snapshotMode] ?? 'incremental',
+        singleSnapshot: Boolean(flags.singleSnapshot),
+        reproducible: Boolean(flags.reproducible),
+        ...(sourceDateEpoch !== undefined && Number.isFinite(sourceDateEpoch) ? { sourceDateEpoch } : {}),
+        ignorePaths: flags.ignorePath,
+        compression: flags.compression as Compression,
+        ...(compressionLevel === undefined ? {} : { compressionLevel }),
+      },
+      {
+        executor,
+        images: registryImageSource(client, store),
+        store,
+        workDir,
+        onEvent,
+        signal: controller.signal,
+      },
+    );
+    const pushed = await writeOutputs(
+      result.image,
+      {
+        destinations,
+        noPush: !flags.push,
+        ...optional('tarPath', flags.tarPath),
+        ...optional('ociLayoutPath', flags.ociLayoutPath),
+        ...optional('digestFile', flags.digestFile),
+        ...optional('imageNameWithDigestFile', flags.imageNameWithDigestFile),
+        ...optional('imageNameTagWithDigestFile', flags.imageNameTagWithDigestFile),
+      },
+      { store, client, onEvent },
+    );
+    reporter.finish({ digest: result.image.digest, destinations: pushed });
+  } catch (error) {
+    reporter.fail(error);
+    throw controller.signal.aborted && controller.signal.reason instanceof KilnError
+      ? controller.signal.reason
+      : error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (trace && flags.trace) await writeFile(flags.trace, JSON.stringify(trace.toJson()));
+    await executor.dispose().catch(() => undefined);
+    if (!flags.kilnDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+function parseCount(text: string, flag: string): number {
+  if (!/^\d+$/.test(text))
+    throw new KilnError('INVALID_FLAG', `${flag} "${text}" is not a whole number`, { exitCode: 2 });
+  return Number(text);
+}
+
+async function readDockerfile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    throw new KilnError('DOCKERFILE_NOT_FOUND', `cannot read Dockerfile ${path}`, {
+      hint: 'pass --dockerfile (relative paths are tried against the working directory, then the context)',
+    });
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
