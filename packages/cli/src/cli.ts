@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { createBuildCommand } from './commands/build/buildCommand.ts';
+import { createExecutorCommand } from './commands/executor/executorCommand.ts';
 import { registerParseCommand } from './commands/parse/index.ts';
 import { pullCommand } from './commands/pull/pullCommand.ts';
 import { pushCommand } from './commands/push/pushCommand.ts';
@@ -19,6 +21,8 @@ export function createProgram(output: Output): Command {
     })
     .showSuggestionAfterError(true);
   // Command registrations, one line each:
+  program.addCommand(createBuildCommand(output).copyInheritedSettings(program));
+  program.addCommand(createExecutorCommand(output).copyInheritedSettings(program));
   program.addCommand(pullCommand(output).copyInheritedSettings(program));
   program.addCommand(pushCommand(output).copyInheritedSettings(program));
   program.addCommand(snapshotCommand(output).copyInheritedSettings(program));
