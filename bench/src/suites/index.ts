@@ -1,6 +1,5 @@
 import type { Suite } from '../framework/suite.ts';
-import { parseSuite } from './parse.ts';
 import { pushSuite } from './push.ts';
 
 /** Every bench suite, in the order `pnpm bench all` runs them. One line per suite. */
-export const suites: Suite[] = [pushSuite, parseSuite];
+export const suites: Suite[] = [pushSuite];
