@@ -23,30 +23,30 @@ export function caseResults(suite: string, benchCase: BenchCase, runs: CaseRuns)
     };
     const target = benchCase.targets?.find((t) => t.contender === name);
     if (target) {
-      const met =
-        (target.maxRatio === undefined || estimate.ratio <= target.maxRatio) &&
-        (target.minRatio === undefined || estimate.ratio >= target.minRatio);
-      row.target = { ...withoutContender(target), met };
+      row.target = withoutContender(target);
+      if (target.maxRatio !== undefined || target.minRatio !== undefined || target.maxMs !== undefined) {
+        row.target.met =
+          (target.maxRatio === undefined || estimate.ratio <= target.maxRatio) &&
+          (target.minRatio === undefined || estimate.ratio >= target.minRatio) &&
+          (target.maxMs === undefined || stats.median <= target.maxMs);
+      }
     }
     return row;
   });
 }
 
-function withoutContender<T extends { contender: string }>(target: T): Omit<T, 'contender'> {
+function withoutContender<T extends { contender: string }>(target: T): NonNullable<CaseResult['target']> {
   const { contender: _, ...rest } = target;
   return rest;
 }
 
+/** Throughput only where work was reported: a run that moved 0 bytes has no MB/s to speak of. */
 export function contenderStats(contender: ContenderRuns): ContenderStats {
   const samples = contender.runs.map((r) => round3(r.ms));
   const stats: ContenderStats = { name: contender.name, samples, ...summarize(samples) };
-  const mbPerSec = medianOf(contender.runs, (r) =>
-    r.bytes === undefined ? undefined : r.bytes / 1e6 / (r.ms / 1e3),
-  );
+  const mbPerSec = medianOf(contender.runs, (r) => (r.bytes ? r.bytes / 1e6 / (r.ms / 1e3) : undefined));
   if (mbPerSec !== undefined) stats.mbPerSec = round3(mbPerSec);
-  const filesPerSec = medianOf(contender.runs, (r) =>
-    r.files === undefined ? undefined : r.files / (r.ms / 1e3),
-  );
+  const filesPerSec = medianOf(contender.runs, (r) => (r.files ? r.files / (r.ms / 1e3) : undefined));
   if (filesPerSec !== undefined) stats.filesPerSec = round3(filesPerSec);
   // A contender that measured its own process in any run is described by those runs alone.
   const rssSource = contender.runs.some((r) => r.rssSource === 'process') ? 'process' : 'in-process-delta';

@@ -47,7 +47,8 @@ export interface CaseResult {
   /** Range of the per-round ratios, containing `ratio`: the noise band. */
   ratioLow: number;
   ratioHigh: number;
-  target?: { maxRatio?: number; minRatio?: number; note?: string; met: boolean };
+  /** `met` is absent when the target has no bound, only a note. */
+  target?: { maxRatio?: number; minRatio?: number; maxMs?: number; note?: string; met?: boolean };
 }
 
 export interface BenchEnvironment {

@@ -3,6 +3,7 @@ import type { BenchResults, CaseResult } from '../framework/resultsSchema.ts';
 import { resultKey } from '../framework/resultsSchema.ts';
 import { formatMs, formatRatio, formatRatioRange } from '../report/formatFigures.ts';
 import type { RatioChartInput } from '../report/ratioChart.ts';
+import { targetText } from '../report/targetText.ts';
 
 export interface ResultsFile {
   /** As the README links it, relative to the README. */
@@ -49,7 +50,7 @@ export function performanceSection(files: ResultsFile[], chartLink: string): str
     lines.push('| --- | --- | --: | --- | --: | --: | --- |');
     for (const row of results.results.filter((r) => r.suite === suite)) {
       lines.push(
-        `| ${cell(row.case)} | ${cell(row.contender)} | ${formatMs(row.median)} | ${cell(row.baseline.name)} | ${formatMs(row.baseline.median)} | ${formatRatioRange(row.ratio, row.ratioLow, row.ratioHigh)} | ${targetCell(row)} |`,
+        `| ${cell(row.case)} | ${cell(row.contender)} | ${formatMs(row.median)} | ${cell(row.baseline.name)} | ${formatMs(row.baseline.median)} | ${formatRatioRange(row.ratio, row.ratioLow, row.ratioHigh)} | ${cell(targetWithNote(row))} |`,
       );
     }
   }
@@ -96,10 +97,10 @@ export function performanceChart(files: ResultsFile[]): RatioChartInput {
   };
 }
 
-function targetCell(row: CaseResult): string {
-  if (!row.target) return '';
-  const bound = row.target.maxRatio !== undefined ? `≤ ${row.target.maxRatio}×` : `≥ ${row.target.minRatio}×`;
-  return `${row.target.met ? 'met' : 'missed'} ${bound}${row.target.note ? ` (${cell(row.target.note)})` : ''}`;
+function targetWithNote(row: CaseResult): string {
+  const text = targetText(row.target);
+  const note = row.target?.note;
+  return note && text !== note ? `${text} (${note})` : text;
 }
 
 function unique(values: string[]): string[] {

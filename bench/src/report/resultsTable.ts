@@ -1,5 +1,6 @@
 import type { CaseResult } from '../framework/resultsSchema.ts';
 import { formatMs, formatPercent, formatRatioRange, significant } from './formatFigures.ts';
+import { targetText } from './targetText.ts';
 
 /** Plain-text table of one case's rows, baseline first, for the terminal and CI logs. */
 export function resultsTable(rows: CaseResult[]): string {
@@ -36,7 +37,7 @@ export function resultsTable(rows: CaseResult[]): string {
       formatRatioRange(row.ratio, row.ratioLow, row.ratioHigh),
       throughput(row),
       rss(row),
-      target(row),
+      targetText(row.target, 'MISSED'),
     ]),
   ];
   const widths = header.map((_, column) => Math.max(...lines.map((line) => line[column]!.length)));
@@ -63,11 +64,4 @@ function rss(stats: { peakRssMiB?: number; rssSource?: string }): string {
   return stats.rssSource === 'process'
     ? `${significant(stats.peakRssMiB)} MiB`
     : `+${significant(stats.peakRssMiB)} MiB`;
-}
-
-function target(row: CaseResult): string {
-  if (!row.target) return '';
-  const bound =
-    row.target.maxRatio !== undefined ? `≤ ${row.target.maxRatio}×` : `≥ ${row.target.minRatio ?? '?'}×`;
-  return `${row.target.met ? 'met' : 'MISSED'} ${bound}`;
 }
