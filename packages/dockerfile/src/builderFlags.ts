@@ -16,7 +16,7 @@ export function extractFlagWords(args: string): { flags: FlagWord[]; rest: strin
   let pos = 0;
   const length = args.length;
   for (;;) {
-    while (pos < length && /\s/.test(args[pos]!)) pos++;
+    while (pos < length && isSpaceAt(args, pos)) pos++;
     if (pos >= length) return { flags, rest: '' };
     if (args[pos] !== '-' || args[pos + 1] !== '-') return { flags, rest: args.slice(pos) };
     const start = pos;
@@ -26,7 +26,7 @@ export function extractFlagWords(args: string): { flags: FlagWord[]; rest: strin
     for (; pos < length; pos++) {
       let ch = args[pos]!;
       if (quote === '') {
-        if (/\s/.test(ch)) break;
+        if (isSpaceAt(args, pos)) break;
         if (ch === "'" || ch === '"') {
           quote = ch;
           blankOk = true;
@@ -49,6 +49,12 @@ export function extractFlagWords(args: string): { flags: FlagWord[]; rest: strin
     if (word === '--') return { flags, rest: pos >= length ? '' : args.slice(pos) };
     if (blankOk || word.length > 0) flags.push({ text: word, offset: start });
   }
+}
+
+function isSpaceAt(text: string, pos: number): boolean {
+  const code = text.charCodeAt(pos);
+  // ASCII fast path; the regexp only for the rare non-ASCII character.
+  return code === 32 || (code >= 9 && code <= 13) || (code > 127 && /\s/.test(text[pos]!));
 }
 
 export type FlagType = 'string' | 'bool' | 'strings';
