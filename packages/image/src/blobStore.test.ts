@@ -93,6 +93,13 @@ describe('BlobStore', () => {
     expect(await readdir(join(dir, 'blobs', '.tmp'))).toEqual([]);
   });
 
+  it('keeps working after its directories were removed under it', async () => {
+    const store = new BlobStore(join(dir, 'store'));
+    await store.write(Buffer.from('one'));
+    await rm(join(dir, 'store'), { recursive: true, force: true });
+    expect((await store.write(Buffer.from('two'))).digest).toBe(sha256Digest('two'));
+  });
+
   it('reads JSON blobs, verifying their digest', async () => {
     const store = new BlobStore(dir);
     const { digest } = await store.write(Buffer.from('{"a":1}'));

@@ -119,7 +119,16 @@ export class BlobStore {
   async createWriter(): Promise<BlobWriter> {
     await this.#ensureDirs();
     const tmp = join(this.#tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
-    const handle = await open(tmp, 'wx', 0o644);
+    let handle: FileHandle;
+    try {
+      handle = await open(tmp, 'wx', 0o644);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      // The store's directories were removed since they were made: make them again.
+      this.#ready = undefined;
+      await this.#ensureDirs();
+      handle = await open(tmp, 'wx', 0o644);
+    }
     return new FileBlobWriter((digest) => this.path(digest), tmp, handle);
   }
 
