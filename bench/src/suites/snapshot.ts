@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { KilnError } from '@kiln/errors';
+import { ensureDebianRootfs } from '@kiln/fixtures/images';
+import { ensureRootfs, isRootfsPreset } from '@kiln/fixtures/rootfs';
+import {
+  closeHashPool,
+  diffSnapshots,
+  type Snapshot,
+  type SnapshotStrategyName,
+  takeSnapshot,
+} from '@kiln/snapshot';
+import { measureCommand } from '../framework/measureCommand.ts';
+import type { BenchCase, Contender, Sample, Suite, SuiteContext } from '../framework/suite.ts';
+
+/**
+ * The snapshot suite: on one fixture, the floors (`find -printf` for every lstat, `tar | cat` for every
+ * byte), a Kaniko-style baseline (one thread, walk + sha256 of every file) and Kiln's strategies at 1 and
+ * N threads, for a first snapshot and three rescans. The fixture is `$KILN_BENCH_SNAPSHOT_FIXTURE`:
+ * small (default), large, huge (generated, cached in the fixtures dir) or debian (debootstrap minbase).
+ */
+const fixtureHashes: Record<string, string> = {};
+
+async function prepareFixture(ctx: SuiteContext): Promise<{ name: string; root: string }> {
+  const name = ctx.quick ? 'small' : (process.env.KILN_BENCH_SNAPSHOT_FIXTURE ?? 'small');
+  if (name === 'debian') {
+    const root = await ensureDebianRootfs();
+    fixtureHashes.debian = 'debootstrap-bookworm-minbase';
+    return { name, root };
+  }
+  if (!isRootfsPreset(name)) {
+    throw new KilnError('BENCH_UNKNOWN_FIXTURE', `unknown snapshot fixture ${name}`, {
+      hint: 'set KILN_BENCH_SNAPSHOT_FIXTURE to small, large, huge or debian',
+    });
+  }
+  ctx.note(`preparing the ${name} rootfs fixture (generated once, cached in ${ctx.fixturesDir})`);
+  const summary = await ensureRootfs(name, ctx.fixturesDir);
+  fixtureHashes[`rootfs-${name}`] = summary.id;
+  return { name, root: summary.root };
+}
+
+/** What Kaniko does per snapshot, in Node: one thread, every file read and sha256'd. */
+function kanikoStyleSnapshot(root: string): Sample {
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  let files = 0;
+  let bytes = 0;
+  const visit = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const abs = `${dir}/${name}`;
+      const st = lstatSync(abs);
+      files++;
+      const hash = createHash('sha256');
+      hash.update(`${st.mode} ${st.uid} ${st.gid} ${st.mtimeMs}`);
+      if (st.isDirectory()) visit(abs);
+      else if (st.isFile()) {
+        const fd = openSync(abs, 'r');
+        try {
+          for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
+            hash.update(chunk.subarray(0, n));
+            bytes += n;
+          }
+        } finally {
+          closeSync(fd);
+        }
+      }
+      hash.digest();
+    }
+  };
+  visit(root);
+  return { files, bytes };
+}
+
+function floors(root: string): { find: Contender; read: Contender } {
+  return {
+    find: {
+      name: 'find -printf (lstat floor)',
+      run: () => measureCommand('find', [root, '-printf', '%p %s %T@ %m %U %G %i %n\\n']),
+    },
+    read: {
+      name: 'tar | cat (read floor)',
+      run: () => measureCommand('bash', ['-c', 'tar -C "$1" -cf - . | cat > /dev/null', 'tar', root]),
+    },
+  };
+}
+
+const kaniko = (root: string): Contender => ({
+  name: 'kaniko-style (1 thread, sha256)',
+  run: async () => kanikoStyleSnapshot(root),
+});
+
+/** A Kiln contender; with `previous`, the rescan includes the diff against it. */
+function kiln(
+  root: string,
+  strategy: SnapshotStrategyName,
+  threads: number,
+  previous?: () => Snapshot | undefined,
+): Contender {
+  return {
+    name: `kiln ${strategy} ×${threads}`,
+    run: async () => {
+      const before = previous?.();
+      const snapshot = await takeSnapshot(root, {
+        strategy,
+        threads,
+        ...(before ? { previous: before } : {}),
+      });
+      const extra: Record<string, number> = {
+        entries: snapshot.size,
+        filesHashed: snapshot.stats.filesHashed,
+      };
+      if (before) extra.changes = diffSnapshots(before, snapshot).changes.length;
+      return { files: snapshot.size, bytes: snapshot.stats.bytesHashed, extra };
+    },
+  };
+}
+
+/** 10 files edited, 5 deleted, 5 added; undone by the returned function. */
+function applySmallChange(root: string, base: Snapshot): () => void {
+  const candidates: string[] = [];
+  for (let i = 0; i < base.size && candidates.length < 15; i += Math.max(1, Math.floor(base.size / 40))) {
+    const entry = base.entry(i);
+    if (entry.type === 'file' && entry.nlink === 1) candidates.push(entry.path);
+  }
+  const saved = candidates.map((path) => ({
+    path,
+    content: readFileSync(`${root}/${path}`),
+    mode: statSync(`${root}/${path}`).mode,
+  }));
+  for (const { path, content } of saved.slice(0, 10)) {
+    writeFileSync(`${root}/${path}`, Buffer.concat([content, Buffer.from('edit')]));
+  }
+  for (const { path } of saved.slice(10)) rmSync(`${root}/${path}`);
+  mkdirSync(`${root}/bench-added`, { recursive: true });
+  for (let i = 0; i < 5; i++) writeFileSync(`${root}/bench-added/new-${i}`, `added ${i}\n`.repeat(100));
+  return () => {
+    for (const { path, content, mode } of saved) writeFileSync(`${root}/${path}`, content, { mode });
+    rmSync(`${root}/bench-added`, { recursive: true, force: true });
+  };
+}
+
+/** 20k files of ~4 KiB in 200 new dirs. */
+function applyLargeChange(root: string): () => void {
+  const body = Buffer.alloc(4096, 'k');
+  for (let d = 0; d < 200; d++) {
+    mkdirSync(`${root}/bench-bulk/d${d}`, { recursive: true });
+    for (let f = 0; f < 100; f++) writeFileSync(`${root}/bench-bulk/d${d}/f${f}`, body);
+  }
+  return () => rmSync(`${root}/bench-bulk`, { recursive: true, force: true });
+}
+
+async function snapshotCases(ctx: SuiteContext): Promise<BenchCase[]> {
+  const { name, root } = await prepareFixture(ctx);
+  const threads = availableParallelism();
+  const { find, read } = floors(root);
+  const cases: BenchCase[] = [
+    {
+      name: `first/${name}`,
+      baseline: kaniko(root),
+      contenders: [
+        find,
+        read,
+        kiln(root, 'metadata', 1),
+        kiln(root, 'full', 1),
+        kiln(root, 'full', threads),
+        kiln(root, 'incremental', 1),
+        kiln(root, 'incremental', threads),
+      ],
+      teardown: closeHashPool,
+      targets: [
+        { contender: `kiln full ×${threads}`, maxRatio: 1 / 3, note: '≥3× faster than Kaniko-style' },
+        {
+          contender: `kiln full ×${threads}`,
+          note: `≥1.6× faster than kiln full ×1 (compare the rows)`,
+        },
+      ],
+    },
+  ];
+
+  const rescan = (scenario: string, change?: (base: Snapshot) => () => void): BenchCase => {
+    const previous = new Map<string, Snapshot>();
+    let undo: (() => void) | undefined;
+    const strategies: SnapshotStrategyName[] = ['full', 'metadata', 'incremental'];
+    return {
+      name: `${scenario}/${name}`,
+      baseline: find,
+      setup: async () => {
+        for (const strategy of strategies)
+          previous.set(strategy, await takeSnapshot(root, { strategy, threads }));
+        undo = change?.(previous.get('incremental')!);
+      },
+      teardown: async () => {
+        undo?.();
+        await closeHashPool();
+      },
+      contenders: [
+        kaniko(root),
+        kiln(root, 'full', threads, () => previous.get('full')),
+        kiln(root, 'metadata', 1, () => previous.get('metadata')),
+        kiln(root, 'incremental', 1, () => previous.get('incremental')),
+        kiln(root, 'incremental', threads, () => previous.get('incremental')),
+      ],
+      targets:
+        scenario === 'rescan-unchanged'
+          ? [{ contender: `kiln incremental ×${threads}`, maxRatio: 2, note: 'within 2× of the lstat floor' }]
+          : [],
+    };
+  };
+  cases.push(
+    rescan('rescan-unchanged'),
+    rescan('rescan-small-change', (base) => applySmallChange(root, base)),
+    rescan('rescan-large-change', () => applyLargeChange(root)),
+  );
+  return cases;
+}
+
+export const snapshotSuite: Suite = {
+  name: 'snapshot',
+  description: 'kiln snapshot strategies vs the find/tar floors and a Kaniko-style baseline',
+  cases: snapshotCases,
+  fixtureHashes: async () => fixtureHashes,
+};
