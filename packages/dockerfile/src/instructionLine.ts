@@ -228,6 +228,8 @@ export function parseInstructionLine(text: string, offset: number, ctx: LineCont
           ? { name: word }
           : { name: word.slice(0, equals), defaultValue: word.slice(equals + 1) };
       });
+      if (args.some((arg) => arg.name === ''))
+        fail('DOCKERFILE_INVALID_ARGUMENTS', 'ARG names cannot be blank');
       checkWords(args.flatMap((arg) => [arg.name, arg.defaultValue]));
       return { kind, ...base, args };
     }
@@ -236,6 +238,9 @@ export function parseInstructionLine(text: string, offset: number, ctx: LineCont
       const { values, form } = list();
       if (values.length < 2) {
         fail('DOCKERFILE_MISSING_ARGUMENTS', `${kind} needs at least one source and a destination`);
+      }
+      if (form === 'shell' && /^\d*<<-?[^<]+$/.test(values.at(-1)!)) {
+        fail('DOCKERFILE_INVALID_ARGUMENTS', `${kind} cannot take a heredoc as its destination`);
       }
       checkWords(values);
       const transfer = { sources: values.slice(0, -1), destination: values.at(-1)!, heredocs: [], form };
@@ -272,6 +277,8 @@ export function parseInstructionLine(text: string, offset: number, ctx: LineCont
       requireArgs();
       const { values } = list();
       if (values.length === 0) fail('DOCKERFILE_MISSING_ARGUMENTS', 'VOLUME needs at least one path');
+      if (values.some((value) => value.trim() === ''))
+        fail('DOCKERFILE_INVALID_ARGUMENTS', 'VOLUME paths cannot be empty');
       checkWords(values);
       return { kind, ...base, values };
     }

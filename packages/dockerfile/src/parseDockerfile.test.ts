@@ -269,6 +269,9 @@ describe('parseDockerfile: instructions', () => {
     expect(() => parseAfterFrom('COPY onlyone')).toThrow(
       expect.objectContaining({ code: 'DOCKERFILE_MISSING_ARGUMENTS' }),
     );
+    expect(() => parseAfterFrom('COPY a <<EOF\nx\nEOF')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }),
+    );
   });
 
   it('ENV and LABEL in both forms, with quotes and escapes kept for expansion', () => {
@@ -306,6 +309,15 @@ describe('parseDockerfile: instructions', () => {
     );
     expect(() => parseAfterFrom('ENV')).toThrow(
       expect.objectContaining({ code: 'DOCKERFILE_MISSING_ARGUMENTS' }),
+    );
+  });
+
+  it('rejects a blank ARG name and an empty VOLUME path', () => {
+    expect(() => parseAfterFrom('ARG =x')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }),
+    );
+    expect(() => parseAfterFrom('VOLUME ["/a", " "]')).toThrow(
+      expect.objectContaining({ code: 'DOCKERFILE_INVALID_ARGUMENTS' }),
     );
   });
 
