@@ -170,6 +170,10 @@ describe('TLS', () => {
     const trusted = createRegistryClient({ certificates: { [tls.host]: tls.caFile! } });
     await pushImage(trusted, await createTestImage(), [reference()]);
     await trusted.close();
+    // An extra bundle trusted for every registry, as /kaniko/ssl/certs/additional-ca-cert-bundle.crt is.
+    const bundled = createRegistryClient({ caBundles: [tls.caFile!] });
+    expect((await pullImage(bundled, reference(), { store: await emptyStore() })).layers).toHaveLength(2);
+    await bundled.close();
     const skipping = createRegistryClient({ skipTlsVerify: true });
     const pulled = await pullImage(skipping, reference(), { store: await emptyStore() });
     expect(pulled.layers).toHaveLength(2);

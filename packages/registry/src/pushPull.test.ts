@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -82,6 +82,21 @@ describe('push and pull against a real registry', () => {
     for (const destination of destinations) {
       expect((await getManifest(client, destination))?.digest).toBe(result.digest);
     }
+    await client.close();
+  });
+
+  it('takes the config as bytes when the store does not hold it, refusing bytes of another digest', async () => {
+    const image = await createTestImage([300]);
+    const configBytes = await image.store.readBytes(image.manifest.config.digest);
+    await rm(image.store.path(image.manifest.config.digest));
+    const client = plainClient();
+    const reference = parseReference(`${registry.host}/configbytes/app:1`);
+    await expect(
+      pushImage(client, { ...image, config: Buffer.from('{"other":1}') }, [reference]),
+    ).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    expect(await getManifest(client, reference)).toBeUndefined();
+    const result = await pushImage(client, { ...image, config: configBytes }, [reference]);
+    expect(result.pushed[0]!.uploaded).toContain(image.manifest.config.digest);
     await client.close();
   });
 
