@@ -55,7 +55,7 @@ describe('push and pull against a real registry', () => {
     const store = await emptyStore();
     const pulled = await pullImage(client, destination, { store });
     expect(pulled.manifestDigest).toBe(result.digest);
-    expect(pulled.config.rootfs.diff_ids).toEqual(image.config.rootfs.diff_ids);
+    expect(pulled.config.rootfs.diff_ids).toEqual(image.imageConfig.rootfs.diff_ids);
     for (const layer of image.manifest.layers) expect(await store.has(layer.digest)).toBe(true);
 
     events.length = 0;

@@ -14,7 +14,7 @@ export interface TestImage {
   store: BlobStore;
   manifest: ImageManifest;
   manifestBytes: Buffer;
-  config: ImageConfig;
+  imageConfig: ImageConfig;
 }
 
 /** A tiny image in a fresh blob store: random (non-tar) layer bytes are fine for a registry. */
@@ -43,7 +43,7 @@ export async function createTestImage(
     config: { mediaType: MediaType.ociConfig, digest: sha256Digest(configBytes), size: configBytes.length },
     layers,
   };
-  return { store, manifest, manifestBytes: Buffer.from(JSON.stringify(manifest)), config };
+  return { store, manifest, manifestBytes: Buffer.from(JSON.stringify(manifest)), imageConfig: config };
 }
 
 export async function emptyStore(): Promise<BlobStore> {
