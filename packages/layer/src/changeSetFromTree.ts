@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Change, ChangeSet, Entry } from '@kiln/snapshot';
 import { compareUtf8 } from './pathOrder.ts';
-import type { Change, ChangeSet, Entry } from './snapshotTypes.ts';
 
 /** An entry from lstat, as the snapshotter would describe it (xattrs not read: Node has no API for them). */
 export function entryFromLstat(root: string, path: string): Entry | undefined {

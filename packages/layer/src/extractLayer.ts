@@ -28,6 +28,7 @@ import { KilnError } from '@kiln/errors';
 import { type Compression, layerCompression } from '@kiln/image';
 import type { LayerEvent } from './layerEvents.ts';
 import { archivePathComponents, RootResolver } from './rootResolver.ts';
+import { setXattrs, type XattrTarget } from './setXattrs.ts';
 import { TarReader, type TarReadHeader } from './tarReader.ts';
 
 export interface ExtractLayerOptions {
@@ -135,6 +136,8 @@ class LayerApplier {
   readonly #created = new Set<string>();
   /** Directory mtimes, set at the end since writing their children changes them. */
   readonly #dirTimes: Array<[string, number]> = [];
+  /** Set together at the end, after every chown (which clears file capabilities). */
+  readonly #pendingXattrs: XattrTarget[] = [];
   entries = 0;
 
   constructor(root: string, options: ExtractLayerOptions) {
@@ -182,7 +185,7 @@ class LayerApplier {
       if (this.#owners) lchownSync(abs, header.uid, header.gid);
       chmodSync(abs, header.mode);
       this.#dirTimes.push([abs, header.mtime]);
-      this.#xattrs(path, header);
+      this.#xattrs(abs, header);
       return;
     }
 
@@ -199,7 +202,7 @@ class LayerApplier {
       } finally {
         closeSync(fd);
       }
-      this.#xattrs(path, header);
+      this.#xattrs(abs, header);
       return;
     }
 
@@ -239,6 +242,15 @@ class LayerApplier {
   }
 
   finish(): void {
+    const root = this.#resolver.root;
+    for (const failure of setXattrs(this.#pendingXattrs)) {
+      this.#options.onEvent?.({
+        type: 'extract-xattr-skipped',
+        path: failure.path.slice(root.length + 1),
+        names: [failure.name],
+        reason: failure.reason,
+      });
+    }
     // Deepest first, so setting a parent's time is not undone by touching its children.
     for (let i = this.#dirTimes.length - 1; i >= 0; i--) {
       const [abs, mtime] = this.#dirTimes[i]!;
@@ -285,14 +297,7 @@ class LayerApplier {
     if (!this.#created.has(rel)) this.#remove(`${parentAbs}/${name}`);
   }
 
-  #xattrs(path: string, header: TarReadHeader): void {
-    if (header.xattrs === undefined) return;
-    // Node has no setxattr; report rather than drop silently.
-    this.#options.onEvent?.({
-      type: 'extract-xattr-skipped',
-      path,
-      names: Object.keys(header.xattrs),
-      reason: 'Node.js has no API to set extended attributes',
-    });
+  #xattrs(abs: string, header: TarReadHeader): void {
+    if (header.xattrs !== undefined) this.#pendingXattrs.push({ path: abs, xattrs: header.xattrs });
   }
 }

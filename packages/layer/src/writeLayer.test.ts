@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { BlobStore, type ImageConfig, MediaType, sha256Digest, writeOciLayout } from '@kiln/image';
+import type { ChangeSet } from '@kiln/snapshot';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changeSetFromTree, entryFromLstat } from './changeSetFromTree.ts';
 import { closeLayerPool } from './gzipPool.ts';
-import type { ChangeSet } from './snapshotTypes.ts';
 import { listTree, longDir, makeTree } from './testTrees.ts';
 import { writeLayer } from './writeLayer.ts';
 

@@ -3,10 +3,10 @@ import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
 import { type BlobStore, type Compression, type Digest, ociLayerMediaType } from '@kiln/image';
+import type { ChangeSet, Entry } from '@kiln/snapshot';
 import { createBlockSink } from './compressedSink.ts';
 import type { LayerEvent } from './layerEvents.ts';
 import { compareUtf8 } from './pathOrder.ts';
-import type { ChangeSet, Entry } from './snapshotTypes.ts';
 import { blockSize, contentPadding, encodeTarHeader, type TarHeader } from './tarHeader.ts';
 
 export interface WriteLayerOptions {
