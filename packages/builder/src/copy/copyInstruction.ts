@@ -139,7 +139,7 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
   for (const item of items) {
     const info = await stat(item.hostPath);
     if (item.archive) {
-      const hostDir = await ensureImageDir(target, destination, true);
+      const hostDir = await ensureImageDir(target, destination);
       hash.update(`archive:${item.relative}\0`);
       for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
       for (const member of await extractArchive(item.hostPath, hostDir, where)) {

@@ -36,12 +36,12 @@ export interface CopyTarget {
   isExcluded: (relativePath: string, isDir: boolean) => boolean;
 }
 
-/** Creates missing parents of an in-image dir (root:root 0755, as Docker does); returns the host path. */
-export async function ensureImageDir(target: CopyTarget, imageDir: string, owned: boolean): Promise<string> {
+/** Creates an in-image dir and its missing parents (0755, the copy's owner); returns the host path. */
+export async function ensureImageDir(target: CopyTarget, imageDir: string): Promise<string> {
   const parts = posix.normalize(imageDir).split('/').filter(Boolean);
   let current = '/';
   let host = target.root;
-  for (const [index, part] of parts.entries()) {
+  for (const part of parts) {
     current = posix.join(current, part);
     host = await resolveInRoot(target.root, current);
     let exists = false;
@@ -54,10 +54,9 @@ export async function ensureImageDir(target: CopyTarget, imageDir: string, owned
     if (!exists) {
       await mkdir(host, { mode: 0o755 });
       await chmod(host, 0o755);
-      const last = index === parts.length - 1;
-      if (last && owned && target.ownership.uid !== undefined) {
+      // Missing parents get the --chown owner too, as BuildKit and buildah create them.
+      if (target.ownership.uid !== undefined)
         await lchown(host, target.ownership.uid, target.ownership.gid ?? 0);
-      }
       target.touched.add(imagePathOf(target.root, host));
     }
   }
@@ -82,7 +81,7 @@ export async function copyEntry(
     } catch {
       // created below
     }
-    const hostDir = await ensureImageDir(target, destination, true);
+    const hostDir = await ensureImageDir(target, destination);
     // An existing destination keeps its own mode and owner (COPY dir/ /app after WORKDIR /app).
     if (!existed || relativeSource !== '') await applyDirMetadata(target, hostDir, info);
     const names = (await readdir(sourcePath)).sort();
@@ -94,7 +93,7 @@ export async function copyEntry(
     }
     return;
   }
-  await ensureImageDir(target, posix.dirname(destination), false);
+  await ensureImageDir(target, posix.dirname(destination));
   const host = await resolveInRoot(target.root, destination, false);
   try {
     const existing = await lstat(host);
