@@ -21,7 +21,7 @@ export interface PushableImage {
   /** Holds every layer (and the config, unless `config` is given). */
   store: BlobStore;
   /** The config's exact bytes, when the caller holds them rather than the store; written to the store first. */
-  config?: Uint8Array;
+  configBytes?: Uint8Array;
 }
 
 export interface PushImageOptions {
@@ -57,9 +57,9 @@ export async function pushImage(
   const mediaType = image.manifestMediaType ?? image.manifest.mediaType ?? MediaType.ociManifest;
   const digest = sha256Digest(manifestBytes);
   const blobs = uniqueBlobs([image.manifest.config, ...image.manifest.layers]);
-  if (image.config !== undefined && !(await image.store.has(image.manifest.config.digest))) {
+  if (image.configBytes !== undefined && !(await image.store.has(image.manifest.config.digest))) {
     // The store refuses bytes that do not hash to the manifest's config digest (DIGEST_MISMATCH).
-    await image.store.write(image.config, { expectedDigest: image.manifest.config.digest });
+    await image.store.write(image.configBytes, { expectedDigest: image.manifest.config.digest });
   }
 
   const byRegistry = new Map<string, string[]>();

@@ -92,10 +92,10 @@ describe('push and pull against a real registry', () => {
     const client = plainClient();
     const reference = parseReference(`${registry.host}/configbytes/app:1`);
     await expect(
-      pushImage(client, { ...image, config: Buffer.from('{"other":1}') }, [reference]),
+      pushImage(client, { ...image, configBytes: Buffer.from('{"other":1}') }, [reference]),
     ).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
     expect(await getManifest(client, reference)).toBeUndefined();
-    const result = await pushImage(client, { ...image, config: configBytes }, [reference]);
+    const result = await pushImage(client, { ...image, configBytes }, [reference]);
     expect(result.pushed[0]!.uploaded).toContain(image.manifest.config.digest);
     await client.close();
   });
