@@ -47,6 +47,9 @@ export interface Heredoc {
   chomp: boolean;
   /** `3<<EOF` redirects file descriptor 3. */
   fileDescriptor?: number;
+  /** The body's first line (the terminator's line when the body is empty) and the terminator's line. */
+  startLine: number;
+  endLine: number;
 }
 
 export type InstructionKind =

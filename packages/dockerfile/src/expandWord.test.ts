@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these are shell words, not templates
 import { describe, expect, it } from 'vitest';
-import { expandWord, expandWords } from './expandWord.ts';
+import { expandHeredocContent, expandWord, expandWords } from './expandWord.ts';
 
 const env: Record<string, string> = {
   NAME: 'kiln',
@@ -90,5 +90,18 @@ describe('expandWords', () => {
   it('drops empty words, as BuildKit does', () => {
     expect(expandWords('$EMPTY "" a', lookup)).toEqual(['a']);
     expect(expandWords('   ', lookup)).toEqual([]);
+  });
+});
+
+describe('expandHeredocContent', () => {
+  it('substitutes variables but keeps quotes and escapes', () => {
+    expect(expandHeredocContent('name=$NAME\n"q $NAME" \'$NAME\' \\$NAME "a\\"b\\x"\n', lookup)).toBe(
+      'name=kiln\n"q kiln" \'$NAME\' \\$NAME "a\\"b\\x"\n',
+    );
+  });
+
+  it('takes a lone apostrophe or quote as text', () => {
+    expect(expandHeredocContent("don't stop $NAME\n", lookup)).toBe("don't stop kiln\n");
+    expect(expandHeredocContent('say "hi $NAME\n', lookup)).toBe('say "hi kiln\n');
   });
 });

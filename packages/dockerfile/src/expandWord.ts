@@ -26,6 +26,20 @@ export function expandWords(text: string, lookup: VariableLookup, options: Expan
   return new ShellWordLexer(text, lookup, options.escape ?? '\\').expand().words;
 }
 
+/**
+ * Expands a COPY/ADD heredoc body whose delimiter was not quoted, as BuildKit does: variables are
+ * substituted, but quotes and escape characters stay in the text (an escape still stops a `$`).
+ */
+export function expandHeredocContent(
+  content: string,
+  lookup: VariableLookup,
+  options: ExpandOptions = {},
+): string {
+  const lexer = new ShellWordLexer(content, lookup, options.escape ?? '\\');
+  lexer.keepQuotesAndEscapes = true;
+  return lexer.expand().text;
+}
+
 const endOfInput = '';
 
 class WordCollector {
@@ -74,6 +88,8 @@ class ShellWordLexer {
   pos = 0;
   readonly lookup: VariableLookup;
   readonly escape: string;
+  /** BuildKit's RawQuotes + RawEscapes, for heredoc bodies. */
+  keepQuotesAndEscapes = false;
 
   constructor(text: string, lookup: VariableLookup, escapeChar: string) {
     this.chars = Array.from(text);
@@ -108,7 +124,7 @@ class ShellWordLexer {
         break;
       }
       if (ch === "'" || ch === '"' || ch === '$') {
-        const piece = ch === "'" ? this.singleQuoted() : ch === '"' ? this.doubleQuoted() : this.dollar();
+        const piece = this.special(ch);
         text += piece;
         if (ch === '$') words.addString(piece);
         else words.addRawString(piece);
@@ -116,7 +132,7 @@ class ShellWordLexer {
       }
       let current = this.next();
       if (current === this.escape) {
-        if (rawEscapes) {
+        if (rawEscapes || this.keepQuotesAndEscapes) {
           words.addRawChar(current);
           text += current;
         }
@@ -134,9 +150,29 @@ class ShellWordLexer {
     return { text, words: words.finish() };
   }
 
+  special(ch: string): string {
+    if (ch === '$') return this.dollar();
+    const start = this.pos;
+    try {
+      return ch === "'" ? this.singleQuoted() : this.doubleQuoted();
+    } catch (error) {
+      // In a heredoc body an apostrophe is just text ("don't"), not an unterminated quote.
+      if (
+        !this.keepQuotesAndEscapes ||
+        !(error instanceof ShellExpansionError) ||
+        error.code !== 'SHELL_UNTERMINATED_QUOTE'
+      ) {
+        throw error;
+      }
+      this.pos = start + 1;
+      return ch;
+    }
+  }
+
   singleQuoted(): string {
     this.next();
-    let text = '';
+    const quote = this.keepQuotesAndEscapes ? "'" : '';
+    let text = quote;
     for (;;) {
       const ch = this.next();
       if (ch === endOfInput) {
@@ -145,14 +181,15 @@ class ShellWordLexer {
           'unexpected end of statement while looking for matching single-quote',
         );
       }
-      if (ch === "'") return text;
+      if (ch === "'") return text + quote;
       text += ch;
     }
   }
 
   doubleQuoted(): string {
     this.next();
-    let text = '';
+    const quote = this.keepQuotesAndEscapes ? '"' : '';
+    let text = quote;
     for (;;) {
       const ch = this.peek();
       if (ch === endOfInput) {
@@ -163,7 +200,7 @@ class ShellWordLexer {
       }
       if (ch === '"') {
         this.next();
-        return text;
+        return text + quote;
       }
       if (ch === '$') {
         text += this.dollar();
@@ -171,10 +208,12 @@ class ShellWordLexer {
       }
       let current = this.next();
       if (current === this.escape) {
+        if (this.keepQuotesAndEscapes) text += current;
         const following = this.peek();
         // A trailing escape is dropped; only ", $ and the escape itself can be escaped.
         if (following === endOfInput) continue;
         if (following === '"' || following === '$' || following === this.escape) current = this.next();
+        else if (this.keepQuotesAndEscapes) continue;
       }
       text += current;
     }

@@ -2,7 +2,7 @@ import type { Heredoc } from './ast.ts';
 import { expandWords } from './expandWord.ts';
 
 /** A heredoc announced on an instruction line; its body is read from the lines that follow. */
-export type HeredocMarker = Omit<Heredoc, 'content'>;
+export type HeredocMarker = Omit<Heredoc, 'content' | 'startLine' | 'endLine'>;
 
 const heredocWord = /^(\d*)<<(-?)([^<]*)$/;
 

@@ -45,7 +45,7 @@ export type { SyntaxErrorLocation } from './dockerfileSyntaxError.ts';
 export { DockerfileSyntaxError } from './dockerfileSyntaxError.ts';
 export { parseDockerignore } from './dockerignore.ts';
 export type { ExpandOptions, VariableLookup } from './expandWord.ts';
-export { expandWord, expandWords } from './expandWord.ts';
+export { expandHeredocContent, expandWord, expandWords } from './expandWord.ts';
 export type { IgnoreMatcher } from './ignoreMatcher.ts';
 export { createIgnoreMatcher } from './ignoreMatcher.ts';
 export { instructionKinds } from './instructionKinds.ts';

@@ -423,8 +423,16 @@ describe('parseDockerfile: heredocs', () => {
       sources: ['<<-"A"', '3<<B'],
       destination: '/dst/',
       heredocs: [
-        { name: 'A', content: 'x $y\n', expand: false, chomp: true },
-        { name: 'B', content: 'b\n', expand: true, chomp: false, fileDescriptor: 3 },
+        { name: 'A', content: 'x $y\n', expand: false, chomp: true, startLine: 3, endLine: 4 },
+        {
+          name: 'B',
+          content: 'b\n',
+          expand: true,
+          chomp: false,
+          fileDescriptor: 3,
+          startLine: 5,
+          endLine: 6,
+        },
       ],
       form: 'shell',
       options: { link: false, parents: false, exclude: [] },
@@ -434,7 +442,16 @@ describe('parseDockerfile: heredocs', () => {
   it('RUN with a heredoc keeps the command line and the body', () => {
     expect(only("RUN <<'EOF' bash -e\n# not a comment\n\necho hi \\\nEOF")).toMatchObject({
       command: "<<'EOF' bash -e",
-      heredocs: [{ name: 'EOF', content: '# not a comment\n\necho hi \\\n', expand: false, chomp: false }],
+      heredocs: [
+        {
+          name: 'EOF',
+          content: '# not a comment\n\necho hi \\\n',
+          expand: false,
+          chomp: false,
+          startLine: 3,
+          endLine: 6,
+        },
+      ],
       endLine: 6,
     });
   });

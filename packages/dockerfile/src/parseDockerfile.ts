@@ -75,6 +75,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
       for (const marker of findHeredocMarkers(logical)) {
         let content = '';
         let terminated = false;
+        const bodyStart = index + 1;
         while (index < lines.length) {
           const physical = lines[index]!;
           index++;
@@ -94,7 +95,13 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
           );
         }
         const { name, ...rest } = marker;
-        heredocs.push({ name, content: marker.chomp ? chompHeredocContent(content) : content, ...rest });
+        heredocs.push({
+          name,
+          content: marker.chomp ? chompHeredocContent(content) : content,
+          ...rest,
+          startLine: bodyStart,
+          endLine: index,
+        });
       }
       instruction.heredocs = heredocs;
     }

@@ -55,7 +55,7 @@ describe('kiln parse', () => {
       'COPY',
     ]);
     expect(ast.instructions[1].heredocs).toEqual([
-      { name: 'EOF', content: 'apk add curl\n', expand: true, chomp: false },
+      { name: 'EOF', content: 'apk add curl\n', expand: true, chomp: false, startLine: 4, endLine: 5 },
     ]);
     expect(output.err).toBe('');
   });
