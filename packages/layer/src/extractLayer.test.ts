@@ -169,6 +169,22 @@ describe('extractLayer', () => {
     expect(readdirSync(join(out, 'opaque'))).toEqual(['new']);
   });
 
+  it('keeps ignored paths through whiteouts and opaque markers', async () => {
+    const out = join(dir, 'out');
+    mkdirSync(join(out, 'kiln'), { recursive: true });
+    writeFileSync(join(out, 'kiln/executor'), 'x');
+    writeFileSync(join(out, 'old'), 'x');
+    const layer = join(dir, 'l.tar');
+    pythonTar(layer, [
+      ['.wh.kiln', 'file'],
+      ['.wh..wh..opq', 'file'],
+      ['new', 'file', 'n'],
+    ]);
+    await extractLayer(layer, out, { ignore: (path) => path === 'kiln' || path.startsWith('kiln/') });
+    expect(readdirSync(out).sort()).toEqual(['kiln', 'new']);
+    expect(readFileSync(join(out, 'kiln/executor'), 'utf8')).toBe('x');
+  });
+
   it('skips ignored paths and reports them', async () => {
     const layer = join(dir, 'l.tar');
     pythonTar(layer, [

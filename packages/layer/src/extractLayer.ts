@@ -282,10 +282,13 @@ class LayerApplier {
 
   #whiteout(parentRel: string, base: string): void {
     const parentAbs = this.#resolver.abs(parentRel);
+    // Ignored paths (Kiln's own dirs in container mode) survive whiteouts too.
+    const ignore = this.#options.ignore;
     if (base === opaqueMarker) {
       for (const child of readdirSync(parentAbs)) {
         const childRel = parentRel === '' ? child : `${parentRel}/${child}`;
-        if (!this.#created.has(childRel)) this.#remove(`${parentAbs}/${child}`);
+        if (this.#created.has(childRel) || ignore?.(childRel)) continue;
+        this.#remove(`${parentAbs}/${child}`);
       }
       return;
     }
@@ -294,7 +297,8 @@ class LayerApplier {
       throw new KilnError('LAYER_UNSAFE_PATH', `whiteout "${base}" in "${parentRel}" names no entry`);
     }
     const rel = parentRel === '' ? name : `${parentRel}/${name}`;
-    if (!this.#created.has(rel)) this.#remove(`${parentAbs}/${name}`);
+    if (this.#created.has(rel) || ignore?.(rel)) return;
+    this.#remove(`${parentAbs}/${name}`);
   }
 
   #xattrs(abs: string, header: TarReadHeader): void {

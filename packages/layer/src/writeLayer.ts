@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
 import { type BlobStore, type Compression, type Digest, ociLayerMediaType } from '@kiln/image';
@@ -66,7 +67,7 @@ export async function writeLayer(
   const sink = createBlockSink(writer, {
     compression,
     level,
-    threads: options.threads ?? (await import('node:os')).availableParallelism(),
+    threads: options.threads ?? availableParallelism(),
   });
   const diffHash = createHash('sha256');
   let block = Buffer.allocUnsafeSlow(tarBlockBytes);
