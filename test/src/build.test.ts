@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ensureBusyboxImage, type PushedImage } from '@kiln/fixtures/images';
 import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contextsDir, repoRoot, runKiln, skopeoInspect, unpackWithUmoci } from './kilnProcess.ts';
+import { contextsDir, repoRoot, runChecked, runKiln, skopeoInspect, unpackWithUmoci } from './kilnProcess.ts';
 import { listTree } from './treeListing.ts';
 
 let registry: TestRegistry;
@@ -99,7 +99,11 @@ describe('kiln build against a real registry', () => {
     expect(tree.get('usr/local/bin/run')).toMatchObject({ type: 'file', mode: 0o750, uid: 1000, gid: 1000 });
     expect(tree.get('opt/unpacked/pkg/packed.txt')).toMatchObject({ content: 'packed\n' });
     expect(tree.get('opt/unpacked/pkg/link')).toMatchObject({ type: 'symlink', target: 'packed.txt' });
-    expect(tree.get('srv/static/css/site.css')).toMatchObject({ content: 'body{}\n', uid: 0, gid: 0 });
+    expect(tree.get('srv/static/css/site.css')).toMatchObject({
+      content: await readFile(join(contextsDir, 'everything/static/css/site.css'), 'utf8'),
+      uid: 0,
+      gid: 0,
+    });
     expect(tree.has('srv/static/secret.key')).toBe(false); // .dockerignore
     expect(tree.get('home/user')).toMatchObject({ type: 'dir', uid: 1000, gid: 1000 });
     expect(tree.get('home/user/id.txt')?.content).toBe(
@@ -150,6 +154,8 @@ describe('kiln build against a real registry', () => {
       '--no-push',
       '--oci-layout-path',
       layout,
+      '--tar-path',
+      join(work, 'image.tar'),
       '--log-format',
       'json',
       '--trace',
@@ -165,11 +171,18 @@ describe('kiln build against a real registry', () => {
       expect.arrayContaining(['stage-started', 'step-started', 'layer-written', 'image-done', 'result']),
     );
     const digest = events.find((event) => event.type === 'result')?.digest;
-    const inspected = JSON.parse(
-      await (await import('@kiln/fixtures/images')).runChecked('skopeo', ['inspect', `oci:${layout}`]),
-    ) as { Digest: string; Created: string };
+    const inspected = JSON.parse(await runChecked('skopeo', ['inspect', `oci:${layout}`])) as {
+      Digest: string;
+      Created: string;
+    };
     expect(inspected.Digest).toBe(digest);
     expect(inspected.Created).toBe('1970-01-01T00:00:00Z');
+    const fromTar = JSON.parse(
+      await runChecked('skopeo', ['inspect', '--config', `docker-archive:${join(work, 'image.tar')}`]),
+    ) as {
+      config: { Cmd: string[] };
+    };
+    expect(fromTar.config.Cmd).toEqual(['cat', '/srv/shout.txt']);
     const traceJson = JSON.parse(await readFile(trace, 'utf8')) as {
       traceEvents: { ph: string; cat: string }[];
     };

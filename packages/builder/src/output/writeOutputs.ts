@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { KilnError } from '@kiln/errors';
 import type { BlobStore, Reference } from '@kiln/image';
-import { parseReference, writeOciLayout } from '@kiln/image';
+import { parseReference, writeDockerArchive, writeOciLayout } from '@kiln/image';
 import { pushImage, type RegistryClient } from '@kiln/registry';
 import type { BuildEvent } from '../events.ts';
 import type { BuiltImage } from '../image/assembleImage.ts';
@@ -66,23 +65,9 @@ export async function writeOutputs(
     emit({ type: 'output-written', kind: 'oci-layout', path: options.ociLayoutPath });
   }
   if (options.tarPath) {
-    const imageModule = (await import('@kiln/image')) as Record<string, unknown>;
-    const writeDockerArchive = imageModule.writeDockerArchive as
-      | ((path: string, image: unknown, store: BlobStore) => Promise<unknown>)
-      | undefined;
-    if (!writeDockerArchive) {
-      throw new KilnError(
-        'OUTPUT_UNAVAILABLE',
-        '--tar-path: the docker-archive writer is not available in this build',
-      );
-    }
     await writeDockerArchive(
       options.tarPath,
-      {
-        manifest: image.manifest,
-        config: image.config,
-        tags: references.map((reference) => reference.toString()),
-      },
+      [{ manifest: image.manifest, tags: references.map((reference) => reference.toString()) }],
       env.store,
     );
     emit({ type: 'output-written', kind: 'tar', path: options.tarPath });
