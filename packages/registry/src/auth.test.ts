@@ -166,6 +166,21 @@ describe('TLS', () => {
     await client.close();
   });
 
+  it('trusts the registry CA for its token realm on another port too (as GitLab serves it)', async () => {
+    const secureToken = await startRegistry({ mode: 'token', tls: true });
+    try {
+      const client = createRegistryClient({
+        certificates: { [secureToken.host]: secureToken.caFile! },
+        credentials: await loadDockerConfig({ env: { DOCKER_CONFIG: await secureToken.dockerConfig() } }),
+      });
+      await pushImage(client, await createTestImage(), [parseReference(`${secureToken.host}/gl/app:1`)]);
+      expect(secureToken.tokenRequests!.at(-1)).toMatchObject({ granted: true });
+      await client.close();
+    } finally {
+      await secureToken.stop();
+    }
+  });
+
   it('trusts the CA given for the host, or skips verification when asked', async () => {
     const trusted = createRegistryClient({ certificates: { [tls.host]: tls.caFile! } });
     await pushImage(trusted, await createTestImage(), [reference()]);

@@ -283,7 +283,7 @@ export class RegistryClient {
             method: 'POST',
             headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'kiln/0.1' },
             body: form.toString(),
-            dispatcher: this.transport.agent(realm.host),
+            dispatcher: this.transport.agent(realm.host, request.registry),
           });
         } else {
           const url = new URL(realm);
@@ -297,7 +297,7 @@ export class RegistryClient {
           response = await undiciRequest(url, {
             method: 'GET',
             headers,
-            dispatcher: this.transport.agent(realm.host),
+            dispatcher: this.transport.agent(realm.host, request.registry),
           });
         }
       } catch (error) {

@@ -36,23 +36,30 @@ export class Transport {
     return `${this.scheme(registry)}://${registry}`;
   }
 
-  agent(registry: string): Agent {
-    let agent = this.#agents.get(registry);
+  /**
+   * The dispatcher for `host`. `onBehalfOf` names the registry a token endpoint serves: the realm
+   * (often another host, e.g. GitLab's) gets that registry's CA and verification setting too.
+   */
+  agent(host: string, onBehalfOf = host): Agent {
+    const key = `${host} ${onBehalfOf}`;
+    let agent = this.#agents.get(key);
     if (agent === undefined) {
       const skip = this.#options.skipTlsVerify;
-      const verify = !(skip === true || (Array.isArray(skip) && skip.includes(registry)));
+      const skipped = (name: string) => skip === true || (Array.isArray(skip) && skip.includes(name));
       const ca = [...this.#systemCa()];
-      const extra = this.#options.certificates?.[registry];
-      if (extra !== undefined) ca.push(readCa(extra, registry));
+      for (const name of new Set([host, onBehalfOf])) {
+        const extra = this.#options.certificates?.[name];
+        if (extra !== undefined) ca.push(readCa(extra, name));
+      }
       agent = new Agent({
-        connect: { ca, rejectUnauthorized: verify },
+        connect: { ca, rejectUnauthorized: !(skipped(host) || skipped(onBehalfOf)) },
         connections: 16,
         keepAliveTimeout: 30_000,
-        // Big blobs on slow registries: no body deadline, but a generous header deadline.
+        // Big blobs on slow registries: generous deadlines between bytes, none on the whole body.
         headersTimeout: 300_000,
         bodyTimeout: 300_000,
       });
-      this.#agents.set(registry, agent);
+      this.#agents.set(key, agent);
     }
     return agent;
   }
