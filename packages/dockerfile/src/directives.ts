@@ -1,6 +1,6 @@
 import type { Directive, DirectiveName, EscapeChar } from './ast.ts';
 
-const directiveLine = /^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$/;
+const directiveLine = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
 const knownDirectives: ReadonlySet<string> = new Set<DirectiveName>(['syntax', 'escape', 'check']);
 
 export type DirectiveProblem =

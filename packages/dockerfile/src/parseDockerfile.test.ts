@@ -91,6 +91,14 @@ describe('parseDockerfile: file structure', () => {
     expect(dockerfile.instructions[1]).toMatchObject({ kind: 'USER', value: 'me', startLine: 2 });
   });
 
+  it('does not continue a line that ends with an escaped escape character', () => {
+    expect(parseAfterFrom('RUN echo c:\\\\\nUSER me').map((instruction) => instruction.kind)).toEqual([
+      'RUN',
+      'USER',
+    ]);
+    expect(only('RUN echo c:\\\\')).toMatchObject({ command: 'echo c:\\\\' });
+  });
+
   it('is case-insensitive for instructions', () => {
     expect(only('workdir /x')).toMatchObject({ kind: 'WORKDIR', value: '/x' });
   });
@@ -453,6 +461,29 @@ describe('parseDockerfile: heredocs', () => {
         },
       ],
       endLine: 6,
+    });
+  });
+
+  it('attaches heredocs of ONBUILD RUN to the wrapped instruction', () => {
+    expect(only('ONBUILD RUN <<EOF\necho hi\nEOF')).toEqual({
+      kind: 'ONBUILD',
+      startLine: 2,
+      endLine: 4,
+      raw: 'ONBUILD RUN <<EOF\necho hi\nEOF',
+      flags: [],
+      instruction: {
+        kind: 'RUN',
+        startLine: 2,
+        endLine: 4,
+        raw: 'RUN <<EOF\necho hi\nEOF',
+        flags: [],
+        form: 'shell',
+        command: '<<EOF',
+        heredocs: [
+          { name: 'EOF', content: 'echo hi\n', expand: true, chomp: false, startLine: 3, endLine: 4 },
+        ],
+        mounts: [],
+      },
     });
   });
 

@@ -5,7 +5,8 @@ import { chompHeredocContent, findHeredocMarkers } from './heredocSyntax.ts';
 import { type LineContext, parseInstructionLine } from './instructionLine.ts';
 
 const leadingWhitespace = /^\s+/;
-const continuationByEscape = { '\\': /\\[ \t]*$/, '`': /`[ \t]*$/ } as const;
+// An escape at the end of a line continues it, unless it is itself escaped (BuildKit's rule).
+const continuationByEscape = { '\\': /(^|[^\\])\\[ \t]*$/, '`': /(^|[^`])`[ \t]*$/ } as const;
 
 /**
  * Parses Dockerfile text into a typed AST, following BuildKit's parser: directives, comments and
@@ -70,7 +71,9 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
     };
     const instruction = parseInstructionLine(logical, 0, ctx);
 
-    if (acceptsHeredocs(instruction)) {
+    // ONBUILD RUN/COPY/ADD carries heredocs too; the bodies belong to the wrapped instruction.
+    const heredocCarrier = instruction.kind === 'ONBUILD' ? instruction.instruction : instruction;
+    if (acceptsHeredocs(heredocCarrier)) {
       const heredocs: Heredoc[] = [];
       for (const marker of findHeredocMarkers(logical)) {
         let content = '';
@@ -103,7 +106,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
           endLine: index,
         });
       }
-      instruction.heredocs = heredocs;
+      heredocCarrier.heredocs = heredocs;
     }
     instruction.endLine = index;
     instruction.raw = lines.slice(startLine - 1, index).join('\n');
@@ -148,7 +151,7 @@ function splitPhysicalLines(text: string): string[] {
 }
 
 function stripCarriageReturn(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
+  return line.endsWith('\r') ? line.replace(/\r+$/, '') : line;
 }
 
 function trimLeadingWhitespace(line: string): string {
@@ -158,5 +161,5 @@ function trimLeadingWhitespace(line: string): string {
 /** Removes a trailing escape (plus spaces/tabs); returns whether the logical line ends here. */
 function trimContinuation(line: string, pattern: RegExp): [string, boolean] {
   const match = pattern.exec(line);
-  return match === null ? [line, true] : [line.slice(0, match.index), false];
+  return match === null ? [line, true] : [line.slice(0, match.index + match[1]!.length), false];
 }

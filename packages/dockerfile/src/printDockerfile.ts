@@ -18,8 +18,9 @@ export function printDockerfile(dockerfile: Dockerfile): string {
 /** One instruction with its heredoc bodies, newline-terminated. */
 export function printInstruction(instruction: Instruction, escapeChar = '\\'): string {
   let text = `${printInstructionLine(instruction, escapeChar)}\n`;
-  if ('heredocs' in instruction) {
-    for (const heredoc of instruction.heredocs) text += `${heredoc.content}${heredoc.name}\n`;
+  const carrier = instruction.kind === 'ONBUILD' ? instruction.instruction : instruction;
+  if ('heredocs' in carrier) {
+    for (const heredoc of carrier.heredocs) text += `${heredoc.content}${heredoc.name}\n`;
   }
   return text;
 }

@@ -19,8 +19,9 @@ export function formatListing(dockerfile: Dockerfile): string {
     lines.push(
       `  ${positions[index]!.padStart(width)}  ${printInstructionLine(instruction, dockerfile.escape)}`,
     );
-    if ('heredocs' in instruction) {
-      for (const heredoc of instruction.heredocs) {
+    const carrier = instruction.kind === 'ONBUILD' ? instruction.instruction : instruction;
+    if ('heredocs' in carrier) {
+      for (const heredoc of carrier.heredocs) {
         const bodyLines = heredoc.content === '' ? 0 : heredoc.content.split('\n').length - 1;
         const notes = [
           heredoc.expand ? 'expands variables' : 'literal',
