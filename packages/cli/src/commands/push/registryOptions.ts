@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 /** The registry and credential flags `kiln build`, `kiln pull` and `kiln push` share (Kaniko's names). */
 export interface RegistryFlags {
   insecure?: boolean;
+  insecurePull?: boolean;
+  skipTlsVerifyPull?: boolean;
   insecureRegistry: string[];
   skipTlsVerify?: boolean;
   skipTlsVerifyRegistry: string[];
@@ -26,8 +28,10 @@ function parseCount(value: string): number {
 export function addRegistryOptions(command: Command): Command {
   return command
     .option('--insecure', 'talk to every registry over plain HTTP')
+    .option('--insecure-pull', 'same as --insecure (Kaniko splits push and pull; Kiln uses one client)')
     .option('--insecure-registry <host>', 'talk to this registry over plain HTTP (repeatable)', collect, [])
     .option('--skip-tls-verify', 'do not verify registry TLS certificates')
+    .option('--skip-tls-verify-pull', 'same as --skip-tls-verify (accepted for Kaniko command lines)')
     .option(
       '--skip-tls-verify-registry <host>',
       'do not verify TLS certificates of this registry (repeatable)',
@@ -62,8 +66,8 @@ export async function registryClientOptions(
   }
   return {
     credentials: await loadDockerConfig(),
-    insecureRegistries: flags.insecure ? true : flags.insecureRegistry,
-    skipTlsVerify: flags.skipTlsVerify ? true : flags.skipTlsVerifyRegistry,
+    insecureRegistries: flags.insecure || flags.insecurePull ? true : flags.insecureRegistry,
+    skipTlsVerify: flags.skipTlsVerify || flags.skipTlsVerifyPull ? true : flags.skipTlsVerifyRegistry,
     certificates,
     mirrors: flags.registryMirror,
     retries: flags.pushRetry,
