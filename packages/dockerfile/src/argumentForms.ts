@@ -9,19 +9,45 @@ export type JsonArrayResult =
   | { kind: 'not-json' }
   | { kind: 'not-strings' };
 
-/** A JSON array of strings, or why not: malformed JSON falls back to shell form, other arrays are errors. */
+/**
+ * A JSON array of strings, or why not: malformed JSON falls back to shell form, other arrays are
+ * errors. Like BuildKit's streaming decoder, text after the array's closing bracket is ignored.
+ */
 export function parseJsonArray(rest: string): JsonArrayResult {
   const text = rest.trimStart();
   if (!text.startsWith('[')) return { kind: 'not-json' };
+  const end = endOfJsonValue(text);
+  if (end < 0) return { kind: 'not-json' };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(text.slice(0, end));
   } catch {
     return { kind: 'not-json' };
   }
   if (!Array.isArray(parsed)) return { kind: 'not-json' };
   if (!parsed.every((value) => typeof value === 'string')) return { kind: 'not-strings' };
   return { kind: 'array', values: parsed as string[] };
+}
+
+/** Where the bracketed JSON value at the start of `text` ends (exclusive), or -1 if it does not. */
+function endOfJsonValue(text: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') {
+      inString = true;
+    } else if (ch === '[' || ch === '{') {
+      depth++;
+    } else if (ch === ']' || ch === '}') {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
 }
 
 const whitespaceRun = /[\t\v\f\r ]+/;

@@ -142,6 +142,9 @@ describe('parseDockerfile: instructions', () => {
       heredocs: [],
     });
     expect(only('CMD []')).toMatchObject({ form: 'exec', args: [] });
+    // BuildKit decodes the first JSON value and ignores what follows it.
+    expect(only('ENTRYPOINT ["a", "b"] trailing')).toMatchObject({ form: 'exec', args: ['a', 'b'] });
+    expect(only('RUN ["a", "b"')).toMatchObject({ form: 'shell', command: '["a", "b"' });
   });
 
   it('rejects a JSON array that holds something other than strings', () => {
