@@ -98,6 +98,22 @@ describe('push under faults', () => {
   });
 });
 
+describe('stalls', () => {
+  it('gives up on a stalled request after requestTimeoutMs and retries it', async () => {
+    const image = await createTestImage([2048]);
+    proxy.setFaults([{ method: 'HEAD', times: 1, fault: { kind: 'stall', ms: Number.POSITIVE_INFINITY } }]);
+    const events: RegistryEvent[] = [];
+    const started = Date.now();
+    await pushImage(client(events, { requestTimeoutMs: 300 }), image, [
+      parseReference(`${proxy.host}/stalled/app:1`),
+    ]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(events.find((e) => e.type === 'retry')).toMatchObject({
+      reason: expect.stringContaining('UND_ERR_HEADERS_TIMEOUT'),
+    });
+  });
+});
+
 describe('pull under faults', () => {
   it('rejects a blob whose bytes do not match its digest and keeps nothing', async () => {
     const image = await createTestImage([8192]);

@@ -15,6 +15,8 @@ export interface TransportOptions {
   certificates?: Record<string, string>;
   /** Extra CA bundles trusted for every registry (the Kaniko bundle is added when present). */
   caBundles?: string[];
+  /** Longest wait for response headers, or between body bytes, before the request counts as failed (default 5 min). */
+  requestTimeoutMs?: number;
 }
 
 /** Connection settings per registry: scheme and an undici Agent with that registry's TLS trust. */
@@ -56,8 +58,8 @@ export class Transport {
         connections: 16,
         keepAliveTimeout: 30_000,
         // Big blobs on slow registries: generous deadlines between bytes, none on the whole body.
-        headersTimeout: 300_000,
-        bodyTimeout: 300_000,
+        headersTimeout: this.#options.requestTimeoutMs ?? 300_000,
+        bodyTimeout: this.#options.requestTimeoutMs ?? 300_000,
       });
       this.#agents.set(key, agent);
     }
