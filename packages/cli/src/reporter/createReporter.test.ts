@@ -1,0 +1,87 @@
+import { KilnError } from '@kiln/errors';
+import { describe, expect, it } from 'vitest';
+import type { Output } from '../output.ts';
+import { createReporter } from './createReporter.ts';
+
+function capture(isTTY = false): Output & { out: string; err: string } {
+  const output = {
+    out: '',
+    err: '',
+    isTTY,
+    write: (text: string) => {
+      output.out += text;
+    },
+    error: (text: string) => {
+      output.err += text;
+    },
+  };
+  return output;
+}
+
+const digest = `sha256:${'ab'.repeat(32)}` as const;
+
+describe('createReporter', () => {
+  it('plain: one line per step and output line, the result on stdout', () => {
+    const output = capture();
+    const reporter = createReporter({ format: 'text', verbosity: 'info', output, env: { CI: 'true' } });
+    reporter.onEvent({ type: 'stage-started', stage: 'build', index: 0, base: 'alpine', steps: 2 });
+    reporter.onEvent({
+      type: 'step-started',
+      stage: 'build',
+      step: 1,
+      steps: 2,
+      instruction: 'RUN make',
+      line: 3,
+    });
+    reporter.onEvent({ type: 'run-output', stage: 'build', step: 1, stream: 'stdout', line: 'compiling' });
+    reporter.onEvent({
+      type: 'layer-written',
+      stage: 'build',
+      step: 1,
+      digest,
+      diffId: digest,
+      size: 2048,
+      ms: 12,
+    });
+    reporter.finish({ digest, destinations: ['r.example/app:1'] });
+    expect(output.err).toBe(
+      '[build] FROM alpine\n[build 1/2] RUN make\n  │ compiling\n  layer abababababab 2.0 kB (12ms)\n',
+    );
+    expect(output.out).toBe(`${digest}\nr.example/app:1@${digest}\n`);
+  });
+
+  it('colours only on a terminal outside CI', () => {
+    const tty = capture(true);
+    createReporter({ format: 'text', verbosity: 'info', output: tty, env: {} }).onEvent({
+      type: 'warning',
+      message: 'careful',
+    });
+    expect(tty.err).toContain('\x1b[33m');
+    const ci = capture(true);
+    createReporter({ format: 'text', verbosity: 'info', output: ci, env: { CI: '1' } }).onEvent({
+      type: 'warning',
+      message: 'careful',
+    });
+    expect(ci.err).toBe('warning: careful\n');
+  });
+
+  it('json: one event per line on stdout, errors with their code', () => {
+    const output = capture();
+    const reporter = createReporter({ format: 'json', verbosity: 'info', output, env: {} });
+    reporter.onEvent({ type: 'step-cached', stage: 's', step: 1, cacheKey: 'k' });
+    reporter.fail(new KilnError('RUN_FAILED', 'boom', { exitCode: 3 }));
+    const lines = output.out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ type: 'step-cached', stage: 's', cacheKey: 'k' });
+    expect(lines[1]).toMatchObject({ type: 'error', code: 'RUN_FAILED', exitCode: 3, message: 'boom' });
+  });
+
+  it('warn verbosity hides step lines', () => {
+    const output = capture();
+    const reporter = createReporter({ format: 'text', verbosity: 'warn', output, env: {} });
+    reporter.onEvent({ type: 'step-started', stage: 'b', step: 1, steps: 1, instruction: 'RUN x', line: 1 });
+    expect(output.err).toBe('');
+  });
+});
