@@ -31,6 +31,7 @@ export interface LineContext {
 
 const leadingSpace = /^\s*/;
 const keywordAndSpace = /^(\S+)\s*/;
+const mayFailExpansion = /["'$]/;
 const durationPattern = /^(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+)$/;
 
 /**
@@ -98,7 +99,8 @@ export function parseInstructionLine(text: string, offset: number, ctx: LineCont
   };
   const checkWords = (words: readonly (string | undefined)[]): void => {
     for (const word of words) {
-      if (word === undefined) continue;
+      // Without quotes or `$` nothing can fail; most words take this path.
+      if (word === undefined || !mayFailExpansion.test(word)) continue;
       try {
         // Every variable set and non-empty: only the syntax can fail here, not `${VAR:?}`.
         expandWord(word, () => 'x', { escape: ctx.escape });

@@ -467,6 +467,16 @@ describe('parseDockerfile: heredocs', () => {
     });
   });
 
+  it('ADD takes heredocs too', () => {
+    expect(only('ADD --chmod=600 <<KEY /root/.ssh/key\nsecret\nKEY')).toMatchObject({
+      kind: 'ADD',
+      sources: ['<<KEY'],
+      destination: '/root/.ssh/key',
+      heredocs: [{ name: 'KEY', content: 'secret\n', expand: true, chomp: false, startLine: 3, endLine: 4 }],
+      options: { chmod: '600' },
+    });
+  });
+
   it('attaches heredocs of ONBUILD RUN to the wrapped instruction', () => {
     expect(only('ONBUILD RUN <<EOF\necho hi\nEOF')).toEqual({
       kind: 'ONBUILD',
