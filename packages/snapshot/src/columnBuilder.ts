@@ -13,8 +13,17 @@ export class ColumnBuilder {
   /** Reserves the next row for `path` and returns its index; the caller fills the numeric columns. */
   push(path: string): number {
     const { paths } = this.columns;
-    const last = paths[paths.length - 1];
-    if (last !== undefined && this.inOrder && comparePaths(last, path) >= 0) this.inOrder = false;
+    if (this.inOrder) {
+      const last = paths[paths.length - 1];
+      // Cheap check first: a walk in order mostly appends after a plainly smaller string.
+      if (
+        last !== undefined &&
+        !(last < path && !/[\uD800-\uFFFF]/.test(path)) &&
+        comparePaths(last, path) >= 0
+      ) {
+        this.inOrder = false;
+      }
+    }
     if (paths.length === this.columns.types.length)
       this.columns = resizeColumns(this.columns, paths.length * 2);
     paths.push(path);

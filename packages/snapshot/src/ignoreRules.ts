@@ -12,7 +12,8 @@ export const builtinIgnoreRules: readonly IgnoreRule[] = [
   'etc/hostname',
 ];
 
-export type IgnoreMatcher = (path: string) => boolean;
+/** `maxDepth`: paths with more components than this can only be ignored through an ancestor (Infinity with globs). */
+export type IgnoreMatcher = ((path: string) => boolean) & { maxDepth: number };
 
 /** Compiles rules to one test per path; the walk asks for every path, so a match prunes a subtree. */
 export function compileIgnoreRules(rules: readonly IgnoreRule[]): IgnoreMatcher {
@@ -24,12 +25,15 @@ export function compileIgnoreRules(rules: readonly IgnoreRule[]): IgnoreMatcher 
     if (/[*?[]/.test(rule)) globs.push(globToRegExp(rule));
     else prefixes.add(rule);
   }
-  if (prefixes.size === 0 && globs.length === 0) return () => false;
-  return (path) => {
+  const test = (path: string) => {
     if (prefixes.has(path)) return true;
     for (const glob of globs) if (glob.test(path)) return true;
     return false;
   };
+  const depths = [...prefixes].map((prefix) => prefix.split('/').length);
+  return Object.assign(test, {
+    maxDepth: globs.length > 0 ? Number.POSITIVE_INFINITY : Math.max(0, ...depths),
+  });
 }
 
 /** Tells whether a path or one of its ancestors is ignored (for paths not reached by a walk). */

@@ -9,19 +9,49 @@ import { defaultHashThreads, HashQueue } from './hashPool.ts';
 import { builtinIgnoreRules, compileIgnoreRules, type IgnoreMatcher, isPathIgnored } from './ignoreRules.ts';
 import { readXattrs, xattrHelper } from './readXattrs.ts';
 import { resolveStrategy, type SnapshotStrategy } from './snapshotStrategies.ts';
-import type { EntryType, Snapshot, SnapshotEvent, SnapshotOptions } from './types.ts';
+import type { Snapshot, SnapshotEvent, SnapshotOptions } from './types.ts';
 import { walkTree } from './walkTree.ts';
 
-const S_IFMT = 0o170000n;
-const fileTypes = new Map<bigint, EntryType>([
-  [0o100000n, 'file'],
-  [0o040000n, 'dir'],
-  [0o120000n, 'symlink'],
-  [0o020000n, 'char'],
-  [0o060000n, 'block'],
-  [0o010000n, 'fifo'],
-]);
 const FILE = typeCode.file;
+const SYMLINK = typeCode.symlink;
+const CHAR = typeCode.char;
+const BLOCK = typeCode.block;
+
+/** The entry type code for `st_mode`, or -1 for sockets (skipped). */
+function typeCodeOfMode(mode: number): number {
+  switch (mode & 0o170000) {
+    case 0o100000:
+      return FILE;
+    case 0o040000:
+      return typeCode.dir;
+    case 0o120000:
+      return SYMLINK;
+    case 0o020000:
+      return CHAR;
+    case 0o060000:
+      return BLOCK;
+    case 0o010000:
+      return typeCode.fifo;
+    default:
+      return -1;
+  }
+}
+
+interface TimeWords {
+  mtimes: Int32Array;
+  ctimes: Int32Array;
+  hashes: Int32Array;
+}
+
+function timeWords(columns: EntryColumns): TimeWords {
+  const view = (array: BigInt64Array | BigUint64Array) =>
+    new Int32Array(array.buffer, array.byteOffset, array.length * 2);
+  return { mtimes: view(columns.mtimes), ctimes: view(columns.ctimes), hashes: view(columns.hashes) };
+}
+
+function sameWords(a: Int32Array, i: number, b: Int32Array, j: number): boolean {
+  return a[2 * i] === b[2 * j] && a[2 * i + 1] === b[2 * j + 1];
+}
 
 /** Walks `root` into a Snapshot with the chosen strategy (default `incremental`). */
 export async function takeSnapshot(root: string, options: SnapshotOptions = {}): Promise<Snapshot> {
@@ -77,6 +107,10 @@ class SnapshotRun {
   private readonly previous: EntryColumns | undefined;
   private readonly previousSnapshot: Snapshot | undefined;
   private previousCursor = 0;
+  /** 32-bit views of the 64-bit columns: comparing and copying through them allocates no BigInts. */
+  private readonly previousWords: TimeWords | undefined;
+  private wordsFor: EntryColumns | undefined;
+  private currentWords: TimeWords | undefined;
   private readonly readXattrs: boolean;
   private readonly xattrPaths: string[] = [];
   private readonly xattrIds: number[] = [];
@@ -96,6 +130,7 @@ class SnapshotRun {
     this.isIgnored = compileIgnoreRules(rules);
     this.previousSnapshot = options.previous;
     this.previous = options.previous === undefined ? undefined : snapshotColumns(options.previous);
+    this.previousWords = this.previous === undefined ? undefined : timeWords(this.previous);
     const threads = Math.max(0, Math.floor(options.threads ?? defaultHashThreads()));
     this.queue = new HashQueue(threads, (id, hash, file) => {
       const columns = this.builder.columns;
@@ -115,10 +150,21 @@ class SnapshotRun {
     };
   }
 
+  private words(): TimeWords {
+    // The builder reallocates its columns as it grows; views follow.
+    if (this.wordsFor !== this.builder.columns) {
+      this.wordsFor = this.builder.columns;
+      this.currentWords = timeWords(this.wordsFor);
+    }
+    return this.currentWords!;
+  }
+
   private findPrevious(relPath: string): number {
     const previous = this.previous;
     if (previous === undefined) return -1;
     const paths = previous.paths;
+    // The common case in a rescan: the next previous path is this one.
+    if (paths[this.previousCursor] === relPath) return this.previousCursor;
     while (this.previousCursor < paths.length && comparePaths(paths[this.previousCursor]!, relPath) < 0) {
       this.previousCursor++;
     }
@@ -131,16 +177,17 @@ class SnapshotRun {
   }
 
   private add(relPath: string, absPath: string, st: BigIntStats): void {
-    const type = fileTypes.get(st.mode & S_IFMT);
-    if (type === undefined) {
+    // BigInt arithmetic allocates; convert once and work on numbers.
+    const mode = Number(st.mode);
+    const code = typeCodeOfMode(mode);
+    if (code < 0) {
       this.emit({ type: 'snapshot-skipped', path: relPath, reason: 'socket' });
       return;
     }
     const i = this.builder.push(relPath);
     const c = this.builder.columns;
-    const code = typeCode[type];
     c.types[i] = code;
-    c.modes[i] = Number(st.mode & 0o7777n);
+    c.modes[i] = mode & 0o7777;
     c.uids[i] = Number(st.uid);
     c.gids[i] = Number(st.gid);
     c.sizes[i] = code === FILE ? Number(st.size) : 0;
@@ -149,22 +196,24 @@ class SnapshotRun {
     c.devs[i] = Number(st.dev);
     c.inos[i] = Number(st.ino);
     c.nlinks[i] = Number(st.nlink);
-    if (type === 'symlink') {
+    if (code === SYMLINK) {
       try {
         c.linkTargets.set(i, readlinkSync(absPath));
       } catch {
         c.linkTargets.set(i, '');
       }
-    } else if (type === 'char' || type === 'block') c.rdevs.set(i, Number(st.rdev));
+    } else if (code === CHAR || code === BLOCK) c.rdevs.set(i, Number(st.rdev));
 
     const p = this.findPrevious(relPath);
     const previous = this.previous;
+    const prevWords = this.previousWords;
+    const words = this.words();
     // Same inode and ctime: nothing about the entry was written since (xattrs and content included).
     const unchangedSincePrevious =
       previous !== undefined &&
       p >= 0 &&
       previous.types[p] === code &&
-      previous.ctimes[p] === c.ctimes[i] &&
+      sameWords(prevWords!.ctimes, p, words.ctimes, i) &&
       previous.inos[p] === c.inos[i] &&
       previous.devs[p] === c.devs[i];
 
@@ -173,10 +222,11 @@ class SnapshotRun {
         this.strategy.hashing === 'changed-since-previous' &&
         unchangedSincePrevious &&
         previous!.hashed[p] === 1 &&
-        previous!.mtimes[p] === c.mtimes[i] &&
+        sameWords(prevWords!.mtimes, p, words.mtimes, i) &&
         previous!.sizes[p] === c.sizes[i];
       if (carry) {
-        c.hashes[i] = previous!.hashes[p]!;
+        words.hashes[2 * i] = prevWords!.hashes[2 * p]!;
+        words.hashes[2 * i + 1] = prevWords!.hashes[2 * p + 1]!;
         c.hashed[i] = 1;
       } else {
         this.filesToHash++;

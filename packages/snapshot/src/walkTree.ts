@@ -26,7 +26,9 @@ export async function walkTree(
   visitor: WalkVisitor,
 ): Promise<void> {
   let sinceYield = 0;
-  const visitDir = async (relDir: string): Promise<void> => {
+  const visitDir = async (relDir: string, depth: number): Promise<void> => {
+    // Children sit one level below relDir; deeper than any prefix rule, only globs could match.
+    const checkIgnored = depth <= isIgnored.maxDepth;
     const absDir = relDir === '' ? root || '/' : `${root}/${relDir}`;
     let names: string[];
     try {
@@ -41,7 +43,7 @@ export async function walkTree(
     const items: Item[] = [];
     for (const name of names) {
       const path = relDir === '' ? name : `${relDir}/${name}`;
-      if (isIgnored(path)) continue;
+      if (checkIgnored && isIgnored(path)) continue;
       const abs = `${absDir}/${name}`;
       const stats = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
       if (stats === undefined) {
@@ -51,9 +53,11 @@ export async function walkTree(
       items.push({ key: name, path, abs, stats, descend: false });
       if ((stats.mode & S_IFMT) === S_IFDIR) items.push({ key: `${name}/`, path, abs, stats, descend: true });
     }
-    items.sort((a, b) => comparePaths(a.key, b.key));
+    // Plain string order equals UTF-8 byte order unless a name has a surrogate or U+E000–U+FFFF.
+    if (names.some((name) => /[\uD800-\uFFFF]/.test(name))) items.sort((a, b) => comparePaths(a.key, b.key));
+    else items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const item of items) {
-      if (item.descend) await visitDir(item.path);
+      if (item.descend) await visitDir(item.path, depth + 1);
       else visitor.entry(item.path, item.abs, item.stats);
     }
     sinceYield += items.length;
@@ -62,5 +66,5 @@ export async function walkTree(
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   };
-  await visitDir(dir);
+  await visitDir(dir, dir === '' ? 1 : dir.split('/').length + 1);
 }
