@@ -8,6 +8,7 @@ import { extractImageLayers } from './base/extractImageLayers.ts';
 import { ociLayoutImageSource } from './base/ociLayoutImageSource.ts';
 import { buildImage } from './build.ts';
 import type { BuildInput } from './buildOptions.ts';
+import { directoryLayerCache } from './directoryLayerCache.ts';
 import type { BuildEvent } from './events.ts';
 import { SandboxExecutor } from './executor/sandboxExecutor.ts';
 import { createBusyboxLayout } from './testing/baseLayout.ts';
@@ -29,6 +30,7 @@ async function build(
   dockerfile: string,
   files: Record<string, string>,
   extra: Partial<BuildInput> = {},
+  shared?: { storeDir: string; cacheDir: string },
 ) {
   const base = join(dir, name);
   const context = join(base, 'context');
@@ -37,7 +39,7 @@ async function build(
     await mkdir(join(context, path, '..'), { recursive: true });
     await writeFile(join(context, path), content);
   }
-  const store = new BlobStore(join(base, 'store'));
+  const store = new BlobStore(shared?.storeDir ?? join(base, 'store'));
   const executor = new SandboxExecutor({ workDir: join(base, 'work') });
   const events: BuildEvent[] = [];
   try {
@@ -61,6 +63,7 @@ async function build(
         store,
         workDir: join(base, 'work'),
         onEvent: (event) => events.push(event),
+        ...(shared ? { cache: directoryLayerCache(shared.cacheDir, store) } : {}),
       },
     );
     const tree = join(base, 'tree');
@@ -239,5 +242,25 @@ COPY --from=build /out/artifact /artifact
     const { tree } = await build('add', 'FROM busybox\nADD pkg.tar.gz /opt/\n', {});
     expect(await readFile(join(tree, 'opt/pkg/inside.txt'), 'utf8')).toBe('inside');
     expect(await readlink(join(tree, 'opt/pkg/link'))).toBe('inside.txt');
+  });
+
+  it('a layer cache hit reuses the RUN layer and runs nothing', async () => {
+    const shared = { storeDir: join(dir, 'cache-store'), cacheDir: join(dir, 'cache-steps') };
+    const dockerfile =
+      'FROM busybox\nRUN echo "$RANDOM$RANDOM" > /random && echo ran\nCOPY f /f\nRUN cat /random /f > /both\n';
+    const first = await build('cache1', dockerfile, { f: 'f' }, {}, shared);
+    const second = await build('cache2', dockerfile, { f: 'f' }, {}, shared);
+    // The RUN layers are the very same blobs (the COPY is redone: the file's mtime differs).
+    const runLayers = (ids: string[]) => [ids[1], ids[3]];
+    expect(runLayers(second.config.rootfs.diff_ids)).toEqual(runLayers(first.config.rootfs.diff_ids));
+    expect(second.events.filter((event) => event.type === 'step-cached')).toHaveLength(2);
+    expect(second.events.some((event) => event.type === 'run-output')).toBe(false);
+    expect(await readFile(join(second.tree, 'both'), 'utf8')).toBe(
+      await readFile(join(first.tree, 'both'), 'utf8'),
+    );
+    // A changed source changes the key of every later step.
+    const third = await build('cache3', dockerfile, { f: 'g' }, {}, shared);
+    expect(third.events.filter((event) => event.type === 'step-cached')).toHaveLength(1);
+    expect(await readFile(join(third.tree, 'both'), 'utf8')).toMatch(/g$/);
   });
 });

@@ -25,7 +25,7 @@ import {
 } from './stage/metadataInstructions.ts';
 import { imagePathOf, resolveInRoot } from './stage/resolveInRoot.ts';
 import { runCreatedBy, runInstruction } from './stage/runInstruction.ts';
-import type { StageState } from './stage/stageState.ts';
+import type { StageLayer, StageState } from './stage/stageState.ts';
 import { stageLookup } from './stage/stageState.ts';
 
 export interface BuildResult {
@@ -176,7 +176,10 @@ async function buildStage(context: StageContext, stage: PlannedStage): Promise<S
     });
     state.state.cacheKey = outcome.cacheKey;
     const entry: HistoryEntry = { created: context.created, created_by: outcome.createdBy };
-    if (outcome.layer?.layer) {
+    if (outcome.cached) emit({ type: 'step-cached', stage: stage.name, step, cacheKey: outcome.cacheKey });
+    if (outcome.reused) {
+      state.state.layers.push(outcome.reused);
+    } else if (outcome.layer?.layer) {
       state.state.layers.push(outcome.layer.layer);
       emit({
         type: 'snapshot-done',
@@ -199,13 +202,14 @@ async function buildStage(context: StageContext, stage: PlannedStage): Promise<S
       entry.empty_layer = true;
     }
     state.state.history.push(entry);
+    const emptyLayer = entry.empty_layer === true;
     emit({
       type: 'step-done',
       stage: stage.name,
       step,
       ms: performance.now() - stepStarted,
       cacheKey: outcome.cacheKey,
-      emptyLayer: !outcome.layer?.layer,
+      emptyLayer,
     });
   }
   if (context.input.singleSnapshot) {
@@ -236,6 +240,10 @@ interface StepOutcome {
   createdBy: string;
   cacheKey: string;
   layer?: RecordedLayer;
+  /** Served by the layer cache: nothing ran. */
+  cached?: boolean;
+  /** The cached layer a hit reuses. */
+  reused?: StageLayer;
 }
 
 interface StepContext {
@@ -290,6 +298,16 @@ async function executeStep(
     case 'RUN': {
       const createdBy = runCreatedBy(state, instruction, context.args);
       const cacheKey = keyFor(createdBy);
+      const cached = single ? undefined : await env.cache?.get(cacheKey);
+      if (cached) {
+        // A hit: the layer is reused and the command never runs. The tree is brought up to date now
+        // because a later step may need it (materialising lazily is the cache issue's next step).
+        if (cached.layer) {
+          await extractImageLayers([cached.layer], state.root, env.store, context.ignore);
+          step.recorder.invalidate();
+        }
+        return { createdBy, cacheKey, cached: true, ...(cached.layer ? { reused: cached.layer } : {}) };
+      }
       if (!single) await step.recorder.ensureBaseline(state.root);
       await runInstruction({
         state,
@@ -302,7 +320,13 @@ async function executeStep(
         ...(env.signal ? { signal: env.signal } : {}),
       });
       if (single) return { createdBy, cacheKey };
-      return { createdBy, cacheKey, layer: await step.recorder.recordDiff(state.root) };
+      const layer = await step.recorder.recordDiff(state.root);
+      await env.cache?.put(cacheKey, {
+        ...(layer.layer ? { layer: layer.layer } : {}),
+        history: { created_by: createdBy, ...(layer.layer ? {} : { empty_layer: true }) },
+        config: structuredClone(state.config.config),
+      });
+      return { createdBy, cacheKey, layer };
     }
     case 'COPY':
     case 'ADD': {

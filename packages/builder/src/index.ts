@@ -7,6 +7,7 @@ export { buildImage } from './build.ts';
 export type { BuildEnvironment, BuildInput } from './buildOptions.ts';
 export type { CacheKeyInput } from './cacheKey.ts';
 export { stepCacheKey } from './cacheKey.ts';
+export { directoryLayerCache } from './directoryLayerCache.ts';
 export type { BuildEvent, BuildEventListener, PushProgressDetail } from './events.ts';
 export type { ContainerExecutorOptions } from './executor/containerExecutor.ts';
 export { ContainerExecutor, parseMountInfo } from './executor/containerExecutor.ts';

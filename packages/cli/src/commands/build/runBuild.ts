@@ -1,10 +1,11 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { BuildEvent } from '@kiln/builder';
+import type { BuildEvent, LayerCache } from '@kiln/builder';
 import {
   buildImage,
   createExecutor,
+  directoryLayerCache,
   parseDestinations,
   parsePlatform,
   registryImageSource,
@@ -143,6 +144,22 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         }
       },
     });
+    const cacheEnabled = flags.cache === true || flags.cache === 'true';
+    let cache: LayerCache | undefined;
+    if (cacheEnabled && flags.cacheDir)
+      cache = directoryLayerCache(join(resolve(flags.cacheDir), 'steps'), store);
+    if (cacheEnabled && flags.cacheRepo) {
+      onEvent({
+        type: 'warning',
+        message: '--cache-repo: the registry-backed layer cache is not implemented yet; not used',
+      });
+    }
+    if (cacheEnabled && !flags.cacheDir) {
+      onEvent({
+        type: 'warning',
+        message: '--cache needs --cache-dir for now (a local step cache); building without cache',
+      });
+    }
     const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined;
     const result = await buildImage(
       {
@@ -168,6 +185,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         workDir,
         onEvent,
         signal: controller.signal,
+        ...(cache ? { cache } : {}),
       },
     );
     const pushed = await writeOutputs(
