@@ -120,7 +120,7 @@ export async function fetchBlob(
       if (location === undefined) break;
       response = await client.send({
         ...request,
-        url: new URL(location, client.transport.baseUrl(source.registry)).toString(),
+        url: new URL(location, client.baseUrl(source.registry)).toString(),
       });
     }
     if (response.statusCode !== 200) throw await client.statusError(request, response);

@@ -7,7 +7,7 @@ import type { RegistryEvent, RegistryEventHandler } from './events.ts';
 import { redactSecrets, registerSecret } from './redact.ts';
 import { type ErrorContext, httpStatusError, networkError } from './registryErrors.ts';
 import { isRetryableStatus, RetryableStatusError, type RetryPolicy, withRetry } from './retry.ts';
-import { Transport, type TransportOptions } from './transport.ts';
+import { allowsHttpFallback, Transport, type TransportOptions } from './transport.ts';
 
 export interface RegistryClientOptions extends TransportOptions {
   /** Where credentials come from (`loadDockerConfig()`); anonymous when omitted. */
@@ -70,6 +70,8 @@ export class RegistryClient {
   readonly #credentials: CredentialSource | undefined;
   readonly #onEvent: RegistryEventHandler | undefined;
   readonly #challenges = new Map<string, Promise<AuthChallenge | undefined>>();
+  /** Registries found to speak plain HTTP by the ping's fallback. */
+  readonly #plainHttp = new Set<string>();
   readonly #lookups = new Map<string, Promise<CredentialLookup>>();
   readonly #tokens = new Map<string, Promise<CachedToken>>();
 
@@ -170,8 +172,7 @@ export class RegistryClient {
   }
 
   async #dispatch(request: RegistryRequest, authorization: string | undefined): Promise<RegistryResponse> {
-    const base = this.transport.baseUrl(request.registry);
-    const url = new URL(request.url, base);
+    const url = new URL(request.url, this.baseUrl(request.registry));
     const headers: Record<string, string> = { 'user-agent': 'kiln/0.1', ...request.headers };
     // Credentials go only to the registry itself, never to a redirect target or another host.
     if (authorization !== undefined && url.host === request.registry) headers.authorization = authorization;
@@ -186,6 +187,11 @@ export class RegistryClient {
       if (isConnectionFailure(error)) throw error;
       throw networkError(error, this.errorContext(request));
     }
+  }
+
+  /** `https://host` or `http://host`: as configured, or as the ping found out. */
+  baseUrl(registry: string): string {
+    return this.#plainHttp.has(registry) ? `http://${registry}` : this.transport.baseUrl(registry);
   }
 
   #lookup(registry: string): Promise<CredentialLookup> {
@@ -211,14 +217,27 @@ export class RegistryClient {
         headers: {},
       };
       delete ping.body;
-      challenge = this.retry(ping, async () => {
+      const attempt = async (): Promise<AuthChallenge | undefined> => {
         const response = await this.#dispatch(ping, undefined);
         await response.body.dump();
-        if (response.statusCode === 401)
+        if (response.statusCode === 401) {
           return parseAuthChallenge(headerValue(response.headers['www-authenticate']));
+        }
         if (isRetryableStatus(response.statusCode)) throw await this.statusError(ping, response);
         return undefined;
-      });
+      };
+      challenge = (async () => {
+        // Like go-containerregistry (Kaniko): local registries get HTTPS first, then plain HTTP.
+        if (this.transport.scheme(registry) === 'https' && allowsHttpFallback(registry)) {
+          try {
+            return await this.retry(ping, attempt);
+          } catch (error) {
+            if (!(error instanceof KilnError && error.code === 'REGISTRY_PLAIN_HTTP')) throw error;
+            this.#plainHttp.add(registry);
+          }
+        }
+        return this.retry(ping, attempt);
+      })();
       challenge.catch(() => this.#challenges.delete(registry));
       this.#challenges.set(registry, challenge);
     }

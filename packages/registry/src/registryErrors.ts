@@ -86,7 +86,7 @@ export function networkError(error: unknown, context: ErrorContext): KilnError {
     code === 'EPROTO'
   ) {
     return new KilnError(
-      'REGISTRY_TLS_ERROR',
+      'REGISTRY_PLAIN_HTTP',
       `${context.operation} on ${where}: http: server gave HTTP response to HTTPS client`,
       {
         hint: `${context.registry} speaks plain HTTP: use --insecure (or --insecure-registry ${context.registry})`,

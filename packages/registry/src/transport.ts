@@ -95,3 +95,19 @@ function readCa(file: string, registry: string): string {
     });
   }
 }
+
+/**
+ * go-containerregistry's "localhost heuristic", which Kaniko users rely on for sidecar registries:
+ * `localhost`, `*.localhost`, `127.0.0.1`, `::1` and RFC 1918 addresses may fall back to plain HTTP.
+ */
+export function allowsHttpFallback(registry: string): boolean {
+  const host = registry.startsWith('[')
+    ? registry.slice(1, registry.indexOf(']'))
+    : (registry.split(':')[0] ?? '');
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '::1')
+    return true;
+  const octets = host.split('.').map(Number);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) return false;
+  const [a, b] = octets as [number, number];
+  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+}

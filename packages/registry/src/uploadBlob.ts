@@ -54,7 +54,7 @@ export async function uploadBlob(
     return location;
   };
   const finish = async (location: string, body: () => unknown, length: number): Promise<void> => {
-    const url = new URL(location, client.transport.baseUrl(target.registry));
+    const url = new URL(location, client.baseUrl(target.registry));
     url.searchParams.set('digest', digest);
     const request: RegistryRequest = {
       ...base,
