@@ -151,9 +151,17 @@ function parseOrUndefined(source: string): Dockerfile | undefined {
 describe('parseDockerfile properties', () => {
   it('throws nothing but KilnError on arbitrary input', () => {
     fc.assert(
-      fc.property(fc.oneof(text, fc.string({ maxLength: 60 }), dockerfileText), (source) => {
-        parseOrUndefined(source);
-      }),
+      fc.property(
+        fc.oneof(
+          text,
+          fc.string({ maxLength: 60 }),
+          fc.string({ unit: 'binary', maxLength: 60 }),
+          dockerfileText,
+        ),
+        (source) => {
+          parseOrUndefined(source);
+        },
+      ),
       { numRuns: 400 },
     );
   });
