@@ -110,8 +110,10 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     trace?.onEvent(event);
   };
 
-  const workDir = flags.kilnDir ? resolve(flags.kilnDir) : await mkdtemp(join(tmpdir(), 'kiln-'));
-  await mkdir(workDir, { recursive: true });
+  // One fresh dir per build, also inside --kiln-dir, so concurrent builds never share state.
+  const parent = flags.kilnDir ? resolve(flags.kilnDir) : tmpdir();
+  await mkdir(parent, { recursive: true });
+  const workDir = await mkdtemp(join(parent, 'kiln-'));
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) =>
     controller.abort(
@@ -212,7 +214,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     process.off('SIGTERM', onSignal);
     if (trace && flags.trace) await writeFile(flags.trace, JSON.stringify(trace.toJson()));
     await executor.dispose().catch(() => undefined);
-    if (!flags.kilnDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
