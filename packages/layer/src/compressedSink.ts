@@ -38,13 +38,14 @@ function gzipSink(writer: BlobWriter, level: number, threads: number): BlockSink
   return {
     async push(block) {
       if (failure !== undefined) throw failure;
-      const job = compressBlockInPool(block, level);
+      const job = compressBlockInPool(block, level, threads);
       // Keep a rejection from surfacing as unhandled before its turn comes.
       job.catch((error: unknown) => {
         failure ??= error;
       });
       inFlight.push(job);
-      while (inFlight.length >= threads) await writeOldest();
+      // Two blocks per worker: one compressing, one queued, so no worker waits for the tar producer.
+      while (inFlight.length >= threads * 2) await writeOldest();
     },
     async finish() {
       while (inFlight.length > 0) await writeOldest();

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { GzipResult, GzipTask } from './gzipMessages.ts';
 
@@ -7,27 +6,32 @@ const workerUrl =
     ? new URL('./workers/layer-gzip.mjs', import.meta.url)
     : new URL('./worker/gzipWorker.ts', import.meta.url);
 
-let pool: Piscina<GzipTask, GzipResult> | undefined;
+// One pool per thread count, so "1 thread" really compresses on one thread while blocks queue ahead.
+const pools = new Map<number, Piscina<GzipTask, GzipResult>>();
 
-/** The process-wide gzip pool, created on first use and kept until `closeLayerPool`. */
-export function gzipPool(): Piscina<GzipTask, GzipResult> {
-  pool ??= new Piscina<GzipTask, GzipResult>({
-    filename: workerUrl.href,
-    maxThreads: availableParallelism(),
-    minThreads: 0,
-    idleTimeout: 30_000,
-  });
+/** The process-wide gzip pool of `threads` workers, created on first use and kept until `closeLayerPool`. */
+export function gzipPool(threads: number): Piscina<GzipTask, GzipResult> {
+  let pool = pools.get(threads);
+  if (pool === undefined) {
+    pool = new Piscina<GzipTask, GzipResult>({
+      filename: workerUrl.href,
+      maxThreads: threads,
+      minThreads: 0,
+      idleTimeout: 30_000,
+    });
+    pools.set(threads, pool);
+  }
   return pool;
 }
 
-export function compressBlockInPool(data: Uint8Array, level: number): Promise<GzipResult> {
+export function compressBlockInPool(data: Uint8Array, level: number, threads: number): Promise<GzipResult> {
   const task: GzipTask = { data, level };
-  return gzipPool().run(task, { transferList: [data.buffer as ArrayBuffer] });
+  return gzipPool(threads).run(task, { transferList: [data.buffer as ArrayBuffer] });
 }
 
-/** Stops the gzip workers; the next layer written starts a new pool. */
+/** Stops the gzip workers; the next layer written starts new ones. */
 export async function closeLayerPool(): Promise<void> {
-  const current = pool;
-  pool = undefined;
-  await current?.destroy();
+  const current = [...pools.values()];
+  pools.clear();
+  await Promise.all(current.map((pool) => pool.destroy()));
 }
