@@ -1,4 +1,4 @@
-import type { InstructionKind } from './ast.ts';
+import type { Flag, InstructionKind } from './ast.ts';
 
 export interface FlagWord {
   /** The word with quotes and backslash escapes removed, e.g. `--from=build`. */
@@ -130,4 +130,46 @@ export function checkFlag(
 
 export function isFlagTrue(value: string | undefined): boolean {
   return value === undefined || value.toLowerCase() === 'true';
+}
+
+/** Validates an instruction's flag words into `Flag`s; `fail` throws with the flag's line. */
+export function parseInstructionFlags(
+  kind: InstructionKind,
+  words: readonly FlagWord[],
+  lineOf: (offset: number) => number,
+  fail: (code: string, problem: string, line?: number) => never,
+): Flag[] {
+  const flags: Flag[] = [];
+  const seen = new Set<string>();
+  for (const word of words) {
+    const line = lineOf(word.offset);
+    if (!word.text.startsWith('--'))
+      fail('DOCKERFILE_INVALID_FLAG', `flag "${word.text}" should start with --`, line);
+    const body = word.text.slice(2);
+    const equals = body.indexOf('=');
+    const name = equals < 0 ? body : body.slice(0, equals);
+    const value = equals < 0 ? undefined : body.slice(equals + 1);
+    const problem = checkFlag(kind, name, value, seen);
+    if (problem !== undefined) fail('DOCKERFILE_INVALID_FLAG', describeFlagProblem(kind, problem), line);
+    flags.push({ name, value, line });
+  }
+  return flags;
+}
+
+function describeFlagProblem(kind: InstructionKind, problem: FlagProblem): string {
+  const name = problem.name;
+  switch (problem.problem) {
+    case 'unknown': {
+      const known = Object.keys(flagSpecs[kind]);
+      const expected =
+        known.length === 0 ? `${kind} takes no flags` : `${kind} accepts --${known.join(', --')}`;
+      return `unknown flag --${name} (${expected})`;
+    }
+    case 'duplicate':
+      return `duplicate flag --${name}`;
+    case 'missing-value':
+      return `flag --${name} needs a value (--${name}=…)`;
+    case 'not-boolean':
+      return `flag --${name} expects true or false, not "${problem.value}"`;
+  }
 }

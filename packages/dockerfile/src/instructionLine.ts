@@ -5,12 +5,11 @@ import type {
   CommandPayload,
   CopyOptions,
   EscapeChar,
-  Flag,
   HealthcheckOptions,
   Instruction,
   Mount,
 } from './ast.ts';
-import { checkFlag, extractFlagWords, flagSpecs, isFlagTrue } from './builderFlags.ts';
+import { extractFlagWords, isFlagTrue, parseInstructionFlags } from './builderFlags.ts';
 import { DockerfileSyntaxError } from './dockerfileSyntaxError.ts';
 import { expandWord } from './expandWord.ts';
 import { instructionKinds, isInstructionKind } from './instructionKinds.ts';
@@ -64,33 +63,12 @@ export function parseInstructionLine(text: string, offset: number, ctx: LineCont
   const argsOffset = offset + lead + keywordMatch[0].length;
   const { flags: flagWords, rest: afterFlags } = extractFlagWords(text.slice(lead + keywordMatch[0].length));
   const rest = afterFlags.trim();
-  const flags: Flag[] = [];
-  const seen = new Set<string>();
-  for (const word of flagWords) {
-    const line = ctx.lineAt(argsOffset + word.offset);
-    if (!word.text.startsWith('--'))
-      fail('DOCKERFILE_INVALID_FLAG', `flag "${word.text}" should start with --`, line);
-    const body = word.text.slice(2);
-    const equals = body.indexOf('=');
-    const name = equals < 0 ? body : body.slice(0, equals);
-    const value = equals < 0 ? undefined : body.slice(equals + 1);
-    const problem = checkFlag(kind, name, value, seen);
-    if (problem !== undefined) {
-      const known = Object.keys(flagSpecs[kind]);
-      const expected =
-        known.length === 0 ? `${kind} takes no flags` : `${kind} accepts --${known.join(', --')}`;
-      const what =
-        problem.problem === 'unknown'
-          ? `unknown flag --${name} (${expected})`
-          : problem.problem === 'duplicate'
-            ? `duplicate flag --${name}`
-            : problem.problem === 'missing-value'
-              ? `flag --${name} needs a value (--${name}=…)`
-              : `flag --${name} expects true or false, not "${problem.value}"`;
-      fail('DOCKERFILE_INVALID_FLAG', what, line);
-    }
-    flags.push({ name, value, line });
-  }
+  const flags = parseInstructionFlags(
+    kind,
+    flagWords,
+    (wordOffset) => ctx.lineAt(argsOffset + wordOffset),
+    fail,
+  );
   const base = { startLine: ctx.startLine, endLine: ctx.endLine, raw: ctx.raw, flags };
   const flagValue = (name: string): string | undefined => flags.find((flag) => flag.name === name)?.value;
   const flagLine = (name: string): number => flags.find((flag) => flag.name === name)?.line ?? ctx.startLine;
