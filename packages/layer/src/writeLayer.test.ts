@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -135,6 +135,18 @@ describe('writeLayer', () => {
       );
     expect(read('security.capability')).toBe(cap.toString('hex'));
     expect(read('user.note')).toBe('ff0080');
+  });
+
+  it('refuses to follow a symlink that replaced a file after the snapshot', async () => {
+    const root = join(dir, 'root');
+    makeTree(root);
+    const changeSet = changeSetFromTree(root, ['etc']);
+    rmSync(join(root, 'etc/hello'));
+    symlinkSync('/etc/passwd', join(root, 'etc/hello'));
+    await expect(writeLayer(changeSet, root, { store })).rejects.toMatchObject({
+      code: 'LAYER_SOURCE_CHANGED',
+    });
+    expect(readdirSync(join(dir, 'store', 'blobs', 'sha256'))).toEqual([]);
   });
 
   it('compresses with zstd when asked', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
@@ -105,7 +105,18 @@ export async function writeLayer(
   // Sync reads straight into the block buffer: far cheaper per small file than async I/O,
   // and the event loop still gets a turn at every block handed to the compressor.
   async function content(path: string, size: number): Promise<void> {
-    const fd = openSync(join(root, path), 'r');
+    // No following a symlink that replaced the file since the snapshot: it could point out of the root.
+    let fd: number;
+    try {
+      fd = openSync(join(root, path), constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ELOOP' && code !== 'ENOENT') throw error;
+      throw new KilnError('LAYER_SOURCE_CHANGED', `${path} is no longer the file the snapshot saw`, {
+        cause: error,
+        hint: 'something is still changing the tree; snapshot after it has finished',
+      });
+    }
     try {
       let left = size;
       while (left > 0) {
