@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
@@ -262,5 +265,46 @@ COPY --from=build /out/artifact /artifact
     const third = await build('cache3', dockerfile, { f: 'g' }, {}, shared);
     expect(third.events.filter((event) => event.type === 'step-cached')).toHaveLength(1);
     expect(await readFile(join(third.tree, 'both'), 'utf8')).toMatch(/g$/);
+  });
+
+  it('heredocs, ADD <url> --checksum, RUN --network=none and the automatic platform ARGs', async () => {
+    const body = 'downloaded\n';
+    const server = createServer((_request, response) => response.end(body));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const checksum = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    try {
+      const { tree, config } = await build(
+        'features',
+        `FROM busybox
+ARG TARGETARCH
+RUN <<EOF
+echo "arch=$TARGETARCH" > /arch
+echo second line >> /arch
+EOF
+COPY <<EOF /etc/motd
+welcome
+EOF
+ADD --checksum=${checksum} http://127.0.0.1:${port}/files/data.txt /downloads/
+RUN --network=none cat /proc/net/dev | grep -c : > /interfaces
+`,
+        {},
+      );
+      expect(await readFile(join(tree, 'arch'), 'utf8')).toBe(`arch=${config.architecture}\nsecond line\n`);
+      expect(await readFile(join(tree, 'etc/motd'), 'utf8')).toBe('welcome\n');
+      const downloaded = await stat(join(tree, 'downloads/data.txt'));
+      expect(downloaded.mode & 0o777).toBe(0o600);
+      expect(await readFile(join(tree, 'downloads/data.txt'), 'utf8')).toBe(body);
+      expect(await readFile(join(tree, 'interfaces'), 'utf8')).toBe('1\n');
+      await expect(
+        build(
+          'badsum',
+          `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/x /x\n`,
+          {},
+        ),
+      ).rejects.toMatchObject({ code: 'ADD_CHECKSUM_MISMATCH' });
+    } finally {
+      server.close();
+    }
   });
 });

@@ -330,7 +330,7 @@ async function executeStep(
     }
     case 'COPY':
     case 'ADD': {
-      const source = await copySourceFor(context, instruction, step.where);
+      const source = await copySourceFor(context, instruction, step.where, stage.name);
       const result = await copyInstruction({
         state,
         instruction,
@@ -366,6 +366,7 @@ async function copySourceFor(
   context: StageContext,
   instruction: Instruction & { kind: 'COPY' | 'ADD' },
   where: string,
+  stageName: string,
 ): Promise<CopySource> {
   const from = instruction.kind === 'COPY' ? instruction.options.from : undefined;
   if (from === undefined)
@@ -388,7 +389,7 @@ async function copySourceFor(
     await extractImageLayers(built.layers, dir, context.env.store, []);
     return { root: dir, kind: 'stage', from: word };
   }
-  const image = await pullBase(context, word, where);
+  const image = await pullBase(context, word, where, stageName);
   const dir = join(context.env.workDir, 'images', image.digest.replace(':', '-'));
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -396,13 +397,18 @@ async function copySourceFor(
   return { root: dir, kind: 'image', from: word };
 }
 
-async function pullBase(context: StageContext, reference: string, where: string): Promise<PulledImage> {
+async function pullBase(
+  context: StageContext,
+  reference: string,
+  where: string,
+  stage: string,
+): Promise<PulledImage> {
   const started = performance.now();
   try {
     const image = await context.env.images.pull(reference, context.platform);
     context.emit({
       type: 'base-pulled',
-      stage: where,
+      stage,
       reference: image.reference,
       digest: image.digest,
       layers: image.manifest.layers.length,
@@ -463,7 +469,7 @@ async function initialState(context: StageContext, stage: PlannedStage, root: st
     await extractImageLayers(state.layers, root, context.env.store, context.ignore);
     onbuildTexts = base.config.config.OnBuild ?? [];
   } else if (stage.base.toLowerCase() !== 'scratch') {
-    const image = await pullBase(context, stage.base, where);
+    const image = await pullBase(context, stage.base, where, stage.name);
     const config = structuredClone(image.config);
     state.config = { ...config, created: context.created, config: config.config ?? {} };
     state.history = config.history ?? [];
