@@ -181,6 +181,12 @@ describe('TLS', () => {
     }
   });
 
+  it('refuses a missing CA file up front', () => {
+    expect(() => createRegistryClient({ certificates: { [tls.host]: '/nonexistent/ca.pem' } })).toThrow(
+      expect.objectContaining({ code: 'REGISTRY_CERTIFICATE_UNREADABLE' }),
+    );
+  });
+
   it('trusts the CA given for the host, or skips verification when asked', async () => {
     const trusted = createRegistryClient({ certificates: { [tls.host]: tls.caFile! } });
     await pushImage(trusted, await createTestImage(), [reference()]);

@@ -184,7 +184,7 @@ export class RegistryClient {
         dispatcher: this.transport.agent(request.registry),
       });
     } catch (error) {
-      if (isConnectionFailure(error)) throw error;
+      if (error instanceof KilnError || isConnectionFailure(error)) throw error;
       throw networkError(error, this.errorContext(request));
     }
   }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { getCACertificates } from 'node:tls';
 import { KilnError } from '@kiln/errors';
-import { Agent } from 'undici';
+import { Agent, buildConnector } from 'undici';
 
 /** The CA bundle Kaniko's users append private CAs to; honoured whenever it exists. */
 export const kanikoAdditionalCaBundle = '/kaniko/ssl/certs/additional-ca-cert-bundle.crt';
@@ -23,10 +23,21 @@ export interface TransportOptions {
 export class Transport {
   readonly #options: TransportOptions;
   readonly #agents = new Map<string, Agent>();
-  #baseCa: string[] | undefined;
 
   constructor(options: TransportOptions) {
     this.#options = options;
+    // A mistyped --registry-certificate path fails before any work, not at the first TLS handshake.
+    for (const [registry, file] of Object.entries(options.certificates ?? {})) {
+      if (!existsSync(file)) {
+        throw new KilnError(
+          'REGISTRY_CERTIFICATE_UNREADABLE',
+          `CA file ${file} for ${registry} does not exist`,
+          {
+            hint: 'the --registry-certificate value is host=path/to/ca.pem',
+          },
+        );
+      }
+    }
   }
 
   scheme(registry: string): 'http' | 'https' {
@@ -48,13 +59,31 @@ export class Transport {
     if (agent === undefined) {
       const skip = this.#options.skipTlsVerify;
       const skipped = (name: string) => skip === true || (Array.isArray(skip) && skip.includes(name));
-      const ca = [...this.#systemCa()];
-      for (const name of new Set([host, onBehalfOf])) {
-        const extra = this.#options.certificates?.[name];
-        if (extra !== undefined) ca.push(readCa(extra, name));
-      }
+      let plain: buildConnector.connector | undefined;
+      let secure: buildConnector.connector | undefined;
+      // Trust is assembled on the first TLS connection: reading the system store costs ~100 ms,
+      // which a plain-HTTP registry (or a re-push that is all HEADs) should not pay.
+      const connect: buildConnector.connector = (options, callback) => {
+        if (options.protocol === 'http:') {
+          plain ??= buildConnector({});
+          return plain(options, callback);
+        }
+        if (secure === undefined) {
+          try {
+            const ca = [...this.#baseCa()];
+            for (const name of new Set([host, onBehalfOf])) {
+              const extra = this.#options.certificates?.[name];
+              if (extra !== undefined) ca.push(readCa(extra, name));
+            }
+            secure = buildConnector({ ca, rejectUnauthorized: !(skipped(host) || skipped(onBehalfOf)) });
+          } catch (error) {
+            return callback(error as Error, null);
+          }
+        }
+        return secure(options, callback);
+      };
       agent = new Agent({
-        connect: { ca, rejectUnauthorized: !(skipped(host) || skipped(onBehalfOf)) },
+        connect,
         connections: 16,
         keepAliveTimeout: 30_000,
         // Big blobs on slow registries: generous deadlines between bytes, none on the whole body.
@@ -66,23 +95,24 @@ export class Transport {
     return agent;
   }
 
-  #systemCa(): string[] {
-    if (this.#baseCa === undefined) {
-      const bundles = [...(this.#options.caBundles ?? [])];
-      if (existsSync(kanikoAdditionalCaBundle)) bundles.push(kanikoAdditionalCaBundle);
-      // `ca` replaces Node's roots, so start from them (bundled, system and NODE_EXTRA_CA_CERTS).
-      this.#baseCa = [
-        ...new Set([...getCACertificates('default'), ...getCACertificates('system')]),
-        ...bundles.map((file) => readCa(file, 'all registries')),
-      ];
-    }
-    return this.#baseCa;
+  #baseCa(): string[] {
+    const bundles = [...(this.#options.caBundles ?? [])];
+    if (existsSync(kanikoAdditionalCaBundle)) bundles.push(kanikoAdditionalCaBundle);
+    return [...rootCertificates(), ...bundles.map((file) => readCa(file, 'all registries'))];
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.#agents.values()].map((agent) => agent.close()));
     this.#agents.clear();
   }
+}
+
+let roots: string[] | undefined;
+
+/** `ca` replaces Node's roots, so start from them: bundled, system and NODE_EXTRA_CA_CERTS (read once per process). */
+function rootCertificates(): string[] {
+  roots ??= [...new Set([...getCACertificates('default'), ...getCACertificates('system')])];
+  return roots;
 }
 
 function readCa(file: string, registry: string): string {
