@@ -57,9 +57,9 @@ export function splitOnWhitespace(rest: string): string[] {
 }
 
 export function isGoSpace(ch: string): boolean {
-  return (
-    ch === ' ' || ch === '\t' || ch === '\n' || ch === '\v' || ch === '\f' || ch === '\r' || /^\s$/u.test(ch)
-  );
+  const code = ch.charCodeAt(0);
+  // ASCII fast path; the regexp only for the rare non-ASCII character.
+  return code === 32 || (code >= 9 && code <= 13) || (code > 127 && /^\s$/u.test(ch));
 }
 
 /** Quote-aware words with quotes and escapes kept (BuildKit's `parseWords`); a trailing escape is dropped. */
@@ -69,7 +69,8 @@ export function parseWords(rest: string, escapeChar: string): string[] {
   let inWord = false;
   let quote = '';
   let blankOk = false;
-  const chars = Array.from(rest);
+  // UTF-16 units are enough: no half of a surrogate pair is a space, quote or escape.
+  const chars = rest;
   for (let pos = 0; pos < chars.length; pos++) {
     let ch = chars[pos]!;
     if (!inWord) {

@@ -53,6 +53,12 @@ describe('expandWord', () => {
     expect(expandWord(word, lookup)).toBe(expected);
   });
 
+  it('handles non-ASCII names and astral characters', () => {
+    const unicode = (name: string): string | undefined => ({ ÄB: 'umlaut', NAME: 'kiln' })[name];
+    expect(expandWord('$ÄB-${UNSET:-😀}-\\😀-"😀$NAME"', unicode)).toBe('umlaut-😀-😀-😀kiln');
+    expect(expandWords('😀 $NAME😀', unicode)).toEqual(['😀', 'kiln😀']);
+  });
+
   it('uses the active escape character', () => {
     expect(expandWord('`$NAME c:\\dir', lookup, { escape: '`' })).toBe('$NAME c:\\dir');
     expect(expandWord('"`"x`""', lookup, { escape: '`' })).toBe('"x"');

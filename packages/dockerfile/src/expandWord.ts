@@ -80,11 +80,30 @@ class WordCollector {
 }
 
 function isSpace(ch: string): boolean {
-  return /^\s$/u.test(ch);
+  const code = ch.charCodeAt(0);
+  // ASCII fast path; the regexp only for the rare non-ASCII character.
+  return code === 32 || (code >= 9 && code <= 13) || (code > 127 && /^\s$/u.test(ch));
+}
+
+function isAsciiDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+function isDigit(ch: string): boolean {
+  const code = ch.charCodeAt(0);
+  return isAsciiDigit(code) || (code > 127 && /^\p{Nd}$/u.test(ch));
+}
+
+function isNameChar(ch: string): boolean {
+  const code = ch.charCodeAt(0);
+  if (code < 128)
+    return isAsciiDigit(code) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+  return /^[\p{L}\p{Nd}]$/u.test(ch);
 }
 
 class ShellWordLexer {
-  readonly chars: string[];
+  readonly text: string;
+  /** Position in UTF-16 units; `peek` and `next` deal in whole code points. */
   pos = 0;
   readonly lookup: VariableLookup;
   readonly escape: string;
@@ -92,18 +111,25 @@ class ShellWordLexer {
   keepQuotesAndEscapes = false;
 
   constructor(text: string, lookup: VariableLookup, escapeChar: string) {
-    this.chars = Array.from(text);
+    this.text = text;
     this.lookup = lookup;
     this.escape = escapeChar;
   }
 
   peek(): string {
-    return this.chars[this.pos] ?? endOfInput;
+    const { text, pos } = this;
+    if (pos >= text.length) return endOfInput;
+    const code = text.charCodeAt(pos);
+    if (code >= 0xd800 && code <= 0xdbff && pos + 1 < text.length) {
+      const low = text.charCodeAt(pos + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) return text.slice(pos, pos + 2);
+    }
+    return text[pos]!;
   }
 
   next(): string {
-    const ch = this.chars[this.pos] ?? endOfInput;
-    if (ch !== endOfInput) this.pos++;
+    const ch = this.peek();
+    this.pos += ch.length;
     return ch;
   }
 
@@ -223,12 +249,12 @@ class ShellWordLexer {
     let name = '';
     while (this.peek() !== endOfInput) {
       const ch = this.peek();
-      if (name.length === 0 && /^\p{Nd}$/u.test(ch)) {
-        while (/^\p{Nd}$/u.test(this.peek())) name += this.next();
+      if (name.length === 0 && isDigit(ch)) {
+        while (this.peek() !== endOfInput && isDigit(this.peek())) name += this.next();
         return name;
       }
       if (name.length === 0 && '@*#?-$!0'.includes(ch)) return this.next();
-      if (!/^[\p{L}\p{Nd}_]$/u.test(ch)) break;
+      if (!isNameChar(ch)) break;
       name += this.next();
     }
     return name;
