@@ -49,7 +49,8 @@ interface Batch {
 
 /**
  * Collects files to hash while a walk runs and hashes them in batches, at most `threads` in flight.
- * Work is held back until it is clearly more than a small tree's worth, which then stays on the main thread.
+ * Work is held back until it is clearly more than a small tree's worth, which then stays on the main thread;
+ * `threads` ≤ 1 keeps everything on the calling thread (one core, no workers).
  */
 export class HashQueue {
   readonly threads: number;
@@ -80,7 +81,7 @@ export class HashQueue {
     if (this.current.paths.length >= BATCH_FILES || this.currentBytes >= BATCH_BYTES) this.seal();
     if (
       !this.usePool &&
-      this.threads > 0 &&
+      this.threads > 1 &&
       (this.queuedFiles >= MAIN_THREAD_FILES || this.queuedBytes >= MAIN_THREAD_BYTES)
     ) {
       this.usePool = true;

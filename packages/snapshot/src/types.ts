@@ -113,7 +113,10 @@ export interface SnapshotOptions {
   ignore?: IgnoreRule[];
   /** Apply the built-in ignore rules (`proc`, `sys`, `dev`, Kiln's work dirs). Default true. */
   builtinIgnore?: boolean;
-  /** Hashing threads; default the available cores. Small trees hash on the main thread. */
+  /**
+   * Hashing workers running while the calling thread walks; default the available cores. 1 (or 0) hashes
+   * on the calling thread after the walk; small trees always do.
+   */
   threads?: number;
   /** Read extended attributes (default true). */
   xattrs?: boolean;
