@@ -307,4 +307,34 @@ RUN --network=none cat /proc/net/dev | grep -c : > /interfaces
       server.close();
     }
   });
+
+  it('builds independent stages at once, and the first failure stops the others', async () => {
+    const { events, tree } = await build(
+      'parallel',
+      `FROM busybox AS left
+RUN sleep 1 && echo left > /left
+FROM busybox AS right
+RUN sleep 1 && echo right > /right
+FROM scratch
+COPY --from=left /left /left
+COPY --from=right /right /right
+`,
+      {},
+    );
+    const order = events
+      .filter((event) => event.type === 'stage-started' || event.type === 'stage-done')
+      .map((event) => `${event.type === 'stage-started' ? '+' : '-'}${event.stage}`);
+    expect(order.slice(0, 2).sort()).toEqual(['+left', '+right']);
+    expect(await readFile(join(tree, 'right'), 'utf8')).toBe('right\n');
+
+    const started = Date.now();
+    await expect(
+      build(
+        'parallel-fail',
+        'FROM busybox AS slow\nRUN sleep 30\nFROM busybox AS bad\nRUN exit 4\nFROM scratch\nCOPY --from=slow /x /x\nCOPY --from=bad /y /y\n',
+        {},
+      ),
+    ).rejects.toMatchObject({ code: 'RUN_FAILED', exitCode: 4 });
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
 });

@@ -75,6 +75,10 @@ export async function buildImage(input: BuildInput, env: BuildEnvironment): Prom
   });
 
   const built = new Map<number, StageState>();
+  // Independent stages build at once when the executor has a root per stage; the first failure
+  // stops the others (their RUNs are killed) and is the one reported.
+  const failFast = new AbortController();
+  const signal = env.signal ? AbortSignal.any([env.signal, failFast.signal]) : failFast.signal;
   const context: StageContext = {
     input,
     env,
@@ -87,11 +91,27 @@ export async function buildImage(input: BuildInput, env: BuildEnvironment): Prom
     built,
     emit,
     platform: targetPlatform,
+    signal,
   };
-  for (const index of plan.order) {
-    const stage = plan.stages[index]!;
-    const state = await buildStage(context, stage);
-    built.set(index, state);
+  if (env.executor.concurrentStages) {
+    const running = new Map<number, Promise<void>>();
+    const start = (index: number): Promise<void> => {
+      let promise = running.get(index);
+      if (!promise) {
+        const stage = plan.stages[index]!;
+        promise = Promise.all(stage.dependencies.map(start)).then(async () => {
+          built.set(index, await buildStage(context, stage));
+        });
+        promise.catch((error: unknown) => failFast.abort(error));
+        running.set(index, promise);
+      }
+      return promise;
+    };
+    const results = await Promise.allSettled(plan.order.map(start));
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw env.signal?.aborted ? env.signal.reason : failFast.signal.reason;
+  } else {
+    for (const index of plan.order) built.set(index, await buildStage(context, plan.stages[index]!));
   }
   const final = built.get(plan.target)!;
   if (Object.keys(input.labels).length > 0) {
@@ -129,6 +149,8 @@ interface StageContext {
   built: Map<number, StageState>;
   emit: (event: BuildEvent) => void;
   platform: Platform;
+  /** The caller's signal combined with the fail-fast of concurrent stages. */
+  signal: AbortSignal;
 }
 
 async function buildStage(context: StageContext, stage: PlannedStage): Promise<StageState> {
@@ -156,7 +178,7 @@ async function buildStage(context: StageContext, stage: PlannedStage): Promise<S
   const metadata: MetadataContext = { escape: context.dockerfile.escape, cmdSetInStage: false };
   if (context.input.singleSnapshot) await recorder.ensureBaseline(root);
   for (const [position, instruction] of instructions.entries()) {
-    env.signal?.throwIfAborted();
+    context.signal.throwIfAborted();
     const step = position + 1;
     const stepStarted = performance.now();
     const where = describeLocation(context.dockerfile, instruction);
@@ -317,7 +339,7 @@ async function executeStep(
         where: step.where,
         onOutput: (line, stream) =>
           context.emit({ type: 'run-output', stage: stage.name, step: step.step, stream, line }),
-        ...(env.signal ? { signal: env.signal } : {}),
+        signal: context.signal,
       });
       if (single) return { createdBy, cacheKey };
       const layer = await step.recorder.recordDiff(state.root);
