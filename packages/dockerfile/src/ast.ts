@@ -193,6 +193,8 @@ export interface AddOptions {
   exclude: string[];
   checksum?: string;
   keepGitDir: boolean;
+  /** `--parents` (labs): keep the source's parent directories under the destination. */
+  parents: boolean;
   /** `--unpack=false` keeps archives packed; undefined = the default (unpack local archives). */
   unpack?: boolean;
 }

@@ -243,6 +243,7 @@ export function parseInstructionLine(text: string, offset: number, ctx: LineCont
         ...common,
         ...optional('checksum', flagValue('checksum')),
         keepGitDir: flags.some((flag) => flag.name === 'keep-git-dir' && isFlagTrue(flag.value)),
+        parents: flags.some((flag) => flag.name === 'parents' && isFlagTrue(flag.value)),
         ...(unpack === undefined ? {} : { unpack: isFlagTrue(unpack.value) }),
       };
       return { kind, ...base, ...transfer, options };

@@ -268,14 +268,21 @@ describe('parseDockerfile: instructions', () => {
     });
     expect(
       only(
-        'ADD --checksum=sha256:abc --keep-git-dir=true --link=false --unpack=false ["my file", "/dst dir/"]',
+        'ADD --checksum=sha256:abc --keep-git-dir=true --link=false --unpack=false --parents ["my file", "/dst dir/"]',
       ),
     ).toMatchObject({
       kind: 'ADD',
       sources: ['my file'],
       destination: '/dst dir/',
       form: 'exec',
-      options: { checksum: 'sha256:abc', keepGitDir: true, link: false, unpack: false, exclude: [] },
+      options: {
+        checksum: 'sha256:abc',
+        keepGitDir: true,
+        link: false,
+        unpack: false,
+        exclude: [],
+        parents: true,
+      },
     });
     expect(() => parseAfterFrom('COPY onlyone')).toThrow(
       expect.objectContaining({ code: 'DOCKERFILE_MISSING_ARGUMENTS' }),
