@@ -1,7 +1,7 @@
 import type { Dockerfile, Heredoc, Instruction, ParseOptions } from './ast.ts';
 import { DirectiveReader } from './directives.ts';
 import { DockerfileSyntaxError } from './dockerfileSyntaxError.ts';
-import { chompHeredocContent, findHeredocMarkers } from './heredocSyntax.ts';
+import { chompHeredocContent, findHeredocMarkers, type HeredocMarker } from './heredocSyntax.ts';
 import { type LineContext, parseInstructionLine } from './instructionLine.ts';
 
 const leadingWhitespace = /^\s+/;
@@ -61,6 +61,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
       escape: directives.escape,
       startLine,
       endLine: index,
+      // Final only once heredoc bodies are read; set on the instruction below.
       raw: '',
       lineAt: (offset) => {
         let line = startLine;
@@ -76,35 +77,16 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
     if (acceptsHeredocs(heredocCarrier)) {
       const heredocs: Heredoc[] = [];
       for (const marker of findHeredocMarkers(logical)) {
-        let content = '';
-        let terminated = false;
-        const bodyStart = index + 1;
-        while (index < lines.length) {
-          const physical = lines[index]!;
-          index++;
-          let candidate = stripCarriageReturn(physical);
-          if (marker.chomp) candidate = candidate.replace(/^\t+/, '');
-          if (candidate === marker.name) {
-            terminated = true;
-            break;
-          }
-          content += `${physical}\n`;
-        }
-        if (!terminated) {
-          fail(
+        const body = readHeredocBody(lines, index, marker);
+        if (body === undefined) {
+          return fail(
             'DOCKERFILE_UNTERMINATED_HEREDOC',
             `heredoc <<${marker.name} is not terminated (expected a line "${marker.name}" before the end of the file)`,
             startLine,
           );
         }
-        const { name, ...rest } = marker;
-        heredocs.push({
-          name,
-          content: marker.chomp ? chompHeredocContent(content) : content,
-          ...rest,
-          startLine: bodyStart,
-          endLine: index,
-        });
+        heredocs.push(body);
+        index = body.endLine;
       }
       heredocCarrier.heredocs = heredocs;
     }
@@ -130,6 +112,32 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
     escape: directives.escape,
     instructions,
   };
+}
+
+/** Reads a heredoc body starting at line index `start` (0-based) up to its terminator line. */
+function readHeredocBody(
+  lines: readonly string[],
+  start: number,
+  marker: HeredocMarker,
+): Heredoc | undefined {
+  let content = '';
+  for (let index = start; index < lines.length; index++) {
+    const physical = lines[index]!;
+    let candidate = stripCarriageReturn(physical);
+    if (marker.chomp) candidate = candidate.replace(/^\t+/, '');
+    if (candidate === marker.name) {
+      const { name, ...rest } = marker;
+      return {
+        name,
+        content: marker.chomp ? chompHeredocContent(content) : content,
+        ...rest,
+        startLine: start + 1,
+        endLine: index + 1,
+      };
+    }
+    content += `${physical}\n`;
+  }
+  return undefined;
 }
 
 function acceptsHeredocs(
