@@ -337,4 +337,42 @@ COPY --from=right /right /right
     ).rejects.toMatchObject({ code: 'RUN_FAILED', exitCode: 4 });
     expect(Date.now() - started).toBeLessThan(15_000);
   });
+
+  it('with one root at a time (container-style executors) COPY --from rebuilds the stage tree from its layers', async () => {
+    class OneRootExecutor extends SandboxExecutor {
+      override readonly concurrentStages = false;
+    }
+    const base = join(dir, 'one-root');
+    const context = join(base, 'context');
+    await mkdir(context, { recursive: true });
+    const store = new BlobStore(join(base, 'store'));
+    const executor = new OneRootExecutor({ workDir: join(base, 'work') });
+    try {
+      const result = await buildImage(
+        {
+          contextDir: context,
+          dockerfileText:
+            'FROM busybox AS a\nRUN echo from-a > /a\nFROM busybox\nCOPY --from=a /a /copied\nRUN cat /copied\n',
+          dockerfileName: 'Dockerfile',
+          buildArgs: new Map(),
+          labels: {},
+          snapshotStrategy: 'incremental',
+          singleSnapshot: false,
+          reproducible: true,
+          ignorePaths: [],
+          compression: 'gzip',
+        },
+        {
+          executor,
+          images: ociLayoutImageSource({ busybox: { dir: layout, tag: 'busybox' } }, store),
+          store,
+          workDir: join(base, 'work'),
+        },
+      );
+      expect(result.image.config.rootfs.diff_ids).toHaveLength(2);
+      expect(result.image.config.history?.at(-1)?.empty_layer).toBe(true);
+    } finally {
+      await executor.dispose();
+    }
+  });
 });

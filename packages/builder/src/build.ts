@@ -13,7 +13,7 @@ import { copyInstruction } from './copy/copyInstruction.ts';
 import type { BuildEvent } from './events.ts';
 import { assembleImage, type BuiltImage } from './image/assembleImage.ts';
 import { type BuildPlan, findStage, type PlannedStage, planStages } from './plan/planStages.ts';
-import { hostPlatform, platformArgs } from './plan/platform.ts';
+import { hostPlatform, parsePlatform, platformArgs } from './plan/platform.ts';
 import { type ArgSources, declareArgs, runArgs } from './stage/argScope.ts';
 import { LayerRecorder, type RecordedLayer } from './stage/layerRecorder.ts';
 import { describeLocation, instructionSummary } from './stage/location.ts';
@@ -424,10 +424,11 @@ async function pullBase(
   reference: string,
   where: string,
   stage: string,
+  platform: Platform = context.platform,
 ): Promise<PulledImage> {
   const started = performance.now();
   try {
-    const image = await context.env.images.pull(reference, context.platform);
+    const image = await context.env.images.pull(reference, platform);
     context.emit({
       type: 'base-pulled',
       stage,
@@ -462,7 +463,19 @@ interface InitialState {
 
 async function initialState(context: StageContext, stage: PlannedStage, root: string): Promise<InitialState> {
   const where = describeLocation(context.dockerfile, stage.from);
-  const platform = context.platform;
+  // FROM --platform=… picks the base's platform (e.g. $BUILDPLATFORM for a cross-compiling stage).
+  const platform = stage.from.platform
+    ? parsePlatform(
+        expandWord(
+          stage.from.platform,
+          (name) => context.plan.globalArgs.get(name) ?? context.args.automaticArgs.get(name),
+          {
+            escape: context.dockerfile.escape,
+          },
+        ),
+        `${where}: FROM --platform`,
+      )
+    : context.platform;
   const state: StageState = {
     name: stage.name,
     index: stage.index,
@@ -491,7 +504,7 @@ async function initialState(context: StageContext, stage: PlannedStage, root: st
     await extractImageLayers(state.layers, root, context.env.store, context.ignore);
     onbuildTexts = base.config.config.OnBuild ?? [];
   } else if (stage.base.toLowerCase() !== 'scratch') {
-    const image = await pullBase(context, stage.base, where, stage.name);
+    const image = await pullBase(context, stage.base, where, stage.name, platform);
     const config = structuredClone(image.config);
     state.config = { ...config, created: context.created, config: config.config ?? {} };
     state.history = config.history ?? [];

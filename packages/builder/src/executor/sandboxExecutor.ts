@@ -37,7 +37,7 @@ const helperDir = '/dev/.kiln';
  */
 export class SandboxExecutor implements Executor {
   readonly kind = 'sandbox' as const;
-  readonly concurrentStages = true;
+  readonly concurrentStages: boolean = true;
   readonly #rootsDir: string;
   readonly #requestedIsolation: SandboxIsolation | undefined;
   #tools: Promise<SandboxTools> | undefined;
