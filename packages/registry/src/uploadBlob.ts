@@ -1,4 +1,6 @@
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { KilnError } from '@kiln/errors';
 import type { BlobStore, Descriptor } from '@kiln/image';
 import { blobSize, countProgress, type Repository } from './blobs.ts';
 import { headerValue, type RegistryClient, type RegistryRequest } from './registryClient.ts';
@@ -33,13 +35,15 @@ export async function uploadBlob(
       bytes: offset + bytes,
       total: size,
     });
-  const slice = (start: number, end: number) => () =>
-    end < start
-      ? Buffer.alloc(0)
-      : (countProgress(
-          createReadStream(file, { start, end, highWaterMark: readChunk }),
-          progress(start),
-        ) as never);
+  const slice =
+    (start: number, end: number): NonNullable<RegistryRequest['body']> =>
+    () =>
+      end < start
+        ? Buffer.alloc(0)
+        : Readable.from(
+            countProgress(createReadStream(file, { start, end, highWaterMark: readChunk }), progress(start)),
+            { objectMode: false },
+          );
 
   const startUpload = async (): Promise<string> => {
     const request: RegistryRequest = {
@@ -50,10 +54,19 @@ export async function uploadBlob(
     const response = await client.sendExpecting(request, [202]);
     await response.body.dump();
     const location = headerValue(response.headers.location);
-    if (location === undefined) throw new Error('the registry opened an upload without a Location');
+    if (location === undefined) {
+      throw new KilnError(
+        'REGISTRY_PROTOCOL_ERROR',
+        `${target.registry} opened an upload without a Location header`,
+      );
+    }
     return location;
   };
-  const finish = async (location: string, body: () => unknown, length: number): Promise<void> => {
+  const finish = async (
+    location: string,
+    body: NonNullable<RegistryRequest['body']>,
+    length: number,
+  ): Promise<void> => {
     const url = new URL(location, client.baseUrl(target.registry));
     url.searchParams.set('digest', digest);
     const request: RegistryRequest = {
@@ -61,7 +74,7 @@ export async function uploadBlob(
       method: 'PUT',
       url: url.toString(),
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) },
-      body: body as RegistryRequest['body'],
+      body,
     };
     const response = await client.sendExpecting(request, [201, 204]);
     await response.body.dump();
