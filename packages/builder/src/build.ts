@@ -67,6 +67,10 @@ export async function buildImage(input: BuildInput, env: BuildEnvironment): Prom
     ...input.ignorePaths.map((path) => path.replace(/^\/+/, '')),
   ];
   const targetStage = plan.stages[plan.target]!;
+  if (input.snapshotStrategy === 'overlay') {
+    // Capturing RUN through an overlayfs upper dir is not built yet: say so rather than fail.
+    emit({ type: 'warning', message: 'snapshot mode overlay is not available yet; using incremental' });
+  }
   emit({
     type: 'build-started',
     stages: plan.order.map((index) => plan.stages[index]!.name),
@@ -160,7 +164,7 @@ async function buildStage(context: StageContext, stage: PlannedStage): Promise<S
   const state = await initialState(context, stage, root);
   const recorder = new LayerRecorder({
     store: env.store,
-    strategy: context.input.snapshotStrategy,
+    strategy: context.input.snapshotStrategy === 'overlay' ? 'incremental' : context.input.snapshotStrategy,
     ignore: context.ignore,
     compression: context.input.compression,
     ...(context.input.compressionLevel === undefined ? {} : { level: context.input.compressionLevel }),

@@ -90,17 +90,13 @@ export function planStages(dockerfile: Dockerfile, options: PlanOptions): BuildP
       const dependency = findStage(stages, word);
       if (dependency !== undefined) {
         if (!current.dependencies.includes(dependency)) current.dependencies.push(dependency);
-      } else if (looksLikeStageName(word, stages.length)) {
-        const later = stages.length; // the stage itself or a later one cannot be a source
+      } else if (looksLikeStageName(word)) {
         throw new KilnError(
           'UNKNOWN_STAGE',
           `--from=${from} at ${describeLocation(dockerfile, instruction)} names no earlier stage`,
           {
             hint: `stages so far: ${
-              stages
-                .slice(0, later)
-                .map((stage) => stage.name)
-                .join(', ') || '(none)'
+              stages.map((stage) => stage.name).join(', ') || '(none)'
             }; an image needs a full reference such as ${word}:latest`,
           },
         );
@@ -132,8 +128,8 @@ export function findStage(stages: PlannedStage[], word: string): number | undefi
 }
 
 // A bare word or number is meant as a stage; anything with a registry, tag or path is an image.
-function looksLikeStageName(word: string, _known: number): boolean {
-  return /^[a-z0-9][a-z0-9_.-]*$/.test(word) && !word.includes('.') ? !/^(scratch)$/.test(word) : false;
+function looksLikeStageName(word: string): boolean {
+  return /^[a-z0-9][a-z0-9_-]*$/.test(word) && word !== 'scratch';
 }
 
 function referencedStages(instruction: Instruction): string[] {
@@ -147,7 +143,6 @@ function referencedStages(instruction: Instruction): string[] {
     }
     return froms;
   }
-  if (instruction.kind === 'ONBUILD') return [];
   return [];
 }
 
