@@ -98,6 +98,11 @@ describe('credentials and auth', () => {
     const again = await pushImage(client, image, [reference]);
     expect(again.pushed[0]!.skipped).toHaveLength(3);
     expect(token.tokenRequests!.length - before).toBe(2);
+    // Three parallel requests refused at once renew the token once, not three times.
+    proxy.setFaults([{ method: 'HEAD', times: 3, fault: { kind: 'status', status: 401 } }]);
+    await pushImage(client, image, [reference]);
+    expect(proxy.requests.filter((r) => r.status === 401 && r.method === 'HEAD')).toHaveLength(4);
+    expect(token.tokenRequests!.length - before).toBe(3);
     expect(token.tokenRequests!.every((r) => r.via === 'basic' && r.granted)).toBe(true);
     await client.close();
     await proxy.stop();

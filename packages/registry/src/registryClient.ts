@@ -135,14 +135,14 @@ export class RegistryClient {
   async send(request: RegistryRequest): Promise<RegistryResponse> {
     const challenge = await this.#challenge(request.registry, request);
     const scopes = [`repository:${request.repository}:${request.actions}`, ...(request.extraScopes ?? [])];
-    let authorization = await this.#authorization(request, challenge, scopes, false);
+    const authorization = await this.#authorization(request, challenge, scopes);
     let response = await this.#dispatch(request, authorization);
     if (response.statusCode === 401 && challenge !== undefined) {
       await response.body.dump();
       const fresh = parseAuthChallenge(headerValue(response.headers['www-authenticate'])) ?? challenge;
       if (fresh.scope !== undefined) scopes.push(...fresh.scope.split(' '));
-      authorization = await this.#authorization(request, fresh, [...new Set(scopes)], true);
-      response = await this.#dispatch(request, authorization);
+      const renewed = await this.#authorization(request, fresh, [...new Set(scopes)], authorization);
+      response = await this.#dispatch(request, renewed);
     }
     return response;
   }
@@ -248,7 +248,8 @@ export class RegistryClient {
     request: RegistryRequest,
     challenge: AuthChallenge | undefined,
     scopes: string[],
-    refresh: boolean,
+    /** The authorization a 401 just refused: replaced, unless a parallel request already did. */
+    refused?: string,
   ): Promise<string | undefined> {
     if (challenge === undefined) return undefined;
     const { credential } = await this.#lookup(request.registry);
@@ -259,9 +260,14 @@ export class RegistryClient {
     if (credential?.registryToken !== undefined) return `Bearer ${credential.registryToken}`;
     const key = `${request.registry} ${[...scopes].sort().join(' ')}`;
     let cached = this.#tokens.get(key);
-    if (cached !== undefined && !refresh) {
+    if (cached !== undefined) {
       const token = await cached.catch(() => undefined);
-      if (token !== undefined && token.expiresAt > Date.now()) return `Bearer ${token.token}`;
+      const usable =
+        token !== undefined && token.expiresAt > Date.now() && `Bearer ${token.token}` !== refused;
+      if (usable) return `Bearer ${token.token}`;
+      // Another request may have started the renewal while this one waited.
+      const current = this.#tokens.get(key);
+      if (current !== undefined && current !== cached) return `Bearer ${(await current).token}`;
     }
     cached = this.#fetchToken(request, challenge, scopes, credential);
     this.#tokens.set(key, cached);
