@@ -100,14 +100,14 @@ describe('expandWords', () => {
 });
 
 describe('expandHeredocContent', () => {
-  it('substitutes variables but keeps quotes and escapes', () => {
-    expect(expandHeredocContent('name=$NAME\n"q $NAME" \'$NAME\' \\$NAME "a\\"b\\x"\n', lookup)).toBe(
-      'name=kiln\n"q kiln" \'$NAME\' \\$NAME "a\\"b\\x"\n',
+  it('substitutes variables, applies backslash escapes and leaves quotes alone', () => {
+    expect(expandHeredocContent('name=$NAME\n"q $NAME" \'$NAME\' \\$NAME a\\\\b\n', lookup)).toBe(
+      'name=kiln\n"q kiln" \'kiln\' $NAME a\\b\n',
     );
   });
 
   it('takes a lone apostrophe or quote as text', () => {
     expect(expandHeredocContent("don't stop $NAME\n", lookup)).toBe("don't stop kiln\n");
-    expect(expandHeredocContent('say "hi $NAME\n', lookup)).toBe('say "hi kiln\n');
+    expect(expandHeredocContent('say "hi ${UNSET:-there}\n', lookup)).toBe('say "hi there\n');
   });
 });

@@ -28,15 +28,12 @@ export function expandWords(text: string, lookup: VariableLookup, options: Expan
 
 /**
  * Expands a COPY/ADD heredoc body whose delimiter was not quoted, as BuildKit does: variables are
- * substituted, but quotes and escape characters stay in the text (an escape still stops a `$`).
+ * substituted and backslash escapes applied (`\\$` keeps a dollar), but quotes are plain text.
+ * The escape character is always backslash here, whatever the Dockerfile's escape directive.
  */
-export function expandHeredocContent(
-  content: string,
-  lookup: VariableLookup,
-  options: ExpandOptions = {},
-): string {
-  const lexer = new ShellWordLexer(content, lookup, options.escape ?? '\\');
-  lexer.keepQuotesAndEscapes = true;
+export function expandHeredocContent(content: string, lookup: VariableLookup): string {
+  const lexer = new ShellWordLexer(content, lookup, '\\');
+  lexer.quotesArePlain = true;
   return lexer.expand().text;
 }
 
@@ -107,8 +104,8 @@ class ShellWordLexer {
   pos = 0;
   readonly lookup: VariableLookup;
   readonly escape: string;
-  /** BuildKit's RawQuotes + RawEscapes, for heredoc bodies. */
-  keepQuotesAndEscapes = false;
+  /** BuildKit's SkipProcessQuotes, for heredoc bodies. */
+  quotesArePlain = false;
 
   constructor(text: string, lookup: VariableLookup, escapeChar: string) {
     this.text = text;
@@ -149,7 +146,7 @@ class ShellWordLexer {
         stopped = true;
         break;
       }
-      if (ch === "'" || ch === '"' || ch === '$') {
+      if (ch === '$' || (!this.quotesArePlain && (ch === "'" || ch === '"'))) {
         const piece = this.special(ch);
         text += piece;
         if (ch === '$') words.addString(piece);
@@ -158,7 +155,7 @@ class ShellWordLexer {
       }
       let current = this.next();
       if (current === this.escape) {
-        if (rawEscapes || this.keepQuotesAndEscapes) {
+        if (rawEscapes) {
           words.addRawChar(current);
           text += current;
         }
@@ -178,27 +175,12 @@ class ShellWordLexer {
 
   special(ch: string): string {
     if (ch === '$') return this.dollar();
-    const start = this.pos;
-    try {
-      return ch === "'" ? this.singleQuoted() : this.doubleQuoted();
-    } catch (error) {
-      // In a heredoc body an apostrophe is just text ("don't"), not an unterminated quote.
-      if (
-        !this.keepQuotesAndEscapes ||
-        !(error instanceof ShellExpansionError) ||
-        error.code !== 'SHELL_UNTERMINATED_QUOTE'
-      ) {
-        throw error;
-      }
-      this.pos = start + 1;
-      return ch;
-    }
+    return ch === "'" ? this.singleQuoted() : this.doubleQuoted();
   }
 
   singleQuoted(): string {
     this.next();
-    const quote = this.keepQuotesAndEscapes ? "'" : '';
-    let text = quote;
+    let text = '';
     for (;;) {
       const ch = this.next();
       if (ch === endOfInput) {
@@ -207,15 +189,14 @@ class ShellWordLexer {
           'unexpected end of statement while looking for matching single-quote',
         );
       }
-      if (ch === "'") return text + quote;
+      if (ch === "'") return text;
       text += ch;
     }
   }
 
   doubleQuoted(): string {
     this.next();
-    const quote = this.keepQuotesAndEscapes ? '"' : '';
-    let text = quote;
+    let text = '';
     for (;;) {
       const ch = this.peek();
       if (ch === endOfInput) {
@@ -226,7 +207,7 @@ class ShellWordLexer {
       }
       if (ch === '"') {
         this.next();
-        return text + quote;
+        return text;
       }
       if (ch === '$') {
         text += this.dollar();
@@ -234,12 +215,10 @@ class ShellWordLexer {
       }
       let current = this.next();
       if (current === this.escape) {
-        if (this.keepQuotesAndEscapes) text += current;
         const following = this.peek();
         // A trailing escape is dropped; only ", $ and the escape itself can be escaped.
         if (following === endOfInput) continue;
         if (following === '"' || following === '$' || following === this.escape) current = this.next();
-        else if (this.keepQuotesAndEscapes) continue;
       }
       text += current;
     }

@@ -4,7 +4,8 @@ import { expandWords } from './expandWord.ts';
 /** A heredoc announced on an instruction line; its body is read from the lines that follow. */
 export type HeredocMarker = Omit<Heredoc, 'content' | 'startLine' | 'endLine'>;
 
-const heredocWord = /^(\d*)<<(-?)([^<]*)$/;
+// Whitespace between `<<` and the name is allowed (BuildKit 0.22+): `<< EOF`, `<< -EOF` (named -EOF).
+const heredocWord = /^(\d*)<<(-?)\s*([^<]*)$/;
 
 /**
  * The heredocs a RUN, COPY or ADD line announces, in order. Like BuildKit, the line is cut into
@@ -70,6 +71,11 @@ function rawShellWords(line: string): string[] {
     word += ch;
     if (ch === "'" || ch === '"') quote = ch;
     else if (ch === '\\' && i + 1 < line.length) word += line[++i];
+    else if (ch === '<' && line[i + 1] === '<') {
+      // `<<` keeps the whitespace after it in the same word, so `<< EOF` stays one word.
+      word += line[++i];
+      while (i + 1 < line.length && /\s/.test(line[i + 1]!)) word += line[++i];
+    }
   }
   if (quote !== '') return [];
   if (inWord) words.push(word);

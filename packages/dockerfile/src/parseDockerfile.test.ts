@@ -474,6 +474,26 @@ describe('parseDockerfile: heredocs', () => {
     });
   });
 
+  it('finds heredoc names as BuildKit does: quoted parts, escapes, spaces after <<, unset variables', () => {
+    const heredocsOf = (line: string, body: string) => {
+      const instruction = parseAfterFrom(`${line}\n${body}`)[0]!;
+      return 'heredocs' in instruction
+        ? instruction.heredocs.map(({ name, expand }) => ({ name, expand }))
+        : [];
+    };
+    expect(heredocsOf("RUN <<eo'f'", 'eof')).toEqual([{ name: 'eof', expand: false }]);
+    expect(heredocsOf("RUN <<eo\\'f", "eo'f")).toEqual([{ name: "eo'f", expand: true }]);
+    expect(heredocsOf("RUN <<'one two'", 'one two')).toEqual([{ name: 'one two', expand: false }]);
+    expect(heredocsOf('RUN <<$EOF', '$EOF')).toEqual([{ name: '$EOF', expand: true }]);
+    expect(heredocsOf('RUN <<  EOF  > foo', 'EOF')).toEqual([{ name: 'EOF', expand: true }]);
+    expect(heredocsOf('RUN << -EOF', '-EOF')).toEqual([{ name: '-EOF', expand: true }]);
+    expect(heredocsOf('RUN "<<NOHEREDOC"', 'USER me')).toEqual([]);
+    expect(heredocsOf('RUN <<EOF <<EOF2 cat', 'a\nEOF\nb\nEOF2')).toEqual([
+      { name: 'EOF', expand: true },
+      { name: 'EOF2', expand: true },
+    ]);
+  });
+
   it('ADD takes heredocs too', () => {
     expect(only('ADD --chmod=600 <<KEY /root/.ssh/key\nsecret\nKEY')).toMatchObject({
       kind: 'ADD',
