@@ -141,6 +141,7 @@ export function parseInstructionFlags(
   fail: (code: string, problem: string, line?: number) => never,
 ): Flag[] {
   const flags: Flag[] = [];
+  if (words.length === 0) return flags;
   const seen = new Set<string>();
   for (const word of words) {
     const line = lineOf(word.offset);
