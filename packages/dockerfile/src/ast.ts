@@ -41,7 +41,10 @@ export interface Heredoc {
   name: string;
   /** The body, ending with a newline per body line; for `<<-` leading tabs are already removed. */
   content: string;
-  /** False when the delimiter was quoted (`<<"EOF"`, `<<'EOF'`): the body is taken literally. */
+  /**
+   * False when the delimiter was quoted (`<<"EOF"`, `<<'EOF'`): the body is taken literally.
+   * When true, COPY/ADD bodies go through `expandHeredocContent`; RUN bodies are the shell's.
+   */
   expand: boolean;
   /** True for `<<-`. */
   chomp: boolean;
