@@ -109,6 +109,8 @@ describe('kiln build failures', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/^error: .*(401|unauthori[sz]ed|denied|credentials)/im);
     expect(result.stderr).not.toContain('wrong-password');
+    // Refused before any work, as Kaniko's push permission check does.
+    expect(result.stderr).not.toContain('RUN echo hi');
     const pushed = await runProcess('skopeo', [
       'inspect',
       '--tls-verify=false',

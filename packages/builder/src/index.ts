@@ -29,6 +29,7 @@ export type { CreateExecutorOptions, SelectExecutorOptions } from './executor/se
 export { createExecutor, executorImageMarker, selectExecutorKind } from './executor/selectExecutor.ts';
 export type { BuiltImage } from './image/assembleImage.ts';
 export type { CachedStep, LayerCache } from './layerCache.ts';
+export { checkPushAccess } from './output/checkPushAccess.ts';
 export type { OutputEnvironment, OutputOptions } from './output/writeOutputs.ts';
 export { parseDestinations, writeOutputs } from './output/writeOutputs.ts';
 export { formatPlatform, hostPlatform, parsePlatform } from './plan/platform.ts';

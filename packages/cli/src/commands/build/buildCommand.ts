@@ -69,6 +69,10 @@ export function createBuildCommand(
       [],
     )
     .option('--push-retry <n>', 'retries for registry operations', '3')
+    .option(
+      '--skip-push-permission-check',
+      'do not check that every destination accepts pushes before building',
+    )
     .addOption(
       new Option('--compression <kind>', 'layer compression')
         .choices(['gzip', 'zstd', 'none'])

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { BuildEvent, LayerCache } from '@kiln/builder';
 import {
   buildImage,
+  checkPushAccess,
   createExecutor,
   directoryLayerCache,
   parseDestinations,
@@ -14,7 +15,7 @@ import {
 } from '@kiln/builder';
 import { KilnError } from '@kiln/errors';
 import { BlobStore, type Compression } from '@kiln/image';
-import { createRegistryClient, loadDockerConfig } from '@kiln/registry';
+import { createRegistryClient, loadDockerConfig, type RegistryClient } from '@kiln/registry';
 import type { SnapshotStrategyName } from '@kiln/snapshot';
 import type { Output } from '../../output.ts';
 import { createReporter, type LogFormat } from '../../reporter/createReporter.ts';
@@ -61,6 +62,7 @@ export interface BuildFlags {
   force?: boolean;
   kilnDir?: string;
   trace?: string;
+  skipPushPermissionCheck?: boolean;
 }
 
 // Kaniko's names for the snapshot strategies.
@@ -122,6 +124,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const executor = await createExecutor({ kind: executorKind, workDir });
+  let client: RegistryClient | undefined;
   try {
     const contextDir = await resolveContext(flags.context, workDir);
     const dockerfileText =
@@ -129,7 +132,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         ? await readStdin()
         : await readDockerfile(resolveDockerfilePath(flags.dockerfile, contextDir));
     const store = new BlobStore(flags.cacheDir ? resolve(flags.cacheDir) : join(workDir, 'blobs'));
-    const client = createRegistryClient({
+    client = createRegistryClient({
       credentials: await loadDockerConfig(),
       insecureRegistries: flags.insecure ? true : flags.insecureRegistry,
       skipTlsVerify: flags.skipTlsVerify ? true : flags.skipTlsVerifyRegistry,
@@ -146,6 +149,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         }
       },
     });
+    if (flags.push && !flags.skipPushPermissionCheck)
+      await checkPushAccess(client, parseDestinations(destinations));
     const cacheEnabled = flags.cache === true || flags.cache === 'true';
     let cache: LayerCache | undefined;
     if (cacheEnabled && flags.cacheDir)
@@ -210,6 +215,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
       ? controller.signal.reason
       : error;
   } finally {
+    await client?.close().catch(() => undefined);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (trace && flags.trace) await writeFile(flags.trace, JSON.stringify(trace.toJson()));

@@ -18,7 +18,6 @@ const accepted: Record<string, 'bool' | 'value'> = {
   'ignore-var-run': 'bool', // container mode ignores /var/run
   'log-timestamp': 'bool',
   'compressed-caching': 'bool',
-  'skip-push-permission-check': 'bool',
   'preserve-context': 'bool', // the context is never modified
   'force-build-metadata': 'bool',
   'skip-default-registry-fallback': 'bool',
