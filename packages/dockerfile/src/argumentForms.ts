@@ -16,17 +16,24 @@ export type JsonArrayResult =
 export function parseJsonArray(rest: string): JsonArrayResult {
   const text = rest.trimStart();
   if (!text.startsWith('[')) return { kind: 'not-json' };
-  const end = endOfJsonValue(text);
-  if (end < 0) return { kind: 'not-json' };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text.slice(0, end));
-  } catch {
-    return { kind: 'not-json' };
+  let parsed = parseJsonOrUndefined(text);
+  if (parsed === undefined) {
+    // Only when the whole text is not JSON: look for a valid array followed by other text.
+    const end = endOfJsonValue(text);
+    if (end < 0 || end === text.length) return { kind: 'not-json' };
+    parsed = parseJsonOrUndefined(text.slice(0, end));
   }
   if (!Array.isArray(parsed)) return { kind: 'not-json' };
   if (!parsed.every((value) => typeof value === 'string')) return { kind: 'not-strings' };
   return { kind: 'array', values: parsed as string[] };
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where the bracketed JSON value at the start of `text` ends (exclusive), or -1 if it does not. */
@@ -64,6 +71,10 @@ export function isGoSpace(ch: string): boolean {
 
 /** Quote-aware words with quotes and escapes kept (BuildKit's `parseWords`); a trailing escape is dropped. */
 export function parseWords(rest: string, escapeChar: string): string[] {
+  // Without quotes or escapes the words are just the whitespace-separated runs.
+  if (!rest.includes('"') && !rest.includes("'") && !rest.includes(escapeChar)) {
+    return rest.split(/\s+/).filter((word) => word !== '');
+  }
   const words: string[] = [];
   let word = '';
   let inWord = false;

@@ -11,6 +11,8 @@ export interface FlagWord {
  * Splits the leading `--flag` words off an instruction's arguments, as BuildKit's
  * `extractBuilderFlags`: words are quote-aware, `\` escapes, a bare `--` ends the flags.
  */
+const plainFlag = /--[^\s"'\\]*(?=\s|$)/y;
+
 export function extractFlagWords(args: string): { flags: FlagWord[]; rest: string } {
   const flags: FlagWord[] = [];
   let pos = 0;
@@ -20,6 +22,15 @@ export function extractFlagWords(args: string): { flags: FlagWord[]; rest: strin
     if (pos >= length) return { flags, rest: '' };
     if (args[pos] !== '-' || args[pos + 1] !== '-') return { flags, rest: args.slice(pos) };
     const start = pos;
+    // Most flags hold no quotes or escapes: take the run of non-space characters as it is.
+    plainFlag.lastIndex = pos;
+    const plain = plainFlag.exec(args);
+    if (plain !== null) {
+      pos += plain[0].length;
+      if (plain[0] === '--') return { flags, rest: pos >= length ? '' : args.slice(pos) };
+      flags.push({ text: plain[0], offset: start });
+      continue;
+    }
     let word = '';
     let blankOk = false;
     let quote = '';
