@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { getCACertificates } from 'node:tls';
 import { KilnError } from '@kiln/errors';
-import { Agent, buildConnector } from 'undici';
+import { Agent, buildConnector, type Dispatcher, EnvHttpProxyAgent } from 'undici';
+import { registerSecret } from './redact.ts';
 
 /** The CA bundle Kaniko's users append private CAs to; honoured whenever it exists. */
 export const kanikoAdditionalCaBundle = '/kaniko/ssl/certs/additional-ca-cert-bundle.crt';
@@ -17,15 +18,41 @@ export interface TransportOptions {
   caBundles?: string[];
   /** Longest wait for response headers, or between body bytes, before the request counts as failed (default 5 min). */
   requestTimeoutMs?: number;
+  /** HTTP(S) proxies; default from `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (either case), as Go honours them for Kaniko. */
+  proxy?: ProxySettings;
+}
+
+export interface ProxySettings {
+  httpProxy?: string;
+  httpsProxy?: string;
+  noProxy?: string;
+}
+
+function proxyFromEnvironment(env: NodeJS.ProcessEnv): ProxySettings {
+  const pick = (name: string) => env[name.toLowerCase()] || env[name] || undefined;
+  const settings: ProxySettings = {};
+  const httpProxy = pick('HTTP_PROXY');
+  const httpsProxy = pick('HTTPS_PROXY');
+  const noProxy = pick('NO_PROXY');
+  if (httpProxy) settings.httpProxy = httpProxy;
+  if (httpsProxy) settings.httpsProxy = httpsProxy;
+  if (noProxy) settings.noProxy = noProxy;
+  return settings;
 }
 
 /** Connection settings per registry: scheme and an undici Agent with that registry's TLS trust. */
 export class Transport {
   readonly #options: TransportOptions;
-  readonly #agents = new Map<string, Agent>();
+  readonly #agents = new Map<string, Dispatcher>();
+  readonly #proxy: ProxySettings;
 
   constructor(options: TransportOptions) {
     this.#options = options;
+    this.#proxy = options.proxy ?? proxyFromEnvironment(process.env);
+    for (const url of [this.#proxy.httpProxy, this.#proxy.httpsProxy]) {
+      if (url !== undefined && URL.canParse(url))
+        registerSecret(decodeURIComponent(new URL(url).password) || undefined);
+    }
     // A mistyped --registry-certificate path fails before any work, not at the first TLS handshake.
     for (const [registry, file] of Object.entries(options.certificates ?? {})) {
       if (!existsSync(file)) {
@@ -53,12 +80,21 @@ export class Transport {
    * The dispatcher for `host`. `onBehalfOf` names the registry a token endpoint serves: the realm
    * (often another host, e.g. GitLab's) gets that registry's CA and verification setting too.
    */
-  agent(host: string, onBehalfOf = host): Agent {
+  agent(host: string, onBehalfOf = host): Dispatcher {
     const key = `${host} ${onBehalfOf}`;
     let agent = this.#agents.get(key);
     if (agent === undefined) {
       const skip = this.#options.skipTlsVerify;
       const skipped = (name: string) => skip === true || (Array.isArray(skip) && skip.includes(name));
+      const verify = !(skipped(host) || skipped(onBehalfOf));
+      const trust = (): string[] => {
+        const ca = [...this.#baseCa()];
+        for (const name of new Set([host, onBehalfOf])) {
+          const extra = this.#options.certificates?.[name];
+          if (extra !== undefined) ca.push(readCa(extra, name));
+        }
+        return ca;
+      };
       let plain: buildConnector.connector | undefined;
       let secure: buildConnector.connector | undefined;
       // Trust is assembled on the first TLS connection: reading the system store costs ~100 ms,
@@ -70,26 +106,33 @@ export class Transport {
         }
         if (secure === undefined) {
           try {
-            const ca = [...this.#baseCa()];
-            for (const name of new Set([host, onBehalfOf])) {
-              const extra = this.#options.certificates?.[name];
-              if (extra !== undefined) ca.push(readCa(extra, name));
-            }
-            secure = buildConnector({ ca, rejectUnauthorized: !(skipped(host) || skipped(onBehalfOf)) });
+            secure = buildConnector({ ca: trust(), rejectUnauthorized: verify });
           } catch (error) {
             return callback(error as Error, null);
           }
         }
         return secure(options, callback);
       };
-      agent = new Agent({
-        connect,
+      const common = {
         connections: 16,
         keepAliveTimeout: 30_000,
         // Big blobs on slow registries: generous deadlines between bytes, none on the whole body.
         headersTimeout: this.#options.requestTimeoutMs ?? 300_000,
         bodyTimeout: this.#options.requestTimeoutMs ?? 300_000,
-      });
+      };
+      const { httpProxy, httpsProxy, noProxy } = this.#proxy;
+      agent =
+        httpProxy === undefined && httpsProxy === undefined
+          ? new Agent({ ...common, connect })
+          : new EnvHttpProxyAgent({
+              ...common,
+              connect,
+              // Through a tunnel the registry's TLS is set up by the proxy agent: same trust.
+              requestTls: { ca: trust(), rejectUnauthorized: verify },
+              ...(httpProxy === undefined ? {} : { httpProxy }),
+              ...(httpsProxy === undefined ? {} : { httpsProxy }),
+              ...(noProxy === undefined ? {} : { noProxy }),
+            });
       this.#agents.set(key, agent);
     }
     return agent;
