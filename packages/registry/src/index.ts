@@ -27,6 +27,6 @@ export { pushImage } from './pushImage.ts';
 export { redactSecrets, registerSecret } from './redact.ts';
 export type { OperationTarget, RegistryClientOptions } from './registryClient.ts';
 export { createRegistryClient, RegistryClient } from './registryClient.ts';
-export type { TransportOptions } from './transport.ts';
+export type { ProxySettings, TransportOptions } from './transport.ts';
 export { kanikoAdditionalCaBundle } from './transport.ts';
 export { uploadBlob } from './uploadBlob.ts';
