@@ -84,4 +84,26 @@ describe('createReporter', () => {
     reporter.onEvent({ type: 'step-started', stage: 'b', step: 1, steps: 1, instruction: 'RUN x', line: 1 });
     expect(output.err).toBe('');
   });
+
+  it('live (a terminal outside CI): a footer shows running steps and is redrawn in place', () => {
+    const output = capture(true);
+    const reporter = createReporter({ format: 'text', verbosity: 'info', output, env: {} });
+    reporter.onEvent({
+      type: 'step-started',
+      stage: 'build',
+      step: 1,
+      steps: 2,
+      instruction: 'RUN make',
+      line: 3,
+    });
+    expect(output.err).toMatch(/⠋ \[build 1\/2\] RUN make \(\d+ms\)\n$/);
+    reporter.onEvent({ type: 'run-output', stage: 'build', step: 1, stream: 'stdout', line: 'compiling' });
+    // The footer (1 row) is erased before the output line is printed and the footer redrawn.
+    expect(output.err).toContain('\x1b[1A\x1b[0J');
+    expect(output.err).toMatch(/│ compiling\x1b\[0m\n$/);
+    reporter.onEvent({ type: 'step-done', stage: 'build', step: 1, ms: 5, cacheKey: 'k', emptyLayer: true });
+    reporter.finish({ digest, destinations: [] });
+    expect(output.err.endsWith('\x1b[1A\x1b[0J')).toBe(true);
+    expect(output.out).toBe(`${digest}\n`);
+  });
 });

@@ -140,7 +140,9 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
       mirrors: flags.registryMirror,
       retries: pushRetry,
       onEvent: (event) => {
-        if ('repository' in event && event.type !== 'blob-skipped') {
+        // Only the push side: base pulls are reported by the builder's base-pulled event.
+        const pulling = 'direction' in event && event.direction === 'pull';
+        if ('repository' in event && event.type !== 'blob-skipped' && !pulling) {
           onEvent({
             type: 'push-progress',
             destination: `${event.registry}/${event.repository}`,
