@@ -1,7 +1,8 @@
 /*
- * /kiln/executor and /kaniko/executor: runs the bundled Kiln CLI with the image's own Node,
- * passing every argument through. A static binary, so it needs no shell, no /lib and no
- * interpreter line: Kubernetes `args`, Tekton `command` and GitLab's `entrypoint: [""]` all exec it.
+ * /kiln/executor and /kaniko/executor (`kiln executor ARGS`, Kaniko's command line) and /kiln/kiln
+ * (`kiln ARGS`, built with -DKILN_COMMAND=): run the bundled Kiln CLI with the image's own Node, passing
+ * every argument through. Static, so it needs no shell, no /lib and no interpreter line: Kubernetes
+ * `args`, Tekton `command` and GitLab's `entrypoint: [""]` all exec it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,17 +16,22 @@
 #ifndef KILN_MAIN
 #define KILN_MAIN "/kiln/kiln.mjs"
 #endif
+#ifndef KILN_COMMAND
+#define KILN_COMMAND "executor"
+#endif
 
 int main(int argc, char **argv) {
-  char **args = calloc((size_t)argc + 2, sizeof(char *));
+  char **args = calloc((size_t)argc + 3, sizeof(char *));
   if (args == NULL) {
     fputs("kiln executor: out of memory\n", stderr);
     return 127;
   }
-  args[0] = KILN_NODE;
-  args[1] = KILN_MAIN;
-  for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
-  args[argc + 1] = NULL;
+  int n = 0;
+  args[n++] = KILN_NODE;
+  args[n++] = KILN_MAIN;
+  if (KILN_COMMAND[0] != '\0') args[n++] = KILN_COMMAND;
+  for (int i = 1; i < argc; i++) args[n++] = argv[i];
+  args[n] = NULL;
   execv(KILN_NODE, args);
   fprintf(stderr, "kiln executor: cannot run %s: %s\n", KILN_NODE, strerror(errno));
   return 127;
