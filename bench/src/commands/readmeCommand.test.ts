@@ -49,7 +49,11 @@ describe('bench readme', () => {
       label: 'v0.2.0',
       createdAt: '2026-11-20T10:00:00.000Z',
     });
-    // A later quick run is not what the README shows.
+    // Neither an unfinished run nor a later quick run is what the README shows.
+    await writeResults('killed.json', [98, 98, 98], {
+      createdAt: '2026-11-21T10:00:00.000Z',
+      complete: false,
+    });
     await writeResults('quick.json', [99, 99, 99], {
       createdAt: '2026-11-22T10:00:00.000Z',
       options: { quick: true, runs: 3, suites: ['snapshot', 'layer'] },
@@ -75,6 +79,7 @@ describe('bench readme', () => {
     expect(section).toMatch(/\| case \| v0\.1\.0 \| v0\.2\.0 \|/);
     expect(section).toMatch(/\| snapshot \/ rescan\/large \/ kiln incremental \| 0\.600× \| 0\.400× \|/);
     expect(section).not.toContain('0.990×');
+    expect(section).not.toContain('0.980×');
 
     const chart = await readFile(options().chart, 'utf8');
     expect(chart).toContain('snapshot rescan/large: kiln incremental');

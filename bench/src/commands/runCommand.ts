@@ -1,6 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError } from '@kiln/errors';
+import type { BenchResults } from '../framework/resultsSchema.ts';
 import type { BenchEvent } from '../framework/runBench.ts';
 import { runBench } from '../framework/runBench.ts';
 import type { Suite } from '../framework/suite.ts';
@@ -34,12 +35,12 @@ export async function runCommand(options: RunCommandOptions, output: Output): Pr
     fixturesDir: options.fixturesDir,
     repoDir: options.repoDir,
     onEvent: (event: BenchEvent) => renderEvent(event, output),
+    onPartial: (partial: BenchResults) => writeResults(options.json, partial),
   };
   const results = await runBench(
     options.label === undefined ? runOptions : { ...runOptions, label: options.label },
   );
-  await mkdir(path.dirname(path.resolve(options.json)), { recursive: true });
-  await writeFile(options.json, `${JSON.stringify(results, null, 2)}\n`);
+  await writeResults(options.json, results);
   const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
   output.out(`\n${results.results.length} result rows in ${formatMs(elapsedMs)}; written to ${options.json}`);
   if (results.failures.length > 0) {
@@ -49,6 +50,13 @@ export async function runCommand(options: RunCommandOptions, output: Output): Pr
       { hint: `the figures that did run are in ${options.json}` },
     );
   }
+}
+
+async function writeResults(file: string, results: BenchResults): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  // Written whole to a temporary name first, so a run killed mid-write never leaves half a file.
+  await writeFile(`${file}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
 }
 
 export function selectSuites(names: string[], suites: Suite[]): Suite[] {

@@ -85,11 +85,13 @@ describe('compareResults', () => {
       fixtures: { snapshot: { 'rootfs-large': 'def' } },
     };
     next.failures = [{ suite: 'push', message: 'skopeo not installed' }];
+    next.complete = false;
     const notes = compareResults(base, next).notes.join('\n');
     expect(notes).toContain('different machines');
     expect(notes).toContain('--quick');
     expect(notes).toContain('snapshot/rootfs-large');
     expect(notes).toContain('failed in the new run: push');
+    expect(notes).toContain('the new run did not finish');
     expect(compareResults(base, base).notes).toEqual([]);
   });
 });

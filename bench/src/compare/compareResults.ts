@@ -120,6 +120,8 @@ function comparabilityNotes(base: BenchResults, next: BenchResults): string[] {
     ['base', base],
     ['new', next],
   ] as const) {
+    if (run.complete === false)
+      notes.push(`the ${which} run did not finish: its file holds the cases done before it stopped`);
     if (run.failures.length > 0) {
       notes.push(
         `failed in the ${which} run: ${run.failures.map((f) => (f.case ? `${f.suite}/${f.case}` : f.suite)).join(', ')}`,

@@ -69,6 +69,8 @@ export interface BenchEnvironment {
 export interface BenchResults {
   schemaVersion: typeof BENCH_SCHEMA_VERSION;
   createdAt: string;
+  /** false in the file written after each case; true once every suite has run (or failed). */
+  complete: boolean;
   /** e.g. a release tag; free text. */
   label?: string;
   options: { quick: boolean; runs: number; suites: string[] };

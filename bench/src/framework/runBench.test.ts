@@ -81,6 +81,36 @@ describe('runBench', () => {
     expect(checkResults(JSON.parse(JSON.stringify(results)), 'mem')).toEqual(results);
   });
 
+  it('hands over the results so far after each case, marked incomplete', async () => {
+    const twoCases: Suite = {
+      ...hashSuite,
+      cases: async (ctx) => [
+        ...(await hashSuite.cases(ctx)),
+        { ...(await hashSuite.cases(ctx))[0]!, name: 'again' },
+      ],
+    };
+    const partials: Array<{ complete: boolean; cases: string[] }> = [];
+    const results = await runBench({
+      suites: [twoCases],
+      quick: true,
+      runs: 1,
+      workRoot: path.join(dir, 'work'),
+      fixturesDir: path.join(dir, 'fixtures'),
+      repoDir: dir,
+      onPartial: async (partial) => {
+        partials.push({
+          complete: partial.complete,
+          cases: [...new Set(partial.results.map((r) => r.case))],
+        });
+      },
+    });
+    expect(partials).toEqual([
+      { complete: false, cases: ['hash'] },
+      { complete: false, cases: ['hash', 'again'] },
+    ]);
+    expect(results.complete).toBe(true);
+  });
+
   it('records a failing suite and still runs the next one', async () => {
     const broken: Suite = {
       name: 'layer',

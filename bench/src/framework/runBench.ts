@@ -35,6 +35,8 @@ export interface RunBenchOptions {
   repoDir: string;
   label?: string;
   onEvent?: (event: BenchEvent) => void;
+  /** The results so far (`complete: false`), after each case. */
+  onPartial?: (partial: BenchResults) => Promise<void>;
 }
 
 /** Runs the suites one after another; a suite or case that throws is recorded and the rest still run. */
@@ -53,6 +55,25 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResults> 
   const failures: BenchResults['failures'] = [];
   const fixtures: Record<string, Record<string, string>> = {};
   await mkdir(options.fixturesDir, { recursive: true });
+  // The results so far, as a file; after each case too, so a run that is killed still leaves its figures.
+  const snapshot = (complete: boolean, endLoad = loadAverage()): BenchResults => {
+    const output: BenchResults = {
+      schemaVersion: BENCH_SCHEMA_VERSION,
+      createdAt: new Date().toISOString(),
+      complete,
+      options: { quick: options.quick, runs: options.runs, suites: options.suites.map((s) => s.name) },
+      environment: {
+        ...environment,
+        loadAverage: { start: environment.loadAverage.start, end: endLoad },
+        fixtures: { ...fixtures },
+      },
+      results: [...results],
+      failures: [...failures],
+      warnings: [...warnings],
+    };
+    if (options.label !== undefined) output.label = options.label;
+    return output;
+  };
 
   for (const suite of options.suites) {
     emit({ type: 'suite-start', suite: suite.name, description: suite.description });
@@ -86,6 +107,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResults> 
           const rows = caseResults(suite.name, benchCase, runs);
           results.push(...rows);
           emit({ type: 'case-done', suite: suite.name, case: benchCase.name, results: rows });
+          await options.onPartial?.(snapshot(false));
         } catch (error) {
           const message = describeError(error);
           failures.push({ suite: suite.name, case: benchCase.name, message });
@@ -104,17 +126,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResults> 
   const end = loadAverage();
   const endWarning = loadWarning(end, environment.cores);
   if (endWarning && !startWarning) warn(`at the end of the run: ${endWarning}`);
-  const output: BenchResults = {
-    schemaVersion: BENCH_SCHEMA_VERSION,
-    createdAt: new Date().toISOString(),
-    options: { quick: options.quick, runs: options.runs, suites: options.suites.map((s) => s.name) },
-    environment: { ...environment, loadAverage: { start: environment.loadAverage.start, end }, fixtures },
-    results,
-    failures,
-    warnings,
-  };
-  if (options.label !== undefined) output.label = options.label;
-  return output;
+  return snapshot(true, end);
 }
 
 function describeError(error: unknown): string {

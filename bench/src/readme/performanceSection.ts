@@ -11,9 +11,11 @@ export interface ResultsFile {
   results: BenchResults;
 }
 
-/** The latest full run (quick runs only when there is nothing else): that is what the README shows. */
+/** The latest finished full run (quick runs only when there is nothing else): what the README shows. */
 export function latestRun(files: ResultsFile[]): ResultsFile | undefined {
-  const byDate = [...files].sort((a, b) => a.results.createdAt.localeCompare(b.results.createdAt));
+  const byDate = [...files]
+    .filter((f) => f.results.complete !== false)
+    .sort((a, b) => a.results.createdAt.localeCompare(b.results.createdAt));
   return byDate.filter((f) => !f.results.options.quick).at(-1) ?? byDate.at(-1);
 }
 
@@ -62,7 +64,7 @@ export function performanceSection(files: ResultsFile[], chartLink: string): str
   }
   lines.push('', `![Kiln bench: ratio to baseline](${chartLink})`);
   const releases = files
-    .filter((f) => f.results.label !== undefined && !f.results.options.quick)
+    .filter((f) => f.results.label !== undefined && !f.results.options.quick && f.results.complete !== false)
     .sort((a, b) => a.results.createdAt.localeCompare(b.results.createdAt));
   if (releases.length >= 2) lines.push('', ...releaseHistory(releases));
   return lines.join('\n');

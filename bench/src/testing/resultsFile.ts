@@ -27,6 +27,7 @@ export function resultsFile(rows: CaseResult[], overrides: Partial<BenchResults>
   return {
     schemaVersion: BENCH_SCHEMA_VERSION,
     createdAt: '2026-11-23T19:00:00.000Z',
+    complete: true,
     options: {
       quick: false,
       runs: rows[0]?.samples.length ?? 0,
