@@ -12,6 +12,7 @@ import type { CopySource } from './copy/copyInstruction.ts';
 import { copyInstruction } from './copy/copyInstruction.ts';
 import type { BuildEvent } from './events.ts';
 import { assembleImage, type BuiltImage } from './image/assembleImage.ts';
+import type { CachedStep } from './layerCache.ts';
 import { type BuildPlan, findStage, type PlannedStage, planStages } from './plan/planStages.ts';
 import { hostPlatform, parsePlatform, platformArgs } from './plan/platform.ts';
 import { type ArgSources, declareArgs, runArgs } from './stage/argScope.ts';
@@ -357,6 +358,7 @@ async function executeStep(
     case 'COPY':
     case 'ADD': {
       const source = await copySourceFor(context, instruction, step.where, stage.name);
+      let hit: CachedStep | undefined;
       const result = await copyInstruction({
         state,
         instruction,
@@ -367,14 +369,33 @@ async function executeStep(
         ...(instruction.options.exclude.length > 0
           ? { isExcluded: excludeMatcher(instruction.options.exclude) }
           : {}),
+        beforeCopy: async (contentHash, createdBy) => {
+          if (single || !env.cache) return false;
+          hit = await env.cache.get(keyFor(`${instruction.kind} ${createdBy}`, contentHash));
+          return hit !== undefined;
+        },
       });
       const cacheKey = keyFor(`${instruction.kind} ${result.createdBy}`, result.contentHash);
+      if (result.skipped && hit) {
+        if (hit.layer) {
+          await extractImageLayers([hit.layer], state.root, env.store, context.ignore);
+          step.recorder.invalidate();
+        }
+        return {
+          createdBy: result.createdBy,
+          cacheKey,
+          cached: true,
+          ...(hit.layer ? { reused: hit.layer } : {}),
+        };
+      }
       if (single) return { createdBy: result.createdBy, cacheKey };
-      return {
-        createdBy: result.createdBy,
-        cacheKey,
-        layer: await step.recorder.recordPaths(state.root, result.touched),
-      };
+      const layer = await step.recorder.recordPaths(state.root, result.touched);
+      await env.cache?.put(cacheKey, {
+        ...(layer.layer ? { layer: layer.layer } : {}),
+        history: { created_by: result.createdBy, ...(layer.layer ? {} : { empty_layer: true }) },
+        config: structuredClone(state.config.config),
+      });
+      return { createdBy: result.createdBy, cacheKey, layer };
     }
     case 'FROM':
       throw new KilnError('INTERNAL', 'FROM inside a stage');

@@ -10,7 +10,7 @@ import { resolveUser } from '../stage/resolveUser.ts';
 import type { StageState } from '../stage/stageState.ts';
 import { stageLookup } from '../stage/stageState.ts';
 import { extractArchive, isLocalArchive } from './archive.ts';
-import { type CopyTarget, copyEntry, ensureImageDir } from './copyTree.ts';
+import { type CopyTarget, copyEntry, ensureImageDir, hashEntry } from './copyTree.ts';
 import { downloadSource } from './downloadSource.ts';
 import { hasWildcard, relativeSourcePath } from './sourceRoot.ts';
 
@@ -35,9 +35,16 @@ export interface CopyStepInput {
   scratchDir: string;
   /** --exclude patterns compiled by the caller (they share .dockerignore's syntax). */
   isExcluded?: (relativePath: string, isDir: boolean) => boolean;
+  /**
+   * Asked once the sources are hashed, before anything is written: resolving true (a layer cache
+   * hit) skips the copy.
+   */
+  beforeCopy?: (contentHash: string, createdBy: string) => Promise<boolean>;
 }
 
 export interface CopyStepResult {
+  /** `beforeCopy` answered true: nothing was written. */
+  skipped: boolean;
   /** In-image paths created or replaced, sorted. */
   touched: string[];
   /** sha256 over every copied entry (names, modes, content): the cache key's source part. */
@@ -78,7 +85,11 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
   const hash = createHash('sha256');
   const excluded = (relative: string, isDir: boolean) =>
     Boolean(source.isIgnored?.(relative, isDir) || input.isExcluded?.(relative, isDir));
-  const target: CopyTarget = { root: state.root, ownership, touched: new Set(), hash, isExcluded: excluded };
+  const target: CopyTarget = { root: state.root, ownership, touched: new Set(), isExcluded: excluded };
+  // What the copy does beyond its sources' content: where, and the ownership and mode it sets.
+  hash.update(
+    JSON.stringify([instruction.kind, destination, destinationIsDir, chown ?? null, ownership.mode ?? null]),
+  );
 
   // Each entry: a host path to copy and the name it gets when the destination is a directory.
   const items: { hostPath: string; relative: string; name: string; archive: boolean }[] = [];
@@ -137,11 +148,23 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
     );
   }
   for (const item of items) {
+    if (item.archive) {
+      hash.update(`archive:${item.relative}\0`);
+      for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
+    } else {
+      await hashEntry(hash, item.hostPath, item.relative, excluded);
+    }
+  }
+  const contentHash = hash.digest('hex');
+  const fromText = source.from === undefined ? '' : `--from=${source.from} `;
+  const kindText = items.length === 1 && !items[0]?.archive ? 'file' : 'multi';
+  const createdBy = `/bin/sh -c #(nop) ${instruction.kind} ${fromText}${kindText}:${contentHash} in ${destination} `;
+  if (await input.beforeCopy?.(contentHash, createdBy))
+    return { skipped: true, touched: [], contentHash, createdBy };
+  for (const item of items) {
     const info = await stat(item.hostPath);
     if (item.archive) {
       const hostDir = await ensureImageDir(target, destination);
-      hash.update(`archive:${item.relative}\0`);
-      for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
       for (const member of await extractArchive(item.hostPath, hostDir, where)) {
         target.touched.add(posix.join(destination, member));
       }
@@ -154,15 +177,7 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
       await copyEntry(target, item.hostPath, item.relative, fileDestination);
     }
   }
-  const touched = [...target.touched].sort();
-  const contentHash = hash.digest('hex');
-  const fromText = source.from === undefined ? '' : `--from=${source.from} `;
-  const kindText = items.length === 1 && !items[0]?.archive ? 'file' : 'multi';
-  return {
-    touched,
-    contentHash,
-    createdBy: `/bin/sh -c #(nop) ${instruction.kind} ${fromText}${kindText}:${contentHash} in ${destination} `,
-  };
+  return { skipped: false, touched: [...target.touched].sort(), contentHash, createdBy };
 }
 
 function heredocFor(instruction: CopyInstruction | AddInstruction, word: string) {

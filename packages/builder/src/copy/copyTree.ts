@@ -30,8 +30,6 @@ export interface CopyTarget {
   ownership: CopyOwnership;
   /** In-image paths created or replaced, for the change set. */
   touched: Set<string>;
-  /** Folds every copied entry into the step's content hash (cache key). */
-  hash: Hash;
   /** Relative-to-source-root path → skip (dockerignore, --exclude). */
   isExcluded: (relativePath: string, isDir: boolean) => boolean;
 }
@@ -101,15 +99,12 @@ export async function copyEntry(
   } catch {
     // nothing there yet
   }
-  target.hash.update(`${relativeSource}\0${info.mode}\0`);
   if (info.isSymbolicLink()) {
     const linkTarget = await readlink(sourcePath);
-    target.hash.update(`link:${linkTarget}\0`);
     await symlink(linkTarget, host);
     await lchown(host, target.ownership.uid ?? info.uid, target.ownership.gid ?? info.gid);
     await lutimes(host, info.atime, info.mtime);
   } else if (info.isFile()) {
-    target.hash.update(await sha256File(sourcePath));
     await copyFile(sourcePath, host);
     await lchown(host, target.ownership.uid ?? info.uid, target.ownership.gid ?? info.gid);
     await chmod(host, target.ownership.mode ?? info.mode & 0o7777);
@@ -129,6 +124,33 @@ async function applyDirMetadata(
   await lchown(hostDir, target.ownership.uid ?? Number(info.uid), target.ownership.gid ?? Number(info.gid));
   await chmod(hostDir, target.ownership.mode ?? Number(info.mode) & 0o7777);
   target.touched.add(imagePathOf(target.root, hostDir));
+}
+
+/**
+ * Folds a source (walked exactly as `copyEntry` copies it, exclusions applied) into the step's
+ * content hash: names, modes, link targets and file content. Computed before copying, so a layer
+ * cache can answer before any file is written.
+ */
+export async function hashEntry(
+  hash: Hash,
+  sourcePath: string,
+  relativeSource: string,
+  isExcluded: CopyTarget['isExcluded'],
+): Promise<void> {
+  const info = await lstat(sourcePath);
+  hash.update(`${relativeSource}\0${info.mode}\0`);
+  if (info.isDirectory()) {
+    for (const name of (await readdir(sourcePath)).sort()) {
+      const relative = relativeSource === '' ? name : `${relativeSource}/${name}`;
+      const childInfo = await lstat(join(sourcePath, name));
+      if (isExcluded(relative, childInfo.isDirectory())) continue;
+      await hashEntry(hash, join(sourcePath, name), relative, isExcluded);
+    }
+  } else if (info.isSymbolicLink()) {
+    hash.update(`link:${await readlink(sourcePath)}\0`);
+  } else if (info.isFile()) {
+    hash.update(await sha256File(sourcePath));
+  }
 }
 
 async function sha256File(path: string): Promise<string> {
