@@ -76,6 +76,7 @@ describe('runCommand', () => {
     expect(printed).toContain('quick=true runs=2');
     expect(printed).toMatch(/sha1 256 KiB \(baseline\).*1×/);
     expect(printed).toContain('sha1 2 MiB');
+    expect(printed).toMatch(/== layer took \d/);
     // Progress on a terminal: one status line per measured run, cleared before the table.
     expect(status.filter((line) => line.includes('round'))).toHaveLength(4);
     expect(status.at(-1)).toBe('');

@@ -78,6 +78,9 @@ function renderEvent(event: BenchEvent, output: Output): void {
     case 'suite-start':
       output.out(`\n== ${event.suite}: ${event.description}`);
       break;
+    case 'suite-done':
+      output.out(`== ${event.suite} took ${formatMs(event.seconds * 1000)}`);
+      break;
     case 'note':
       output.out(`   ${event.message}`);
       break;

@@ -75,6 +75,8 @@ export interface BenchResults {
   label?: string;
   options: { quick: boolean; runs: number; suites: string[] };
   environment: BenchEnvironment;
+  /** Wall time of each suite that ran, fixture preparation included, in seconds. */
+  suiteSeconds: Record<string, number>;
   results: CaseResult[];
   /** Suites that threw: the run goes on with the others. */
   failures: Array<{ suite: string; case?: string; message: string }>;

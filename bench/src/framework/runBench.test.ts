@@ -57,6 +57,8 @@ describe('runBench', () => {
     expect(results.schemaVersion).toBe(1);
     expect(results.options).toEqual({ quick: true, runs: 3, suites: ['snapshot'] });
     expect(results.environment.fixtures).toEqual({ snapshot: { buffers: 'sevens' } });
+    expect(Object.keys(results.suiteSeconds)).toEqual(['snapshot']);
+    expect(results.suiteSeconds.snapshot).toBeGreaterThanOrEqual(0);
     expect(results.environment.cores).toBeGreaterThan(0);
     expect(results.failures).toEqual([]);
     expect(await readdir(path.join(dir, 'work', 'snapshot'))).toEqual(['marker']);

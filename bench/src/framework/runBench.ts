@@ -9,6 +9,7 @@ import type { Suite } from './suite.ts';
 /** What the runner reports while it works; the CLI renders these, the runner never prints. */
 export type BenchEvent =
   | { type: 'suite-start'; suite: string; description: string }
+  | { type: 'suite-done'; suite: string; seconds: number }
   | { type: 'note'; suite: string; message: string }
   | { type: 'case-start'; suite: string; case: string }
   | {
@@ -54,6 +55,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResults> 
   const results: CaseResult[] = [];
   const failures: BenchResults['failures'] = [];
   const fixtures: Record<string, Record<string, string>> = {};
+  const suiteSeconds: Record<string, number> = {};
   await mkdir(options.fixturesDir, { recursive: true });
   // The results so far, as a file; after each case too, so a run that is killed still leaves its figures.
   const snapshot = (complete: boolean, endLoad = loadAverage()): BenchResults => {
@@ -67,6 +69,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResults> 
         loadAverage: { start: environment.loadAverage.start, end: endLoad },
         fixtures: { ...fixtures },
       },
+      suiteSeconds: { ...suiteSeconds },
       results: [...results],
       failures: [...failures],
       warnings: [...warnings],
@@ -77,6 +80,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResults> 
 
   for (const suite of options.suites) {
     emit({ type: 'suite-start', suite: suite.name, description: suite.description });
+    const started = process.hrtime.bigint();
     const workDir = path.join(options.workRoot, suite.name);
     try {
       await rm(workDir, { recursive: true, force: true });
@@ -121,6 +125,9 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResults> 
       failures.push({ suite: suite.name, message });
       emit({ type: 'failure', suite: suite.name, message });
     }
+    // Fixture generation included: it is what a CI run pays for.
+    suiteSeconds[suite.name] = Math.round(Number(process.hrtime.bigint() - started) / 1e7) / 100;
+    emit({ type: 'suite-done', suite: suite.name, seconds: suiteSeconds[suite.name]! });
   }
 
   const end = loadAverage();

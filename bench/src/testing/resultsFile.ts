@@ -45,6 +45,7 @@ export function resultsFile(rows: CaseResult[], overrides: Partial<BenchResults>
       loadAverage: { start: 0.1, end: 0.1 },
       fixtures: {},
     },
+    suiteSeconds: {},
     results: rows,
     failures: [],
     warnings: [],
