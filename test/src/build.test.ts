@@ -188,4 +188,32 @@ describe('kiln build against a real registry', () => {
     };
     expect(traceJson.traceEvents.filter((event) => event.cat === 'step').length).toBeGreaterThan(5);
   });
+
+  it('a rebuild with --cache --cache-dir runs and copies nothing and, reproducible, gives the same digest', {
+    timeout: 120_000,
+  }, async () => {
+    const cacheDir = join(work, 'cache');
+    const build = () =>
+      runKiln([
+        'build',
+        '--context',
+        join(contextsDir, 'everything'),
+        '--build-arg',
+        `BASE=${base.reference}`,
+        '--insecure-registry',
+        registry.host,
+        '--no-push',
+        '--reproducible',
+        '--cache',
+        '--cache-dir',
+        cacheDir,
+      ]);
+    const first = await build();
+    expect(first.code, first.stderr).toBe(0);
+    const second = await build();
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout.split('\n')[0]).toBe(first.stdout.split('\n')[0]);
+    expect(second.stderr).not.toContain('│ ');
+    expect(second.stderr.match(/\] cached/g)?.length).toBe(8); // 3 RUN + 5 COPY/ADD
+  });
 });
