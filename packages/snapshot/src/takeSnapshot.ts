@@ -163,12 +163,16 @@ class SnapshotRun {
     const previous = this.previous;
     if (previous === undefined) return -1;
     const paths = previous.paths;
-    // The common case in a rescan: the next previous path is this one.
-    if (paths[this.previousCursor] === relPath) return this.previousCursor;
+    // The common case in a rescan: the next previous path is this one (no string comparison needed).
+    const next = this.previousCursor;
+    if (paths[next] === relPath) {
+      this.previousCursor = next + 1;
+      return next;
+    }
     while (this.previousCursor < paths.length && comparePaths(paths[this.previousCursor]!, relPath) < 0) {
       this.previousCursor++;
     }
-    if (paths[this.previousCursor] === relPath) return this.previousCursor;
+    if (paths[this.previousCursor] === relPath) return this.previousCursor++;
     // Paths arrive out of order only from snapshotPaths' ancestors; search for those.
     const before = paths[this.previousCursor - 1];
     if (before !== undefined && comparePaths(before, relPath) >= 0)
