@@ -374,4 +374,17 @@ COPY --from=right /right /right
       await executor.dispose();
     }
   });
+
+  it('deletions become whiteouts: removed files and replaced directories are gone in the image', async () => {
+    const { tree, config } = await build(
+      'whiteouts',
+      'FROM busybox\nRUN rm /etc/group && rm -rf /tmp && mkdir /tmp && echo new > /tmp/only\nRUN rm /bin/cat\n',
+      {},
+    );
+    expect(config.rootfs.diff_ids).toHaveLength(3);
+    await expect(lstat(join(tree, 'etc/group'))).rejects.toThrow();
+    await expect(lstat(join(tree, 'bin/cat'))).rejects.toThrow();
+    expect(await readFile(join(tree, 'tmp/only'), 'utf8')).toBe('new\n');
+    expect((await lstat(join(tree, 'bin/sh'))).isSymbolicLink()).toBe(true);
+  });
 });
