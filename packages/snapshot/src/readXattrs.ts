@@ -10,17 +10,15 @@ import { existsSync } from 'node:fs';
  */
 const helperSource = String.raw`
 import os, sys
-paths = sys.stdin.buffer.read().split(b"\0")
 out = sys.stdout.buffer
-for p in paths:
-    if not p:
-        continue
+rest = b""
+def answer(p):
     try:
         names = os.listxattr(p, follow_symlinks=False)
     except OSError:
-        continue
+        return
     if not names:
-        continue
+        return
     parts = [p, str(len(names)).encode()]
     for n in names:
         try:
@@ -30,6 +28,17 @@ for p in paths:
         parts.append(os.fsencode(n))
         parts.append(v.hex().encode())
     out.write(b"\0".join(parts) + b"\0")
+while True:
+    chunk = os.read(0, 1 << 16)
+    if not chunk:
+        break
+    items = (rest + chunk).split(b"\0")
+    rest = items.pop()
+    for p in items:
+        if p:
+            answer(p)
+if rest:
+    answer(rest)
 out.flush()
 `;
 
@@ -39,24 +48,46 @@ export function xattrHelper(): string | undefined {
   return pythonCandidates.find((candidate) => existsSync(candidate));
 }
 
-/** Xattrs of the given paths (relative to `root`), keyed by path; paths without xattrs are absent. */
-export function readXattrs(
-  root: string,
-  paths: readonly string[],
-  helper: string,
-): Promise<Map<string, Record<string, Uint8Array>>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(helper, ['-c', helperSource], { cwd: root, stdio: ['pipe', 'pipe', 'ignore'] });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+/**
+ * A running helper: paths are streamed to it while the walk goes on (it works on another core), and
+ * `result()` ends its input and resolves with the xattrs by path; paths without xattrs are absent.
+ */
+export interface XattrReader {
+  add(path: string): void;
+  result(): Promise<Map<string, Record<string, Uint8Array>>>;
+}
+
+export function startXattrReader(root: string, helper: string): XattrReader {
+  const child = spawn(helper, ['-c', helperSource], { cwd: root, stdio: ['pipe', 'pipe', 'ignore'] });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const done = new Promise<Map<string, Record<string, Uint8Array>>>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`xattr helper exited with ${code}`));
       resolve(parseHelperOutput(Buffer.concat(chunks)));
     });
-    child.stdin.on('error', () => {});
-    child.stdin.end(Buffer.from(paths.join('\0'), 'utf8'));
   });
+  // Failures surface through result(); a helper that died early must not crash the walk.
+  done.catch(() => {});
+  child.stdin.on('error', () => {});
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    child.stdin.write(`${pending.join('\0')}\0`);
+    pending = [];
+  };
+  return {
+    add: (path) => {
+      pending.push(path);
+      if (pending.length >= 2048) flush();
+    },
+    result: () => {
+      flush();
+      child.stdin.end();
+      return done;
+    },
+  };
 }
 
 function parseHelperOutput(output: Buffer): Map<string, Record<string, Uint8Array>> {

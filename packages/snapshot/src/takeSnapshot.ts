@@ -7,7 +7,7 @@ import { comparePaths } from './comparePaths.ts';
 import { type EntryColumns, typeCode } from './entryColumns.ts';
 import { defaultHashThreads, HashQueue } from './hashPool.ts';
 import { builtinIgnoreRules, compileIgnoreRules, type IgnoreMatcher, isPathIgnored } from './ignoreRules.ts';
-import { readXattrs, xattrHelper } from './readXattrs.ts';
+import { startXattrReader, type XattrReader, xattrHelper } from './readXattrs.ts';
 import { resolveStrategy, type SnapshotStrategy } from './snapshotStrategies.ts';
 import type { Snapshot, SnapshotEvent, SnapshotOptions } from './types.ts';
 import { walkTree } from './walkTree.ts';
@@ -113,6 +113,7 @@ class SnapshotRun {
   private currentWords: TimeWords | undefined;
   private readonly readXattrs: boolean;
   private readonly xattrPaths: string[] = [];
+  private xattrReader: XattrReader | undefined | null;
   private readonly xattrIds: number[] = [];
   private readonly start = performance.now();
   private bytesToHash = 0;
@@ -243,6 +244,8 @@ class SnapshotRun {
         const xattrs = previous!.xattrs.get(p);
         if (xattrs !== undefined) c.xattrs.set(i, xattrs);
       } else {
+        this.xattrReader ??= this.startXattrs();
+        this.xattrReader?.add(relPath);
         this.xattrPaths.push(relPath);
         this.xattrIds.push(i);
       }
@@ -257,7 +260,7 @@ class SnapshotRun {
       bytesToHash: this.bytesToHash,
       ms: performance.now() - this.start,
     });
-    const xattrs = this.startXattrs();
+    const xattrs = this.xattrResults();
     await this.queue.finish();
     const found = await xattrs;
     if (found !== undefined && found.size > 0) {
@@ -284,15 +287,20 @@ class SnapshotRun {
     );
   }
 
-  private async startXattrs(): Promise<Map<string, Record<string, Uint8Array>> | undefined> {
-    if (this.xattrPaths.length === 0) return undefined;
+  /** The helper, or null when there is none (then xattrs are not recorded, and an event says so). */
+  private startXattrs(): XattrReader | null {
     const helper = xattrHelper();
     if (helper === undefined) {
       this.emit({ type: 'xattrs-unavailable', reason: 'no python3 to read extended attributes with' });
-      return undefined;
+      return null;
     }
+    return startXattrReader(this.root, helper);
+  }
+
+  private async xattrResults(): Promise<Map<string, Record<string, Uint8Array>> | undefined> {
+    if (!this.xattrReader) return undefined;
     try {
-      return await readXattrs(this.root, this.xattrPaths, helper);
+      return await this.xattrReader.result();
     } catch (error) {
       this.emit({ type: 'xattrs-unavailable', reason: String(error) });
       return undefined;
