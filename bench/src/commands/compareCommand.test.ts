@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BenchResults } from '../framework/resultsSchema.ts';
 import { resultRow, resultsFile } from '../testing/resultsFile.ts';
+import { squeeze } from '../testing/squeeze.ts';
 import { isBalancedXml } from '../testing/wellFormedXml.ts';
 
 const exec = promisify(execFile);
@@ -57,10 +58,10 @@ describe('bench compare', () => {
     const result = await bench('compare', b, n, '--markdown', markdown, '--svg', svg);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('[BENCH_REGRESSION]');
-    expect(result.stdout).toMatch(
+    expect(squeeze(result.stdout)).toMatch(
       /\| snapshot \| rescan\/large \| kiln incremental \| find \(floor\) \|.*\| \+50(\.0)?% \| ❌ regressed/,
     );
-    expect(result.stdout).toMatch(/\| layer \| write\/<tiny> & co \| kiln gzip \|.*\| unchanged \|/);
+    expect(squeeze(result.stdout)).toMatch(/\| layer \| write\/<tiny> & co \| kiln gzip \|.*\| unchanged \|/);
     expect(await readFile(markdown, 'utf8')).toBe(`${result.stdout.trimEnd()}\n`);
 
     const chart = await readFile(svg, 'utf8');

@@ -1,11 +1,19 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { END_MARKER, START_MARKER } from '../readme/replaceBetweenMarkers.ts';
 import { resultRow, resultsFile } from '../testing/resultsFile.ts';
+import { squeeze } from '../testing/squeeze.ts';
 import type { Output } from './output.ts';
 import { readmeCommand } from './readmeCommand.ts';
+
+const REPO_DIR = path.resolve(import.meta.dirname, '../../..');
+const BIOME = path.join(REPO_DIR, 'node_modules/.bin/biome');
+const exec = async (file: string, args: string[], options: { input: string }) => ({
+  stdout: execFileSync(file, args, { input: options.input, encoding: 'utf8' }),
+});
 
 let dir: string;
 const lines: string[] = [];
@@ -71,13 +79,15 @@ describe('bench readme', () => {
     expect(section).toContain('[bench/results/v0.2.0.json](bench/results/v0.2.0.json)');
     expect(section).toContain('### snapshot');
     expect(section).toContain('### layer');
-    expect(section).toMatch(
+    expect(squeeze(section)).toMatch(
       /\| rescan\/large \| kiln incremental \| 40\.0 ms \| find \(floor\) \| 100 ms \| 0\.400× \(0\.400–0\.400\) \|/,
     );
     expect(section).toContain('![Kiln bench: ratio to baseline](bench/results/ratios.svg)');
     // Both tagged releases appear in the history table, oldest first; the quick run does not.
-    expect(section).toMatch(/\| case \| v0\.1\.0 \| v0\.2\.0 \|/);
-    expect(section).toMatch(/\| snapshot \/ rescan\/large \/ kiln incremental \| 0\.600× \| 0\.400× \|/);
+    expect(squeeze(section)).toMatch(/\| case \| v0\.1\.0 \| v0\.2\.0 \|/);
+    expect(squeeze(section)).toMatch(
+      /\| snapshot \/ rescan\/large \/ kiln incremental \| 0\.600× \| 0\.400× \|/,
+    );
     expect(section).not.toContain('0.990×');
     expect(section).not.toContain('0.980×');
 
@@ -111,5 +121,29 @@ describe('bench readme', () => {
       JSON.stringify({ schemaVersion: 0, results: [] }),
     );
     await expect(readmeCommand(options(), output)).rejects.toMatchObject({ code: 'BENCH_SCHEMA_MISMATCH' });
+  });
+});
+
+describe('the generated README', () => {
+  it('is already formatted the way biome formats Markdown, so `biome check` passes after `bench readme`', async () => {
+    await writeFile(path.join(dir, 'README.md'), '# Kiln\n\nIntro.\n');
+    await writeResults('v0.1.0.json', [60, 61, 59], {
+      label: 'v0.1.0',
+      createdAt: '2026-11-01T10:00:00.000Z',
+    });
+    await writeResults('v0.2.0.json', [40, 44, 41], {
+      label: 'v0.2.0',
+      createdAt: '2026-11-20T10:00:00.000Z',
+    });
+    await readmeCommand(options(), output);
+    const readme = await readFile(path.join(dir, 'README.md'), 'utf8');
+    const { stdout } = await exec(
+      BIOME,
+      ['format', `--config-path=${REPO_DIR}`, '--stdin-file-path=README.md'],
+      {
+        input: readme,
+      },
+    );
+    expect(stdout).toBe(readme);
   });
 });

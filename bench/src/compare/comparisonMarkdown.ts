@@ -1,5 +1,6 @@
 import type { BenchResults } from '../framework/resultsSchema.ts';
 import { formatPercent, formatRatioRange } from '../report/formatFigures.ts';
+import { markdownTable } from '../report/markdownTable.ts';
 import type { RatioChartInput } from '../report/ratioChart.ts';
 import type { CaseComparison, Comparison, RatioFigure, Verdict } from './compareResults.ts';
 
@@ -32,11 +33,27 @@ export function comparisonMarkdown(comparison: Comparison, base: BenchResults, n
     '',
     'Ratio = median time over the baseline’s median in the same run (below 1× is faster); the range is that of the per-round ratios.',
     '',
-    '| suite | case | contender | vs baseline | base ratio | new ratio | change | verdict |',
-    '| --- | --- | --- | --- | --: | --: | --: | --- |',
-    ...comparison.rows.map(
-      (row) =>
-        `| ${cell(row.suite)} | ${cell(row.case)} | ${cell(row.contender)} | ${cell(row.baselineName)} | ${ratioCell(row.base)} | ${ratioCell(row.next)} | ${row.change === undefined ? '' : formatPercent(row.change, true)} | ${verdictCell(row)} |`,
+    ...markdownTable(
+      [
+        { title: 'suite' },
+        { title: 'case' },
+        { title: 'contender' },
+        { title: 'vs baseline' },
+        { title: 'base ratio', align: 'right' },
+        { title: 'new ratio', align: 'right' },
+        { title: 'change', align: 'right' },
+        { title: 'verdict' },
+      ],
+      comparison.rows.map((row) => [
+        row.suite,
+        row.case,
+        row.contender,
+        row.baselineName,
+        ratioCell(row.base),
+        ratioCell(row.next),
+        row.change === undefined ? '' : formatPercent(row.change, true),
+        verdictCell(row),
+      ]),
     ),
     ...(comparison.rows.length === 0 ? ['', '_Neither file holds any results._'] : []),
     '',
@@ -50,11 +67,6 @@ function verdictCell(row: CaseComparison): string {
 
 function ratioCell(figure: RatioFigure | undefined): string {
   return figure ? formatRatioRange(figure.ratio, figure.low, figure.high) : '–';
-}
-
-/** Table cells cannot hold pipes or newlines. */
-export function cell(text: string): string {
-  return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 }
 
 export function comparisonChart(

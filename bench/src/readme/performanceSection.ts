@@ -1,7 +1,7 @@
-import { cell } from '../compare/comparisonMarkdown.ts';
 import type { BenchResults, CaseResult } from '../framework/resultsSchema.ts';
 import { resultKey } from '../framework/resultsSchema.ts';
 import { formatMs, formatRatio, formatRatioRange } from '../report/formatFigures.ts';
+import { markdownTable } from '../report/markdownTable.ts';
 import type { RatioChartInput } from '../report/ratioChart.ts';
 import { targetText } from '../report/targetText.ts';
 
@@ -43,18 +43,31 @@ export function performanceSection(files: ResultsFile[], chartLink: string): str
       'interleaved: below 1× is faster than the baseline. The range in brackets is that of the per-round ratios.',
   ];
   for (const suite of unique(results.results.map((r) => r.suite))) {
+    lines.push('', `### ${suite}`, '');
     lines.push(
-      '',
-      `### ${suite}`,
-      '',
-      '| case | contender | median | baseline | baseline median | ratio (range) | target |',
+      ...markdownTable(
+        [
+          { title: 'case' },
+          { title: 'contender' },
+          { title: 'median', align: 'right' },
+          { title: 'baseline' },
+          { title: 'baseline median', align: 'right' },
+          { title: 'ratio (range)', align: 'right' },
+          { title: 'target' },
+        ],
+        results.results
+          .filter((r) => r.suite === suite)
+          .map((row) => [
+            row.case,
+            row.contender,
+            formatMs(row.median),
+            row.baseline.name,
+            formatMs(row.baseline.median),
+            formatRatioRange(row.ratio, row.ratioLow, row.ratioHigh),
+            targetWithNote(row),
+          ]),
+      ),
     );
-    lines.push('| --- | --- | --: | --- | --: | --: | --- |');
-    for (const row of results.results.filter((r) => r.suite === suite)) {
-      lines.push(
-        `| ${cell(row.case)} | ${cell(row.contender)} | ${formatMs(row.median)} | ${cell(row.baseline.name)} | ${formatMs(row.baseline.median)} | ${formatRatioRange(row.ratio, row.ratioLow, row.ratioHigh)} | ${cell(targetWithNote(row))} |`,
-      );
-    }
   }
   if (results.failures.length > 0) {
     lines.push(
@@ -77,11 +90,9 @@ function releaseHistory(releases: ResultsFile[]): string[] {
   return [
     '### Ratio by release',
     '',
-    `| case | ${releases.map((f) => cell(f.results.label!)).join(' | ')} |`,
-    `| --- | ${releases.map(() => '--:').join(' | ')} |`,
-    ...keys.map(
-      (key) =>
-        `| ${cell(key)} | ${lookup.map((rows) => formatRatio(rows.get(key)?.ratio ?? Number.NaN)).join(' | ')} |`,
+    ...markdownTable(
+      [{ title: 'case' }, ...releases.map((f) => ({ title: f.results.label!, align: 'right' as const }))],
+      keys.map((key) => [key, ...lookup.map((rows) => formatRatio(rows.get(key)?.ratio ?? Number.NaN))]),
     ),
   ];
 }
