@@ -11,10 +11,6 @@ import { readmeCommand } from './readmeCommand.ts';
 
 const REPO_DIR = path.resolve(import.meta.dirname, '../../..');
 const BIOME = path.join(REPO_DIR, 'node_modules/.bin/biome');
-const exec = async (file: string, args: string[], options: { input: string }) => ({
-  stdout: execFileSync(file, args, { input: options.input, encoding: 'utf8' }),
-});
-
 let dir: string;
 const lines: string[] = [];
 const output: Output = { out: (t) => lines.push(t), err: (t) => lines.push(t) };
@@ -137,13 +133,14 @@ describe('the generated README', () => {
     });
     await readmeCommand(options(), output);
     const readme = await readFile(path.join(dir, 'README.md'), 'utf8');
-    const { stdout } = await exec(
+    const formatted = execFileSync(
       BIOME,
       ['format', `--config-path=${REPO_DIR}`, '--stdin-file-path=README.md'],
       {
         input: readme,
+        encoding: 'utf8',
       },
     );
-    expect(stdout).toBe(readme);
+    expect(formatted).toBe(readme);
   });
 });
