@@ -4,10 +4,15 @@ import type { CaseResult } from '../framework/resultsSchema.ts';
 export function targetText(target: CaseResult['target'], missed = 'missed'): string {
   if (!target) return '';
   const bounds = [
-    target.maxRatio === undefined ? undefined : `≤ ${target.maxRatio}×`,
-    target.minRatio === undefined ? undefined : `≥ ${target.minRatio}×`,
+    target.maxRatio === undefined ? undefined : `≤ ${bound(target.maxRatio)}×`,
+    target.minRatio === undefined ? undefined : `≥ ${bound(target.minRatio)}×`,
     target.maxMs === undefined ? undefined : `≤ ${target.maxMs} ms`,
   ].filter((b) => b !== undefined);
   if (bounds.length === 0 || target.met === undefined) return target.note ?? '';
   return `${target.met ? 'met' : missed} ${bounds.join(', ')}`;
+}
+
+/** A bound written as `1 / 3` in a suite reads as 0.333, not 0.3333333333333333. */
+function bound(value: number): string {
+  return String(Number(value.toPrecision(3)));
 }
