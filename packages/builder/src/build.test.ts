@@ -387,4 +387,16 @@ COPY --from=right /right /right
     expect(await readFile(join(tree, 'tmp/only'), 'utf8')).toBe('new\n');
     expect((await lstat(join(tree, 'bin/sh'))).isSymbolicLink()).toBe(true);
   });
+
+  it('ONBUILD triggers run when the image is used as a base, and are not inherited further', async () => {
+    const { tree, config, events } = await build(
+      'onbuild',
+      'FROM busybox AS parent\nONBUILD RUN echo triggered > /trigger\nONBUILD ENV FROM_TRIGGER=yes\nFROM parent\nRUN cat /trigger\n',
+      {},
+    );
+    expect(await readFile(join(tree, 'trigger'), 'utf8')).toBe('triggered\n');
+    expect(config.config?.Env).toContain('FROM_TRIGGER=yes');
+    expect(config.config?.OnBuild ?? null).toBeNull();
+    expect(events.some((event) => event.type === 'run-output' && event.line === 'triggered')).toBe(true);
+  });
 });

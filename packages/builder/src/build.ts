@@ -7,6 +7,7 @@ import type { HistoryEntry, Platform } from '@kiln/image';
 import { extractImageLayers } from './base/extractImageLayers.ts';
 import type { PulledImage } from './base/imageSource.ts';
 import type { BuildEnvironment, BuildInput } from './buildOptions.ts';
+import { LazyRoots } from './cache/lazyRoots.ts';
 import { stepCacheKey } from './cacheKey.ts';
 import type { CopySource } from './copy/copyInstruction.ts';
 import { copyInstruction } from './copy/copyInstruction.ts';
@@ -97,6 +98,7 @@ export async function buildImage(input: BuildInput, env: BuildEnvironment): Prom
     emit,
     platform: targetPlatform,
     signal,
+    lazy: new LazyRoots(),
   };
   if (env.executor.concurrentStages) {
     const running = new Map<number, Promise<void>>();
@@ -156,6 +158,21 @@ interface StageContext {
   platform: Platform;
   /** The caller's signal combined with the fail-fast of concurrent stages. */
   signal: AbortSignal;
+  /** Layers of each stage not extracted yet: a fully cached stage never touches its root. */
+  lazy: LazyRoots;
+}
+
+/** Extracts the stage's pending layers (fetching their blobs first) before something reads the root. */
+async function materialiseRoot(
+  context: StageContext,
+  state: StageState,
+  recorder?: LayerRecorder,
+): Promise<void> {
+  const extracted = await context.lazy.materialise(state, async (layers) => {
+    await context.env.fetchBlobs?.(layers);
+    await extractImageLayers(layers, state.root, context.env.store, context.ignore);
+  });
+  if (extracted) recorder?.invalidate();
 }
 
 async function buildStage(context: StageContext, stage: PlannedStage): Promise<StageState> {
@@ -181,7 +198,10 @@ async function buildStage(context: StageContext, stage: PlannedStage): Promise<S
     steps: instructions.length,
   });
   const metadata: MetadataContext = { escape: context.dockerfile.escape, cmdSetInStage: false };
-  if (context.input.singleSnapshot) await recorder.ensureBaseline(root);
+  if (context.input.singleSnapshot) {
+    await materialiseRoot(context, state.state);
+    await recorder.ensureBaseline(root);
+  }
   for (const [position, instruction] of instructions.entries()) {
     context.signal.throwIfAborted();
     const step = position + 1;
@@ -317,24 +337,36 @@ async function executeStep(
       config.WorkingDir = path;
       const createdBy = nopCreatedBy(`WORKDIR ${path}`);
       const cacheKey = keyFor(`WORKDIR ${path}`);
+      const cache = single ? undefined : env.cache;
+      // Whether the directory exists depends on files not extracted yet: ask the cache first.
+      const cached = cache && context.lazy.isPending(state) ? await cache.get(cacheKey) : undefined;
+      if (cached) {
+        if (cached.layer) context.lazy.defer(state, [cached.layer]);
+        return { createdBy, cacheKey, cached: true, ...(cached.layer ? { reused: cached.layer } : {}) };
+      }
+      await materialiseRoot(context, state, step.recorder);
       const host = await resolveInRoot(state.root, path);
       const missing = await createDirs(state.root, host);
-      if (missing.length === 0 || single) return { createdBy, cacheKey };
-      return { createdBy, cacheKey, layer: await step.recorder.recordPaths(state.root, missing) };
+      const layer =
+        missing.length === 0 || single ? undefined : await step.recorder.recordPaths(state.root, missing);
+      await cache?.put(cacheKey, {
+        ...(layer?.layer ? { layer: layer.layer } : {}),
+        history: { created_by: createdBy, ...(layer?.layer ? {} : { empty_layer: true }) },
+        config: structuredClone(state.config.config),
+      });
+      return { createdBy, cacheKey, ...(layer ? { layer } : {}) };
     }
     case 'RUN': {
       const createdBy = runCreatedBy(state, instruction, context.args);
       const cacheKey = keyFor(createdBy);
       const cached = single ? undefined : await env.cache?.get(cacheKey);
       if (cached) {
-        // A hit: the layer is reused and the command never runs. The tree is brought up to date now
-        // because a later step may need it (materialising lazily is the cache issue's next step).
-        if (cached.layer) {
-          await extractImageLayers([cached.layer], state.root, env.store, context.ignore);
-          step.recorder.invalidate();
-        }
+        // A hit: the layer is reused and the command never runs; its files are extracted only if
+        // a later step needs the tree.
+        if (cached.layer) context.lazy.defer(state, [cached.layer]);
         return { createdBy, cacheKey, cached: true, ...(cached.layer ? { reused: cached.layer } : {}) };
       }
+      await materialiseRoot(context, state, step.recorder);
       if (!single) await step.recorder.ensureBaseline(state.root);
       await runInstruction({
         state,
@@ -358,6 +390,8 @@ async function executeStep(
     case 'COPY':
     case 'ADD': {
       const source = await copySourceFor(context, instruction, step.where, stage.name);
+      // --chown names a user of the stage's /etc/passwd: the tree must be there to resolve it.
+      if (instruction.options.chown !== undefined) await materialiseRoot(context, state, step.recorder);
       let hit: CachedStep | undefined;
       const result = await copyInstruction({
         state,
@@ -370,17 +404,18 @@ async function executeStep(
           ? { isExcluded: excludeMatcher(instruction.options.exclude) }
           : {}),
         beforeCopy: async (contentHash, createdBy) => {
-          if (single || !env.cache) return false;
-          hit = await env.cache.get(keyFor(`${instruction.kind} ${createdBy}`, contentHash));
-          return hit !== undefined;
+          if (!single && env.cache) {
+            hit = await env.cache.get(keyFor(`${instruction.kind} ${createdBy}`, contentHash));
+            if (hit) return true;
+          }
+          // A miss writes into the tree: it must be complete first.
+          await materialiseRoot(context, state, step.recorder);
+          return false;
         },
       });
       const cacheKey = keyFor(`${instruction.kind} ${result.createdBy}`, result.contentHash);
       if (result.skipped && hit) {
-        if (hit.layer) {
-          await extractImageLayers([hit.layer], state.root, env.store, context.ignore);
-          step.recorder.invalidate();
-        }
+        if (hit.layer) context.lazy.defer(state, [hit.layer]);
         return {
           createdBy: result.createdBy,
           cacheKey,
@@ -428,11 +463,15 @@ async function copySourceFor(
     const built = context.built.get(index);
     if (!built)
       throw new KilnError('UNKNOWN_STAGE', `${where}: stage "${word}" has not been built before this one`);
-    if (context.env.executor.concurrentStages) return { root: built.root, kind: 'stage', from: word };
+    if (context.env.executor.concurrentStages) {
+      await materialiseRoot(context, built);
+      return { root: built.root, kind: 'stage', from: word };
+    }
     // One root only (container mode): rebuild the stage's tree from its layers.
     const dir = join(context.env.workDir, 'stages', String(index));
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
+    await context.env.fetchBlobs?.(built.layers);
     await extractImageLayers(built.layers, dir, context.env.store, []);
     return { root: dir, kind: 'stage', from: word };
   }
@@ -440,6 +479,7 @@ async function copySourceFor(
   const dir = join(context.env.workDir, 'images', image.digest.replace(':', '-'));
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
+  await context.env.fetchBlobs?.(layersOf(image));
   await extractImageLayers(layersOf(image), dir, context.env.store, []);
   return { root: dir, kind: 'image', from: word };
 }
@@ -526,7 +566,7 @@ async function initialState(context: StageContext, stage: PlannedStage, root: st
     state.history = structuredClone(base.history);
     state.layers = [...base.layers];
     state.cacheKey = base.cacheKey;
-    await extractImageLayers(state.layers, root, context.env.store, context.ignore);
+    context.lazy.defer(state, state.layers);
     onbuildTexts = base.config.config.OnBuild ?? [];
   } else if (stage.base.toLowerCase() !== 'scratch') {
     const image = await pullBase(context, stage.base, where, stage.name, platform);
@@ -535,7 +575,7 @@ async function initialState(context: StageContext, stage: PlannedStage, root: st
     state.history = config.history ?? [];
     state.layers = layersOf(image);
     state.cacheKey = image.digest;
-    await extractImageLayers(state.layers, root, context.env.store, context.ignore);
+    context.lazy.defer(state, state.layers);
     onbuildTexts = config.config?.OnBuild ?? [];
   } else {
     state.cacheKey = 'scratch';

@@ -4,6 +4,7 @@ import type { ImageSource } from './base/imageSource.ts';
 import type { BuildEventListener } from './events.ts';
 import type { Executor } from './executor/executor.ts';
 import type { LayerCache } from './layerCache.ts';
+import type { StageLayer } from './stage/stageState.ts';
 
 export interface BuildInput {
   /** The build context directory (the CLI unpacks tar contexts first). */
@@ -37,6 +38,11 @@ export interface BuildEnvironment {
   /** Scratch space of this build (downloads, heredocs, image trees for COPY --from=image). */
   workDir: string;
   cache?: LayerCache;
+  /**
+   * Downloads layer blobs not in `store` yet (bases pulled without layers, cache hits) just
+   * before they are extracted; absent when every blob is already local.
+   */
+  fetchBlobs?: (layers: StageLayer[]) => Promise<void>;
   onEvent?: BuildEventListener;
   signal?: AbortSignal;
 }

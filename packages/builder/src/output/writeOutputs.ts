@@ -20,6 +20,8 @@ export interface OutputEnvironment {
   /** Needed unless --no-push. */
   client?: RegistryClient;
   onEvent?: (event: BuildEvent) => void;
+  /** Repositories that may hold the layers (the base's, the layer cache's): mounted rather than uploaded. */
+  mountFrom?: Reference[];
 }
 
 /** Destinations parsed up front, so a bad --destination fails before any work is done. */
@@ -42,6 +44,7 @@ export async function writeOutputs(
       env.client,
       { manifest: image.manifest, manifestBytes: image.manifestBytes, store: env.store },
       references,
+      env.mountFrom ? { mountFrom: env.mountFrom } : {},
     );
     for (const destination of result.pushed) {
       emit({ type: 'pushed', destination: destination.reference, digest: result.digest });

@@ -1,0 +1,175 @@
+import type {
+  BlobStore,
+  Descriptor,
+  Digest,
+  HistoryEntry,
+  ImageConfig,
+  ImageManifest,
+  Reference,
+} from '@kiln/image';
+import { MediaType, withTag } from '@kiln/image';
+import {
+  getManifest,
+  hasBlob,
+  mountBlob,
+  putManifest,
+  type RegistryClient,
+  uploadBlob,
+} from '@kiln/registry';
+import type { CachedStep, LayerCache } from '../layerCache.ts';
+import { cacheTag } from './cacheTag.ts';
+import type { RemoteBlobs } from './remoteBlobs.ts';
+
+/** The annotation holding the step record, so a lookup is one manifest GET (no config blob fetch). */
+export const cacheStepAnnotation = 'dev.kiln.cache.step';
+const createdAnnotation = 'org.opencontainers.image.created';
+
+interface StepRecord {
+  version: 1;
+  key: string;
+  diffId?: Digest;
+  history: HistoryEntry;
+  config: NonNullable<ImageConfig['config']>;
+}
+
+export interface RegistryLayerCacheOptions {
+  client: RegistryClient;
+  /** The cache repository (`--cache-repo`); tags are ignored. */
+  repository: Reference;
+  /** The build's blob store: layers written by this build are uploaded from it. */
+  store: BlobStore;
+  /** Where hits' layers are noted, so they are fetched only when a root must be materialised. */
+  remote: RemoteBlobs;
+  /** Entries older than this are misses (`--cache-ttl`). */
+  ttlMs: number;
+  /** `--no-push-cache`: read only. */
+  push: boolean;
+  /** A lookup or write that failed: a warning, never a failed build. */
+  onWarning: (message: string) => void;
+  now?: () => number;
+}
+
+export interface RegistryLayerCache extends LayerCache {
+  /** Waits for the background writes; their failures were reported as warnings. */
+  flush(): Promise<void>;
+}
+
+/**
+ * The layer cache a fleet shares through a registry: each step is an OCI manifest in the cache
+ * repository, tagged by its cache key, whose one layer is the step's layer and whose config
+ * carries the step's history and container config (also in an annotation). `get` is one manifest
+ * GET (plus a HEAD when the layer is not local) and downloads no layer; `put` runs in the
+ * background of the build. Anything unreadable, expired or incomplete is a miss.
+ */
+export function registryLayerCache(options: RegistryLayerCacheOptions): RegistryLayerCache {
+  const { client, store, remote } = options;
+  const repository = { registry: options.repository.registry, repository: options.repository.repository };
+  const now = options.now ?? Date.now;
+  const writes = new Set<Promise<void>>();
+
+  async function lookup(key: string): Promise<CachedStep | undefined> {
+    const fetched = await getManifest(client, withTag(options.repository, cacheTag(key)));
+    if (!fetched) return undefined;
+    const manifest = JSON.parse(fetched.bytes.toString('utf8')) as ImageManifest;
+    const text = manifest.annotations?.[cacheStepAnnotation];
+    if (!text) return undefined;
+    const record = JSON.parse(text) as StepRecord;
+    if (record.version !== 1 || record.key !== key || !record.history || !record.config) return undefined;
+    const created = Date.parse(manifest.annotations?.[createdAnnotation] ?? '');
+    if (!Number.isFinite(created) || now() - created > options.ttlMs) return undefined;
+    const descriptor = manifest.layers[0];
+    if (manifest.layers.length > 1 || (descriptor === undefined) !== (record.diffId === undefined))
+      return undefined;
+    const step: CachedStep = {
+      history: record.history,
+      config: record.config,
+      manifestDigest: fetched.digest,
+    };
+    if (descriptor && record.diffId) {
+      // A manifest whose layer blob is gone would fail the push later: a miss now instead.
+      if (!(await store.has(descriptor.digest)) && !(await hasBlob(client, repository, descriptor.digest)))
+        return undefined;
+      remote.note(descriptor.digest, repository);
+      step.layer = { descriptor, diffId: record.diffId };
+    }
+    return step;
+  }
+
+  async function placeBlob(descriptor: Pick<Descriptor, 'digest'>): Promise<void> {
+    if (await hasBlob(client, repository, descriptor.digest, 'pull,push')) return;
+    const source = remote.sourceOf(descriptor.digest);
+    if (
+      source &&
+      source.registry === repository.registry &&
+      source.repository !== repository.repository &&
+      (await mountBlob(client, repository, descriptor.digest, source.repository))
+    )
+      return;
+    await uploadBlob(client, repository, descriptor, store);
+  }
+
+  async function write(key: string, step: CachedStep): Promise<void> {
+    const layer = step.layer;
+    const record: StepRecord = {
+      version: 1,
+      key,
+      ...(layer ? { diffId: layer.diffId } : {}),
+      history: step.history,
+      config: step.config,
+    };
+    // A real image config, so `skopeo inspect` shows what an entry holds.
+    const config = await store.writeJson({
+      rootfs: { type: 'layers', diff_ids: layer ? [layer.diffId] : [] },
+      history: [step.history],
+      config: step.config,
+    });
+    const configDescriptor: Descriptor = {
+      mediaType: MediaType.ociConfig,
+      digest: config.digest,
+      size: config.size,
+    };
+    await Promise.all([placeBlob(configDescriptor), ...(layer ? [placeBlob(layer.descriptor)] : [])]);
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: configDescriptor,
+      layers: layer ? [layer.descriptor] : [],
+      annotations: {
+        [cacheStepAnnotation]: JSON.stringify(record),
+        [createdAnnotation]: new Date(now()).toISOString(),
+      },
+    };
+    await putManifest(
+      client,
+      withTag(options.repository, cacheTag(key)),
+      Buffer.from(JSON.stringify(manifest), 'utf8'),
+      MediaType.ociManifest,
+    );
+  }
+
+  return {
+    async get(key) {
+      try {
+        return await lookup(key);
+      } catch (error) {
+        options.onWarning(`layer cache lookup failed (treated as a miss): ${messageOf(error)}`);
+        return undefined;
+      }
+    },
+    async put(key, step) {
+      if (!options.push) return;
+      const running = write(key, step).catch((error: unknown) =>
+        options.onWarning(`layer cache write failed (the build goes on): ${messageOf(error)}`),
+      );
+      writes.add(running);
+      void running.finally(() => writes.delete(running));
+    },
+    async flush() {
+      while (writes.size > 0) await Promise.all([...writes]);
+    },
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
