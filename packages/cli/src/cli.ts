@@ -5,6 +5,7 @@ import { registerParseCommand } from './commands/parse/index.ts';
 import { pullCommand } from './commands/pull/pullCommand.ts';
 import { pushCommand } from './commands/push/pushCommand.ts';
 import { snapshotCommand } from './commands/snapshot/snapshotCommand.ts';
+import { warmCommand } from './commands/warm/warmCommand.ts';
 import type { Output } from './output.ts';
 
 export const kilnVersion = '0.1.0';
@@ -26,6 +27,7 @@ export function createProgram(output: Output): Command {
   program.addCommand(pullCommand(output).copyInheritedSettings(program));
   program.addCommand(pushCommand(output).copyInheritedSettings(program));
   program.addCommand(snapshotCommand(output).copyInheritedSettings(program));
+  program.addCommand(warmCommand(output).copyInheritedSettings(program));
   registerParseCommand(program, output);
   return program;
 }

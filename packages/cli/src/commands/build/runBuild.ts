@@ -6,15 +6,20 @@ import {
   buildImage,
   checkPushAccess,
   createExecutor,
+  defaultCacheTtlMs,
   directoryLayerCache,
+  lazyRegistryImageSource,
+  parseCacheTtl,
   parseDestinations,
   parsePlatform,
-  registryImageSource,
+  type RegistryLayerCache,
+  RemoteBlobs,
+  registryLayerCache,
   selectExecutorKind,
   writeOutputs,
 } from '@kiln/builder';
 import { KilnError } from '@kiln/errors';
-import { BlobStore, type Compression } from '@kiln/image';
+import { BlobStore, type Compression, createReference, parseReference, type Reference } from '@kiln/image';
 import { createRegistryClient, loadDockerConfig, type RegistryClient } from '@kiln/registry';
 import type { SnapshotStrategyName } from '@kiln/snapshot';
 import type { Output } from '../../output.ts';
@@ -54,6 +59,8 @@ export interface BuildFlags {
   cacheRepo?: string;
   cacheDir?: string;
   cacheTtl?: string;
+  /** `--no-push-cache` sets false. */
+  pushCache?: boolean;
   cacheCopyLayers?: boolean;
   cacheRunLayers?: boolean | string;
   verbosity: string;
@@ -95,6 +102,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     force: Boolean(flags.force),
   });
   const pushRetry = parseCount(flags.pushRetry, '--push-retry');
+  const cacheTtlMs = flags.cacheTtl === undefined ? defaultCacheTtlMs : parseCacheTtl(flags.cacheTtl);
+  const cacheRepo = cacheRepository(flags.cacheRepo, destinations);
   const compressionLevel =
     flags.compressionLevel === undefined
       ? undefined
@@ -125,6 +134,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
   process.once('SIGTERM', onSignal);
   const executor = await createExecutor({ kind: executorKind, workDir });
   let client: RegistryClient | undefined;
+  let registryCache: RegistryLayerCache | undefined;
   try {
     const contextDir = await resolveContext(flags.context, workDir);
     const dockerfileText =
@@ -153,20 +163,28 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     });
     if (flags.push && !flags.skipPushPermissionCheck)
       await checkPushAccess(client, parseDestinations(destinations));
+    // Base layers and cache hits stay in the registry until a root needs their files.
+    const remote = new RemoteBlobs(client, store);
     const cacheEnabled = flags.cache === true || flags.cache === 'true';
     let cache: LayerCache | undefined;
-    if (cacheEnabled && flags.cacheDir)
-      cache = directoryLayerCache(join(resolve(flags.cacheDir), 'steps'), store);
-    if (cacheEnabled && flags.cacheRepo) {
-      onEvent({
-        type: 'warning',
-        message: '--cache-repo: the registry-backed layer cache is not implemented yet; not used',
+    if (cacheEnabled && cacheRepo) {
+      registryCache = registryLayerCache({
+        client,
+        repository: cacheRepo,
+        store,
+        remote,
+        ttlMs: cacheTtlMs,
+        push: flags.pushCache !== false,
+        onWarning: (message) => onEvent({ type: 'warning', message }),
       });
-    }
-    if (cacheEnabled && !flags.cacheDir) {
+      cache = registryCache;
+    } else if (cacheEnabled && flags.cacheDir) {
+      cache = directoryLayerCache(join(resolve(flags.cacheDir), 'steps'), store);
+    } else if (cacheEnabled) {
       onEvent({
         type: 'warning',
-        message: '--cache needs --cache-dir for now (a local step cache); building without cache',
+        message:
+          '--cache without --destination, --cache-repo or --cache-dir: nowhere to cache; building without',
       });
     }
     const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined;
@@ -189,7 +207,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
       },
       {
         executor,
-        images: registryImageSource(client, store),
+        images: lazyRegistryImageSource(client, store, remote),
+        fetchBlobs: (layers) => remote.fetch(layers),
         store,
         workDir,
         onEvent,
@@ -197,6 +216,14 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         ...(cache ? { cache } : {}),
       },
     );
+    // Blobs never downloaded: a push to their own registry mounts them; anything else needs the bytes.
+    const layers = result.image.manifest.layers.map((descriptor) => ({ descriptor }));
+    if (flags.tarPath || flags.ociLayoutPath) await remote.fetch(layers);
+    else if (flags.push)
+      await remote.fetchUnmountable(
+        layers,
+        parseDestinations(destinations).map((reference) => reference.registry),
+      );
     const pushed = await writeOutputs(
       result.image,
       {
@@ -208,8 +235,16 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         ...optional('imageNameWithDigestFile', flags.imageNameWithDigestFile),
         ...optional('imageNameTagWithDigestFile', flags.imageNameTagWithDigestFile),
       },
-      { store, client, onEvent },
+      {
+        store,
+        client,
+        onEvent,
+        mountFrom: remote
+          .repositories()
+          .map(({ registry, repository }) => createReference(registry, repository)),
+      },
     );
+    await registryCache?.flush();
     reporter.finish({ digest: result.image.digest, destinations: pushed });
   } catch (error) {
     reporter.fail(error);
@@ -217,6 +252,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
       ? controller.signal.reason
       : error;
   } finally {
+    // Cache writes of the steps that did run are kept even when the build failed later.
+    await registryCache?.flush();
     await client?.close().catch(() => undefined);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -224,6 +261,15 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     await executor.dispose().catch(() => undefined);
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** `--cache-repo`, else `<first destination's repository>/cache` (Kaniko's default). */
+function cacheRepository(flag: string | undefined, destinations: string[]): Reference | undefined {
+  if (flag !== undefined) return parseReference(flag);
+  const first = destinations[0];
+  if (first === undefined) return undefined;
+  const destination = parseReference(first);
+  return createReference(destination.registry, `${destination.repository}/cache`);
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
