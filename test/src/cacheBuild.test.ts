@@ -1,0 +1,174 @@
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBusyboxImage, type PushedImage } from '@kiln/fixtures/images';
+import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runKiln, skopeoInspect, unpackWithUmoci } from './kilnProcess.ts';
+
+let registry: TestRegistry;
+let base: PushedImage;
+let work: string;
+
+beforeAll(async () => {
+  registry = await startRegistry({ mode: 'plain' });
+  base = await ensureBusyboxImage(registry);
+  work = await mkdtemp(join(tmpdir(), 'kiln-e2e-cache-'));
+});
+afterAll(async () => {
+  await registry?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+// ARG LATE is declared just before the one step that uses it, so changing it re-runs only that step.
+const dockerfile = `ARG BASE
+FROM \${BASE}
+ENV APP=/app
+WORKDIR /app
+COPY a.txt ./
+RUN cat a.txt > a.copy
+COPY b.txt ./
+RUN cp b.txt b.copy
+ARG LATE=one
+RUN echo "late=$LATE" > late.txt
+CMD ["cat", "/app/late.txt"]
+`;
+
+interface BuildRun {
+  code: number;
+  stderr: string;
+  digest: string;
+  /** Instructions of the RUN steps that executed (not served by the cache). */
+  executedRuns: string[];
+  cachedSteps: number;
+  warnings: string[];
+  /** The registry's access log lines written during this build. */
+  log: string[];
+}
+
+async function build(options: { cacheDir: string; buildArgs?: string[] }): Promise<BuildRun> {
+  const before = (await stat(registry.logFile)).size;
+  const result = await runKiln([
+    'build',
+    '--context',
+    join(work, 'context'),
+    '--build-arg',
+    `BASE=${base.reference}`,
+    ...(options.buildArgs ?? []).flatMap((arg) => ['--build-arg', arg]),
+    '--destination',
+    `${registry.host}/cache-e2e/app:latest`,
+    '--insecure-registry',
+    registry.host,
+    '--cache',
+    '--cache-dir',
+    options.cacheDir,
+    '--reproducible',
+    '--log-format',
+    'json',
+  ]);
+  // The registry writes its access log line as it answers; give the last one a moment.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const log = (await readFile(registry.logFile)).subarray(before).toString('utf8').split('\n');
+  const events = result.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const started = new Map<string, string>();
+  const cached = new Set<string>();
+  for (const event of events) {
+    const id = `${event.stage}/${event.step}`;
+    if (event.type === 'step-started') started.set(id, String(event.instruction));
+    if (event.type === 'step-cached') cached.add(id);
+  }
+  const executedRuns = [...started]
+    .filter(([id, instruction]) => instruction.startsWith('RUN') && !cached.has(id))
+    .map(([, instruction]) => instruction);
+  const resultEvent = events.find((event) => event.type === 'result');
+  return {
+    code: result.code,
+    stderr: result.stderr + result.stdout,
+    digest: String(resultEvent?.digest ?? ''),
+    executedRuns,
+    cachedSteps: cached.size,
+    warnings: events.filter((event) => event.type === 'warning').map((event) => String(event.message)),
+    log,
+  };
+}
+
+const blobUploads = (log: string[]) =>
+  log.filter((line) => /"(PUT|PATCH) \/v2\/[^ ]+\/blobs\/uploads\//.test(line));
+const blobDownloads = (log: string[], digests: string[]) =>
+  log.filter(
+    (line) => /"GET \/v2\/[^ ]+\/blobs\/sha256:/.test(line) && digests.some((d) => line.includes(d)),
+  );
+
+async function layerDigests(reference: string): Promise<string[]> {
+  const raw = JSON.parse((await skopeoInspect(reference)).stdout) as { Layers: string[] };
+  return raw.Layers;
+}
+
+describe('kiln build --cache against a real registry', () => {
+  it('rebuilds from the registry cache: nothing re-run, extracted or uploaded; only changed steps re-run', {
+    timeout: 600_000,
+  }, async () => {
+    const context = join(work, 'context');
+    await rm(context, { recursive: true, force: true });
+    await mkdir(context, { recursive: true });
+    await writeFile(join(context, 'Dockerfile'), dockerfile);
+    await writeFile(join(context, 'a.txt'), 'alpha\n');
+    await writeFile(join(context, 'b.txt'), 'bravo\n');
+    const machine = join(work, 'machine-1');
+
+    const cold = await build({ cacheDir: machine });
+    expect(cold.code, cold.stderr).toBe(0);
+    expect(cold.executedRuns).toHaveLength(3);
+    expect(cold.warnings).toEqual([]);
+    expect(blobUploads(cold.log).length).toBeGreaterThan(0);
+    // The cache entries are in <destination>/cache, tagged by key.
+    expect(
+      cold.log.some((line) => /"PUT \/v2\/cache-e2e\/app\/cache\/manifests\/sha256-[0-9a-f]{64} /.test(line)),
+    ).toBe(true);
+
+    // Nothing changed: no RUN, no blob upload, no layer download, the same image.
+    const warm = await build({ cacheDir: machine });
+    expect(warm.code, warm.stderr).toBe(0);
+    expect(warm.executedRuns).toEqual([]);
+    // WORKDIR, both COPYs and the three RUNs are hits (metadata steps need no cache).
+    expect(warm.cachedSteps).toBe(6);
+    expect(warm.digest).toBe(cold.digest);
+    expect(blobUploads(warm.log)).toEqual([]);
+    const layers = await layerDigests(`${registry.host}/cache-e2e/app:latest`);
+    expect(blobDownloads(warm.log, layers)).toEqual([]);
+
+    // One COPY source changed: that COPY and every step after it re-run, the first RUN does not.
+    await writeFile(join(context, 'b.txt'), 'bravo two\n');
+    const changedCopy = await build({ cacheDir: machine });
+    expect(changedCopy.code, changedCopy.stderr).toBe(0);
+    expect(changedCopy.executedRuns).toEqual(['RUN cp b.txt b.copy', 'RUN echo "late=$LATE" > late.txt']);
+    expect(changedCopy.digest).not.toBe(cold.digest);
+
+    // A build arg only the last RUN sees: only that RUN re-runs.
+    const changedArg = await build({ cacheDir: machine, buildArgs: ['LATE=two'] });
+    expect(changedArg.code, changedArg.stderr).toBe(0);
+    expect(changedArg.executedRuns).toEqual(['RUN echo "late=$LATE" > late.txt']);
+
+    // Another machine of the fleet: empty --cache-dir and work dir, the registry cache only.
+    const fleet = await build({ cacheDir: join(work, 'machine-2'), buildArgs: ['LATE=two'] });
+    expect(fleet.code, fleet.stderr).toBe(0);
+    expect(fleet.executedRuns).toEqual([]);
+    expect(fleet.cachedSteps).toBe(6);
+    expect(fleet.digest).toBe(changedArg.digest);
+    expect(blobUploads(fleet.log)).toEqual([]);
+    const fleetLayers = await layerDigests(`${registry.host}/cache-e2e/app:latest`);
+    expect(blobDownloads(fleet.log, fleetLayers)).toEqual([]);
+
+    // The image assembled from cached and re-run steps holds every step's files.
+    const rootfs = await unpackWithUmoci(
+      `docker://${registry.host}/cache-e2e/app:latest`,
+      join(work, 'unpacked'),
+    );
+    expect(await readFile(join(rootfs, 'app/a.copy'), 'utf8')).toBe('alpha\n');
+    expect(await readFile(join(rootfs, 'app/b.copy'), 'utf8')).toBe('bravo two\n');
+    expect(await readFile(join(rootfs, 'app/late.txt'), 'utf8')).toBe('late=two\n');
+  });
+});
