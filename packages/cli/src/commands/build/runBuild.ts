@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { BuildEvent, LayerCache } from '@kiln/builder';
+import type { BuildEvent, Executor, LayerCache } from '@kiln/builder';
 import {
   buildImage,
   checkPushAccess,
@@ -132,15 +132,22 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     );
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const executor = await createExecutor({ kind: executorKind, workDir });
+  let executor: Executor | undefined;
   let client: RegistryClient | undefined;
   let registryCache: RegistryLayerCache | undefined;
   try {
     const contextDir = await resolveContext(flags.context, workDir);
+    const dockerfilePath =
+      flags.dockerfile === '-' ? undefined : resolveDockerfilePath(flags.dockerfile, contextDir);
     const dockerfileText =
-      flags.dockerfile === '-'
-        ? await readStdin()
-        : await readDockerfile(resolveDockerfilePath(flags.dockerfile, contextDir));
+      dockerfilePath === undefined ? await readStdin() : await readDockerfile(dockerfilePath);
+    // Container mode empties `/` before each stage: what the user handed over (the context, which
+    // Agola restores into a plain /workspace) and where outputs go must survive it.
+    executor = await createExecutor({
+      kind: executorKind,
+      workDir,
+      keepPaths: userPaths(flags, contextDir, dockerfilePath),
+    });
     const store = new BlobStore(flags.cacheDir ? resolve(flags.cacheDir) : join(workDir, 'blobs'));
     client = createRegistryClient({
       credentials: await loadDockerConfig(),
@@ -258,7 +265,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (trace && flags.trace) await writeFile(flags.trace, JSON.stringify(trace.toJson()));
-    await executor.dispose().catch(() => undefined);
+    await executor?.dispose().catch(() => undefined);
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
@@ -270,6 +277,22 @@ function cacheRepository(flag: string | undefined, destinations: string[]): Refe
   if (first === undefined) return undefined;
   const destination = parseReference(first);
   return createReference(destination.registry, `${destination.repository}/cache`);
+}
+
+/** Absolute paths of the context, the Dockerfile and every file or dir the flags name. */
+function userPaths(flags: BuildFlags, contextDir: string, dockerfilePath: string | undefined): string[] {
+  const named = [
+    flags.tarPath,
+    flags.ociLayoutPath,
+    flags.digestFile,
+    flags.imageNameWithDigestFile,
+    flags.imageNameTagWithDigestFile,
+    flags.cacheDir,
+    flags.trace,
+  ];
+  return [contextDir, dockerfilePath, ...named]
+    .filter((path): path is string => path !== undefined && path !== '')
+    .map((path) => resolve(path));
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
