@@ -399,4 +399,29 @@ COPY --from=right /right /right
     expect(config.config?.OnBuild ?? null).toBeNull();
     expect(events.some((event) => event.type === 'run-output' && event.line === 'triggered')).toBe(true);
   });
+
+  it('RUN --mount: cache dirs persist between RUNs, binds read the context or a stage, tmpfs; none reach a layer', async () => {
+    const { tree, config } = await build(
+      'mounts',
+      `FROM busybox AS tools
+RUN mkdir -p /opt && echo tool > /opt/tool.txt
+FROM busybox
+RUN --mount=type=cache,target=/var/cache/kiln echo first >> /var/cache/kiln/log
+RUN --mount=type=cache,target=/var/cache/kiln cat /var/cache/kiln/log > /seen-cache
+RUN --mount=type=bind,source=src,target=/mnt/src cat /mnt/src/input.txt > /seen-bind
+RUN --mount=type=bind,from=tools,source=/opt,target=/mnt/tools cat /mnt/tools/tool.txt > /seen-stage
+RUN --mount=type=bind,source=src,target=/mnt/rw,rw echo changed > /mnt/rw/input.txt
+RUN --mount=type=tmpfs,target=/scratch echo t > /scratch/t && ls /scratch > /seen-tmpfs
+`,
+      { 'src/input.txt': 'from context\n' },
+    );
+    expect(await readFile(join(tree, 'seen-cache'), 'utf8')).toBe('first\n');
+    expect(await readFile(join(tree, 'seen-bind'), 'utf8')).toBe('from context\n');
+    expect(await readFile(join(tree, 'seen-stage'), 'utf8')).toBe('tool\n');
+    expect(await readFile(join(tree, 'seen-tmpfs'), 'utf8')).toBe('t\n');
+    for (const gone of ['var/cache/kiln', 'mnt', 'scratch'])
+      await expect(lstat(join(tree, gone))).rejects.toThrow();
+    expect(await readFile(join(dir, 'mounts', 'context', 'src', 'input.txt'), 'utf8')).toBe('from context\n');
+    expect(config.history?.filter((entry) => entry.created_by?.includes('--mount'))).toEqual([]);
+  });
 });

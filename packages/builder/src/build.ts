@@ -377,6 +377,16 @@ async function executeStep(
         onOutput: (line, stream) =>
           context.emit({ type: 'run-output', stage: stage.name, step: step.step, stream, line }),
         signal: context.signal,
+        mounts: {
+          where: step.where,
+          expand: (word) => expandWord(word, stageLookup(state), { escape: context.dockerfile.escape }),
+          cacheMountDir: env.cacheMountDir ?? join(env.workDir, 'cache-mounts'),
+          scratchDir: join(env.workDir, 'scratch', `${stage.index}-${step.step}`),
+          sourceRoot: async (from) =>
+            from === undefined
+              ? context.input.contextDir
+              : (await sourceFrom(context, from, step.where, stage.name)).root,
+        },
       });
       if (single) return { createdBy, cacheKey };
       const layer = await step.recorder.recordDiff(state.root);
@@ -453,6 +463,16 @@ async function copySourceFor(
   const from = instruction.kind === 'COPY' ? instruction.options.from : undefined;
   if (from === undefined)
     return { root: context.input.contextDir, kind: 'context', isIgnored: context.isIgnored };
+  return sourceFrom(context, from, where, stageName);
+}
+
+/** The tree a `--from` names (COPY --from, RUN --mount from=): an earlier stage's, or an image's. */
+async function sourceFrom(
+  context: StageContext,
+  from: string,
+  where: string,
+  stageName: string,
+): Promise<CopySource> {
   const word = expandWord(
     from,
     (name) => context.plan.globalArgs.get(name) ?? context.args.automaticArgs.get(name),

@@ -38,6 +38,8 @@ export interface BuildEnvironment {
   /** Scratch space of this build (downloads, heredocs, image trees for COPY --from=image). */
   workDir: string;
   cache?: LayerCache;
+  /** Where RUN --mount=type=cache dirs live; default under `workDir` (gone after the build). */
+  cacheMountDir?: string;
   /**
    * Downloads layer blobs not in `store` yet (bases pulled without layers, cache hits) just
    * before they are extracted; absent when every blob is already local.

@@ -28,7 +28,17 @@ export interface ExecCommand {
   user: ExecUser;
   /** `none` gives the command a network namespace of its own (RUN --network=none). */
   network: 'host' | 'none';
+  /**
+   * RUN --mount: host paths or tmpfs mounted at absolute in-image targets for this command only.
+   * Nothing written through a mount reaches the root on disk (so no layer). Executors that cannot
+   * mount (container mode) refuse commands that carry mounts.
+   */
+  mounts?: ExecMount[];
 }
+
+export type ExecMount =
+  | { kind: 'bind'; source: string; target: string; readonly: boolean }
+  | { kind: 'tmpfs'; target: string };
 
 export type OutputStream = 'stdout' | 'stderr';
 

@@ -104,6 +104,34 @@ for (const isolation of ['bwrap', 'unshare'] as SandboxIsolation[]) {
       expect(Date.now() - started).toBeLessThan(10_000);
     });
 
+    it('mounts RUN --mount binds (ro and rw) and tmpfs for the command only, leaving no trace', async () => {
+      const cache = join(workDir, `cache-${isolation}`);
+      const source = join(workDir, `source-${isolation}`);
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(cache, { recursive: true });
+      await mkdir(source, { recursive: true });
+      await writeFile(join(source, 'input.txt'), 'input\n');
+      const { code, lines } = await capture(
+        command(
+          [
+            '/bin/sh',
+            '-c',
+            'cat /src/input.txt; echo cached > /var/cache/app/out; echo t > /scratch/t; touch /src/x 2>/dev/null || echo read-only',
+          ],
+          {
+            mounts: [
+              { kind: 'bind', source, target: '/src', readonly: true },
+              { kind: 'bind', source: cache, target: '/var/cache/app', readonly: false },
+              { kind: 'tmpfs', target: '/scratch' },
+            ],
+          },
+        ),
+      );
+      expect({ code, lines }).toEqual({ code: 0, lines: ['input', 'read-only'] });
+      expect(await readFile(join(cache, 'out'), 'utf8')).toBe('cached\n');
+      for (const gone of ['src', 'var', 'scratch']) expect(existsSync(join(root, gone))).toBe(false);
+    });
+
     it('resetRoot empties the root', async () => {
       const other = await executor.prepareRoot({ index: 1, name: 'x/y' });
       await writeFile(join(other, 'f'), 'x');

@@ -1,8 +1,9 @@
-import { lstat, mkdir, readlink, rm, rmdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readlink, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
 import type {
   ExecCommand,
+  ExecMount,
   ExecUser,
   Executor,
   IgnoreRule,
@@ -74,7 +75,7 @@ export class SandboxExecutor implements Executor {
 
   async run(command: ExecCommand, options: RunOptions = {}): Promise<number> {
     const tools = await this.#resolveTools();
-    const created = await createMountPoints(command.root, tools.isolation);
+    const created = await createMountPoints(command.root, tools.isolation, command.mounts ?? []);
     try {
       const spec =
         tools.isolation === 'bwrap' ? bwrapInvocation(command, tools) : unshareInvocation(command, tools);
@@ -164,6 +165,7 @@ function bwrapInvocation(command: ExecCommand, tools: SandboxTools): { file: str
   if (isPlainRoot(command.user)) {
     args.push('--bind', command.root, '/', '--proc', '/proc', '--dev', '/dev');
     for (const file of hostNetworkFiles) args.push('--ro-bind-try', file, file);
+    args.push(...bwrapMountArgs(command.mounts ?? [], ''));
     args.push('--chdir', command.cwd, '--', ...command.argv);
     return { file: tools.bwrap!, args };
   }
@@ -176,6 +178,7 @@ function bwrapInvocation(command: ExecCommand, tools: SandboxTools): { file: str
   }
   args.push('--bind', command.root, nestedRoot, '--proc', `${nestedRoot}/proc`, '--dev', `${nestedRoot}/dev`);
   for (const file of hostNetworkFiles) args.push('--ro-bind-try', file, `${nestedRoot}${file}`);
+  args.push(...bwrapMountArgs(command.mounts ?? [], nestedRoot));
   let shell = '/bin/sh';
   if (tools.staticShell) {
     // bwrap creates missing parents 0700, which the dropped user could not traverse.
@@ -185,6 +188,28 @@ function bwrapInvocation(command: ExecCommand, tools: SandboxTools): { file: str
   }
   args.push('--chdir', '/', '--', ...chrootedArgv(command, tools, nestedRoot, shell));
   return { file: tools.bwrap!, args };
+}
+
+function bwrapMountArgs(mounts: ExecMount[], prefix: string): string[] {
+  const args: string[] = [];
+  for (const mount of mounts) {
+    if (mount.kind === 'tmpfs') args.push('--tmpfs', `${prefix}${mount.target}`);
+    else args.push(mount.readonly ? '--ro-bind' : '--bind', mount.source, `${prefix}${mount.target}`);
+  }
+  return args;
+}
+
+/** Shell lines (for the unshare fallback) mounting each RUN --mount under "$r". */
+function unshareMountLines(mounts: ExecMount[]): string {
+  const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+  return mounts
+    .map((mount) => {
+      const target = `"$r"${quote(mount.target)}`;
+      if (mount.kind === 'tmpfs') return `mount -t tmpfs tmpfs ${target}`;
+      const bind = `mount --bind ${quote(mount.source)} ${target}`;
+      return mount.readonly ? `${bind}; mount -o remount,bind,ro ${target}` : bind;
+    })
+    .join('\n');
 }
 
 // The fallback: the same namespaces via unshare(1); a host shell mounts /proc, a minimal /dev and
@@ -207,7 +232,10 @@ function unshareInvocation(command: ExecCommand, tools: SandboxTools): { file: s
   const shell = tools.staticShell ? `${helperDir}/sh` : '/bin/sh';
   const inner = chrootedArgv(command, tools, command.root, shell);
   // The helper's path travels in argv, not env: env is exactly the command's.
-  const script = tools.staticShell ? `KILN_HELPER='${tools.staticShell}'\n${unshareScript}` : unshareScript;
+  const helper = tools.staticShell ? `KILN_HELPER='${tools.staticShell}'\n` : '';
+  const mounts = unshareMountLines(command.mounts ?? []);
+  // Mounts go before the final `exec` line of the script.
+  const script = `${helper}${unshareScript.replace(/\nexec "\$@"$/, `\n${mounts}\nexec "$@"`)}`;
   args.push('--', '/bin/sh', '-c', script, 'kiln-sandbox', command.root, ...inner);
   return { file: tools.unshare!, args };
 }
@@ -225,7 +253,11 @@ function envRecord(env: string[]): Record<string, string> {
  * bwrap and mount need mount points in the root: create the ones the image lacks and remember
  * them, so they are removed afterwards and never reach a layer or the next stage.
  */
-async function createMountPoints(root: string, isolation: SandboxIsolation): Promise<string[]> {
+async function createMountPoints(
+  root: string,
+  isolation: SandboxIsolation,
+  mounts: ExecMount[],
+): Promise<string[]> {
   const created: string[] = [];
   const ensure = async (relative: string, kind: 'dir' | 'file') => {
     const path = join(root, relative);
@@ -251,6 +283,14 @@ async function createMountPoints(root: string, isolation: SandboxIsolation): Pro
       } catch {
         // the host has none: nothing to bind
       }
+    }
+  }
+  for (const mount of mounts) {
+    const parts = mount.target.split('/').filter(Boolean);
+    for (const [index, _part] of parts.entries()) {
+      const last = index === parts.length - 1;
+      const isFile = last && mount.kind === 'bind' && !(await stat(mount.source)).isDirectory();
+      await ensure(parts.slice(0, index + 1).join('/'), isFile ? 'file' : 'dir');
     }
   }
   return created;

@@ -7,6 +7,7 @@ import { runArgs } from './argScope.ts';
 import { defaultShell } from './metadataInstructions.ts';
 import { resolveInRoot } from './resolveInRoot.ts';
 import { resolveUser } from './resolveUser.ts';
+import { type RunMountContext, resolveRunMounts } from './runMounts.ts';
 import type { StageState } from './stageState.ts';
 import { defaultPath, getEnv } from './stageState.ts';
 
@@ -21,6 +22,8 @@ export interface RunStepInput {
   where: string;
   onOutput: (line: string, stream: OutputStream) => void;
   signal?: AbortSignal;
+  /** How RUN --mount sources resolve; absent: --mount is refused. */
+  mounts?: Omit<RunMountContext, 'cwd'>;
 }
 
 /** The argv of a RUN: exec form as written; shell form (or a heredoc script) through SHELL. */
@@ -60,15 +63,13 @@ export async function runInstruction(input: RunStepInput): Promise<void> {
   // Docker creates a missing workdir for RUN (WORKDIR already did when it ran here).
   await mkdir(await resolveInRoot(state.root, cwd), { recursive: true, mode: 0o755 });
   const user = await resolveUser(state.root, config.User ?? '');
-  for (const mount of instruction.mounts) {
-    throw new KilnError(
-      'UNSUPPORTED_MOUNT',
-      `${input.where}: RUN --mount=type=${mount.type} is not supported yet`,
-      {
-        hint: 'remove the --mount flag, or copy what it provides with COPY',
-      },
-    );
+  if (instruction.mounts.length > 0 && !input.mounts) {
+    throw new KilnError('UNSUPPORTED_MOUNT', `${input.where}: RUN --mount is not available here`);
   }
+  const mounts =
+    instruction.mounts.length > 0 && input.mounts
+      ? await resolveRunMounts(instruction.mounts, { ...input.mounts, cwd })
+      : [];
   const tail: string[] = [];
   const argv = runArgv(state, instruction);
   const exitCode = await executor.run(
@@ -79,6 +80,7 @@ export async function runInstruction(input: RunStepInput): Promise<void> {
       cwd,
       user,
       network: instruction.network === 'none' ? 'none' : 'host',
+      ...(mounts.length > 0 ? { mounts } : {}),
     },
     {
       onOutput: (line, stream) => {
