@@ -221,6 +221,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         onEvent,
         signal: controller.signal,
         ...(cache ? { cache } : {}),
+        // RUN --mount=type=cache dirs outlive the build only where the user keeps state.
+        ...(flags.cacheDir ? { cacheMountDir: join(resolve(flags.cacheDir), 'run-mounts') } : {}),
       },
     );
     // Blobs never downloaded: a push to their own registry mounts them; anything else needs the bytes.
