@@ -1,0 +1,360 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { KilnError } from '@kiln/errors';
+import { ensureBusyboxImage, ensureDebianImage, type PushedImage } from '@kiln/fixtures/images';
+import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
+import { measureCommand } from '../framework/measureCommand.ts';
+import type { BenchCase, Contender, Sample, Suite, SuiteContext } from '../framework/suite.ts';
+
+const repoRoot = resolve(import.meta.dirname, '../../..');
+const cliDir = join(repoRoot, 'packages/cli');
+
+/** The example builds of PEERS.md, each written into the suite's work dir. */
+interface Example {
+  name: 'small' | 'multistage' | 'debian-20k';
+  base: 'busybox' | 'debian';
+  files: Record<string, string>;
+}
+
+const small: Example = {
+  name: 'small',
+  base: 'busybox',
+  files: {
+    Dockerfile: `ARG BASE
+FROM \${BASE}
+ENV APP_HOME=/app
+WORKDIR /app
+COPY config.txt ./
+COPY data/ ./data/
+RUN echo built > /app/built.txt
+RUN for i in $(seq 1 100); do echo "$i" > /app/file-$i.txt; done
+CMD ["cat", "/app/built.txt"]
+`,
+    'config.txt': 'key=value\n',
+    'data/one.txt': 'one\n',
+    'data/two.txt': 'two\n',
+  },
+};
+
+const debian20k: Example = {
+  name: 'debian-20k',
+  base: 'debian',
+  files: {
+    Dockerfile: `ARG BASE
+FROM \${BASE}
+RUN for d in $(seq 1 200); do mkdir -p /data/d$d; for f in $(seq 1 100); do echo "$d/$f" > /data/d$d/f$f; done; done
+RUN cp -a /usr/share /usr/share-copy
+RUN echo changed > /data/d1/f1
+CMD ["ls", "/data"]
+`,
+  },
+};
+
+async function multistage(): Promise<Example> {
+  const dir = join(repoRoot, 'examples/multistage');
+  return {
+    name: 'multistage',
+    base: 'busybox',
+    files: {
+      Dockerfile: await readFile(join(dir, 'Dockerfile'), 'utf8'),
+      'greeting.txt': await readFile(join(dir, 'greeting.txt'), 'utf8'),
+    },
+  };
+}
+
+const run = promisify(execFile);
+
+/**
+ * The CLI as it ships (dist/: one bundle plus the worker entry files, as packages/cli/build.ts
+ * makes it), built into the work dir so a stale dist/ is never measured and nobody's is replaced.
+ */
+async function bundleCli(ctx: SuiteContext): Promise<string> {
+  const outdir = join(ctx.workDir, 'kiln-dist');
+  const script = `
+    import { renameSync, writeFileSync } from 'node:fs';
+    import { createRequire } from 'node:module';
+    import { dirname, join } from 'node:path';
+    import { build } from 'esbuild';
+    const piscinaMain = createRequire(new URL('../layer/package.json', 'file://${cliDir}/')).resolve('piscina');
+    await build({
+      absWorkingDir: ${JSON.stringify(cliDir)}, bundle: true, platform: 'node', format: 'esm', target: 'node24',
+      splitting: true, chunkNames: '[name]-[hash]', outdir: ${JSON.stringify(outdir)}, outExtension: { '.js': '.mjs' },
+      define: { 'process.env.KILN_BUNDLE': '"1"' }, external: ['@napi-rs/nice'], logLevel: 'silent',
+      banner: { js: "import { createRequire as __kilnRequire } from 'node:module'; import { fileURLToPath as __kilnFileURLToPath } from 'node:url'; const require = __kilnRequire(import.meta.url); const __filename = __kilnFileURLToPath(import.meta.url); const __dirname = __kilnFileURLToPath(new URL('.', import.meta.url));" },
+      entryPoints: { kiln: 'src/main.ts', worker: join(dirname(piscinaMain), 'worker.js'),
+        'workers/layer-gzip': '../layer/src/worker/gzipWorker.ts', 'workers/snapshot-hash': '../snapshot/src/worker/hashWorker.ts' },
+    });
+    renameSync(${JSON.stringify(join(outdir, 'worker.mjs'))}, ${JSON.stringify(join(outdir, 'worker.js'))});
+    writeFileSync(${JSON.stringify(join(outdir, 'package.json'))}, '{ "type": "module" }\\n');
+  `;
+  try {
+    await run(process.execPath, ['--input-type=module', '-e', script], { cwd: cliDir });
+    return join(outdir, 'kiln.mjs');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    ctx.note(`could not bundle the CLI (${reason}); timing the sources`);
+    return join(cliDir, 'src/main.ts');
+  }
+}
+
+interface Fixture {
+  registry: TestRegistry;
+  busybox: PushedImage;
+  debian?: PushedImage;
+  cli: string;
+}
+
+type Driver = 'vfs' | 'overlay';
+
+/** buildah bud as its users run it for a cached build: --layers, chroot isolation, storage under workDir. */
+function buildahBud(
+  ctx: SuiteContext,
+  fixture: Fixture,
+  example: Example,
+  driver: Driver,
+  storage: string,
+  registryCache?: string,
+): Promise<Sample> {
+  const root = join(ctx.workDir, 'buildah', storage);
+  return measureCommand('buildah', [
+    '--root',
+    join(root, 'root'),
+    '--runroot',
+    join(root, 'run'),
+    '--storage-driver',
+    driver,
+    'bud',
+    '--quiet',
+    '--isolation',
+    'chroot',
+    '--layers',
+    '--tls-verify=false',
+    '--build-arg',
+    `BASE=${baseOf(fixture, example).reference}`,
+    ...(registryCache ? ['--cache-from', registryCache, '--cache-to', registryCache] : []),
+    '-t',
+    `localhost/bench-${example.name}`,
+    contextDir(ctx, example),
+  ]);
+}
+
+function baseOf(fixture: Fixture, example: Example): PushedImage {
+  return example.base === 'debian' ? fixture.debian! : fixture.busybox;
+}
+
+function contextDir(ctx: SuiteContext, example: Example): string {
+  return join(ctx.workDir, 'contexts', example.name);
+}
+
+/** kiln build --cache as a CI job runs it: push to the registry, cache in `<destination>/cache`. */
+function kilnBuild(
+  ctx: SuiteContext,
+  fixture: Fixture,
+  example: Example,
+  repository: () => string,
+  cacheDir: () => string,
+) {
+  return measureCommand(
+    process.execPath,
+    [
+      fixture.cli,
+      'build',
+      '--context',
+      contextDir(ctx, example),
+      '--build-arg',
+      `BASE=${baseOf(fixture, example).reference}`,
+      '--destination',
+      `${fixture.registry.host}/${repository()}:latest`,
+      '--insecure-registry',
+      fixture.registry.host,
+      '--cache',
+      '--cache-dir',
+      cacheDir(),
+      '--reproducible',
+      '--kiln-dir',
+      join(ctx.workDir, 'kiln-work'),
+    ],
+    { env: { ...process.env, CI: '1' } },
+  );
+}
+
+const wipe = (path: string) => rm(path, { recursive: true, force: true });
+
+function casesFor(ctx: SuiteContext, fixture: Fixture, example: Example): BenchCase[] {
+  const name = example.name;
+  let coldRun = 0;
+  const buildahDir = (storage: string) => join(ctx.workDir, 'buildah', storage);
+  const kilnCold: Contender = {
+    name: 'kiln cold',
+    // A new repository (so a new cache repository) and an empty --cache-dir each run.
+    before: async () => {
+      coldRun++;
+      await wipe(join(ctx.workDir, `kiln-cold-${name}`));
+    },
+    run: async () =>
+      await kilnBuild(
+        ctx,
+        fixture,
+        example,
+        () => `bench/${name}-cold-${coldRun}`,
+        () => join(ctx.workDir, `kiln-cold-${name}`),
+      ),
+  };
+  const buildahCold = (driver: Driver): Contender => ({
+    name: `buildah ${driver} cold`,
+    before: () => wipe(buildahDir(`${name}-cold-${driver}`)),
+    run: async () => await buildahBud(ctx, fixture, example, driver, `${name}-cold-${driver}`),
+  });
+  const cold: BenchCase = {
+    name: `build-cold/${name}`,
+    baseline: buildahCold('vfs'),
+    contenders: [buildahCold('overlay'), kilnCold],
+    ...(name === 'debian-20k'
+      ? { targets: [{ contender: 'kiln cold', maxRatio: 1 / 1.5, note: '≥1.5× faster than buildah vfs' }] }
+      : {}),
+  };
+
+  // Same machine: the local state of an earlier build of the same inputs is kept.
+  const localRepo = `bench/${name}-local`;
+  const localCacheDir = join(ctx.workDir, `kiln-local-${name}`);
+  const buildahWarm = (driver: Driver): Contender => ({
+    name: `buildah ${driver} warm`,
+    run: async () => await buildahBud(ctx, fixture, example, driver, `${name}-warm-${driver}`),
+  });
+  const local: BenchCase = {
+    name: `build-warm-local/${name}`,
+    setup: async () => {
+      await Promise.all(['vfs', 'overlay'].map((driver) => wipe(buildahDir(`${name}-warm-${driver}`))));
+      await wipe(localCacheDir);
+      await buildahBud(ctx, fixture, example, 'overlay', `${name}-warm-overlay`);
+      await buildahBud(ctx, fixture, example, 'vfs', `${name}-warm-vfs`);
+      await kilnBuild(
+        ctx,
+        fixture,
+        example,
+        () => localRepo,
+        () => localCacheDir,
+      );
+    },
+    baseline: buildahWarm('overlay'),
+    contenders: [
+      buildahWarm('vfs'),
+      {
+        name: 'kiln warm (same machine)',
+        run: async () =>
+          await kilnBuild(
+            ctx,
+            fixture,
+            example,
+            () => localRepo,
+            () => localCacheDir,
+          ),
+      },
+    ],
+    ...(name === 'debian-20k'
+      ? {
+          targets: [
+            { contender: 'kiln warm (same machine)', maxRatio: 2, note: 'within 2× of buildah overlay' },
+          ],
+        }
+      : {}),
+  };
+
+  // Another machine of the fleet: no local state at all, only what the registry holds.
+  const fleetRepo = `bench/${name}-fleet`;
+  const buildahCacheRepo = `${fixture.registry.host}/bench/${name}-buildah-cache`;
+  const freshKilnDir = join(ctx.workDir, `kiln-fleet-${name}`);
+  const fleet: BenchCase = {
+    name: `build-warm-fleet/${name}`,
+    setup: async () => {
+      await wipe(buildahDir(`${name}-fleet`));
+      await buildahBud(ctx, fixture, example, 'vfs', `${name}-fleet`, buildahCacheRepo);
+      await wipe(freshKilnDir);
+      await kilnBuild(
+        ctx,
+        fixture,
+        example,
+        () => fleetRepo,
+        () => freshKilnDir,
+      );
+    },
+    baseline: {
+      name: 'buildah vfs --cache-from registry',
+      before: () => wipe(buildahDir(`${name}-fleet`)),
+      run: async () => await buildahBud(ctx, fixture, example, 'vfs', `${name}-fleet`, buildahCacheRepo),
+    },
+    contenders: [
+      {
+        name: 'kiln warm (fresh machine)',
+        before: () => wipe(freshKilnDir),
+        run: async () =>
+          await kilnBuild(
+            ctx,
+            fixture,
+            example,
+            () => fleetRepo,
+            () => freshKilnDir,
+          ),
+      },
+    ],
+    ...(name === 'debian-20k'
+      ? {
+          targets: [
+            { contender: 'kiln warm (fresh machine)', maxMs: 1000, note: 'under 1 s' },
+            {
+              contender: 'kiln warm (fresh machine)',
+              maxRatio: 1,
+              note: 'faster than buildah registry cache',
+            },
+          ],
+        }
+      : {}),
+  };
+  return [cold, local, fleet];
+}
+
+let registry: TestRegistry | undefined;
+
+export const buildSuite: Suite = {
+  name: 'build',
+  description:
+    'kiln build --cache vs buildah bud --layers (vfs, overlay, registry cache): cold, warm on the same machine, warm on a fresh machine',
+  async cases(ctx) {
+    if (!existsSync('/usr/bin/buildah')) {
+      throw new KilnError('BENCH_BASELINE_MISSING', 'buildah is not installed', {
+        hint: 'apt-get install buildah',
+      });
+    }
+    const examples = ctx.quick ? [small] : [small, await multistage(), debian20k];
+    registry = await startRegistry({ mode: 'plain', dir: join(ctx.workDir, 'registry') });
+    const active = registry;
+    ctx.note('pushing the base images to the bench registry');
+    const fixture: Fixture = {
+      registry: active,
+      busybox: await ensureBusyboxImage(active),
+      ...(ctx.quick ? {} : { debian: await ensureDebianImage(active) }),
+      cli: await bundleCli(ctx),
+    };
+    for (const example of examples) {
+      const dir = contextDir(ctx, example);
+      await wipe(dir);
+      for (const [file, text] of Object.entries(example.files)) {
+        await mkdir(join(dir, file, '..'), { recursive: true });
+        await writeFile(join(dir, file), text);
+      }
+    }
+    await mkdir(join(ctx.workDir, 'kiln-work'), { recursive: true });
+    const cases = examples.flatMap((example) => casesFor(ctx, fixture, example));
+    // The registry lives as long as the last case.
+    const last = cases.at(-1)!;
+    const teardown = last.teardown;
+    last.teardown = async () => {
+      await teardown?.();
+      await active.stop();
+    };
+    return cases;
+  },
+};
