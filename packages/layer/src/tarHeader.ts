@@ -196,9 +196,7 @@ export function encodeTarHeader(header: TarHeader): Buffer {
 
 /** A stand-in for readers that ignore PAX: non-ASCII replaced, cut to the field. */
 function asciiFallback(value: string, width: number): string {
-  let out = '';
-  for (const ch of value) out += ch.charCodeAt(0) > 0x7e ? '_' : ch;
-  return out.slice(0, width);
+  return value.slice(0, width).replace(/[^\x00-\x7e]/g, '_');
 }
 
 /** Zero padding after `size` content bytes. */

@@ -141,6 +141,9 @@ export async function writeLayer(
   const mtimeOf = (entry: Entry) => (epoch !== undefined ? epoch : Number(entry.mtimeNs / 1_000_000_000n));
 
   async function ensureParents(path: string): Promise<void> {
+    // Ancestors are emitted top-down, so an emitted parent means every ancestor is.
+    const last = path.lastIndexOf('/');
+    if (last === -1 || emittedDirs.has(path.slice(0, last))) return;
     let slash = path.indexOf('/');
     while (slash !== -1) {
       const dir = path.slice(0, slash);
