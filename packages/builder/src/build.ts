@@ -27,6 +27,7 @@ import {
 } from './stage/metadataInstructions.ts';
 import { imagePathOf, resolveInRoot } from './stage/resolveInRoot.ts';
 import { runCreatedBy, runInstruction } from './stage/runInstruction.ts';
+import type { RunMountContext } from './stage/runMounts.ts';
 import type { StageLayer, StageState } from './stage/stageState.ts';
 import { stageLookup } from './stage/stageState.ts';
 
@@ -377,16 +378,8 @@ async function executeStep(
         onOutput: (line, stream) =>
           context.emit({ type: 'run-output', stage: stage.name, step: step.step, stream, line }),
         signal: context.signal,
-        mounts: {
-          where: step.where,
-          expand: (word) => expandWord(word, stageLookup(state), { escape: context.dockerfile.escape }),
-          cacheMountDir: env.cacheMountDir ?? join(env.workDir, 'cache-mounts'),
-          scratchDir: join(env.workDir, 'scratch', `${stage.index}-${step.step}`),
-          sourceRoot: async (from) =>
-            from === undefined
-              ? context.input.contextDir
-              : (await sourceFrom(context, from, step.where, stage.name)).root,
-        },
+        // Only the sandbox can mount; container mode (an unprivileged container) refuses --mount.
+        ...(env.executor.kind === 'sandbox' ? { mounts: runMountContext(context, state, stage, step) } : {}),
       });
       if (single) return { createdBy, cacheKey };
       const layer = await step.recorder.recordDiff(state.root);
@@ -464,6 +457,24 @@ async function copySourceFor(
   if (from === undefined)
     return { root: context.input.contextDir, kind: 'context', isIgnored: context.isIgnored };
   return sourceFrom(context, from, where, stageName);
+}
+
+function runMountContext(
+  context: StageContext,
+  state: StageState,
+  stage: PlannedStage,
+  step: StepContext,
+): Omit<RunMountContext, 'cwd'> {
+  return {
+    where: step.where,
+    expand: (word) => expandWord(word, stageLookup(state), { escape: context.dockerfile.escape }),
+    cacheMountDir: context.env.cacheMountDir ?? join(context.env.workDir, 'cache-mounts'),
+    scratchDir: join(context.env.workDir, 'scratch', `${stage.index}-${step.step}`),
+    sourceRoot: async (from) =>
+      from === undefined
+        ? context.input.contextDir
+        : (await sourceFrom(context, from, step.where, stage.name)).root,
+  };
 }
 
 /** The tree a `--from` names (COPY --from, RUN --mount from=): an earlier stage's, or an image's. */

@@ -64,7 +64,9 @@ export async function runInstruction(input: RunStepInput): Promise<void> {
   await mkdir(await resolveInRoot(state.root, cwd), { recursive: true, mode: 0o755 });
   const user = await resolveUser(state.root, config.User ?? '');
   if (instruction.mounts.length > 0 && !input.mounts) {
-    throw new KilnError('UNSUPPORTED_MOUNT', `${input.where}: RUN --mount is not available here`);
+    throw new KilnError('UNSUPPORTED_MOUNT', `${input.where}: RUN --mount needs the sandbox executor`, {
+      hint: 'container mode runs in an unprivileged container, which cannot mount; use --executor sandbox',
+    });
   }
   const mounts =
     instruction.mounts.length > 0 && input.mounts
