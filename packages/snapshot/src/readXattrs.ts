@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 /**
  * Node has no xattr API, and a getfattr process per file would cost milliseconds each. So one helper
  * process per snapshot reads the xattrs of every path given on its stdin (NUL-separated) with
- * listxattr/getxattr and answers only for the paths that have any. Python's os module is the one
+ * listxattr/getxattr and answers, by position, only for the paths that have any. Python's os module is the one
  * listxattr binding commonly at hand; the snapshot asks only for paths that are new or whose ctime
  * changed (setting an xattr bumps ctime), so an unchanged rescan starts no helper at all.
  */
@@ -12,6 +12,7 @@ const helperSource = String.raw`
 import os, sys
 out = sys.stdout.buffer
 rest = b""
+seq = -1
 def answer(p):
     try:
         names = os.listxattr(p, follow_symlinks=False)
@@ -19,7 +20,7 @@ def answer(p):
         return
     if not names:
         return
-    parts = [p, str(len(names)).encode()]
+    parts = [str(seq).encode(), str(len(names)).encode()]
     for n in names:
         try:
             v = os.getxattr(p, n, follow_symlinks=False)
@@ -35,9 +36,10 @@ while True:
     items = (rest + chunk).split(b"\0")
     rest = items.pop()
     for p in items:
-        if p:
-            answer(p)
+        seq += 1
+        answer(p)
 if rest:
+    seq += 1
     answer(rest)
 out.flush()
 `;
@@ -50,18 +52,19 @@ export function xattrHelper(): string | undefined {
 
 /**
  * A running helper: paths are streamed to it while the walk goes on (it works on another core), and
- * `result()` ends its input and resolves with the xattrs by path; paths without xattrs are absent.
+ * `result()` ends its input and resolves with the xattrs by position; paths without xattrs are absent.
  */
 export interface XattrReader {
   add(path: string): void;
-  result(): Promise<Map<string, Record<string, Uint8Array>>>;
+  /** Xattrs by the position of the path among those added. */
+  result(): Promise<Map<number, Record<string, Uint8Array>>>;
 }
 
 export function startXattrReader(root: string, helper: string): XattrReader {
   const child = spawn(helper, ['-c', helperSource], { cwd: root, stdio: ['pipe', 'pipe', 'ignore'] });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise<Map<string, Record<string, Uint8Array>>>((resolve, reject) => {
+  const done = new Promise<Map<number, Record<string, Uint8Array>>>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`xattr helper exited with ${code}`));
@@ -90,19 +93,19 @@ export function startXattrReader(root: string, helper: string): XattrReader {
   };
 }
 
-function parseHelperOutput(output: Buffer): Map<string, Record<string, Uint8Array>> {
-  const result = new Map<string, Record<string, Uint8Array>>();
+function parseHelperOutput(output: Buffer): Map<number, Record<string, Uint8Array>> {
+  const result = new Map<number, Record<string, Uint8Array>>();
   const fields = output.toString('utf8').split('\0');
   let i = 0;
   while (i + 1 < fields.length) {
-    const path = fields[i++]!;
+    const position = Number(fields[i++]);
     const count = Number(fields[i++]);
     const xattrs: Record<string, Uint8Array> = {};
     for (let n = 0; n < count; n++) {
       const name = fields[i++]!;
       xattrs[name] = new Uint8Array(Buffer.from(fields[i++] ?? '', 'hex'));
     }
-    result.set(path, xattrs);
+    result.set(position, xattrs);
   }
   return result;
 }

@@ -112,7 +112,6 @@ class SnapshotRun {
   private wordsFor: EntryColumns | undefined;
   private currentWords: TimeWords | undefined;
   private readonly readXattrs: boolean;
-  private readonly xattrPaths: string[] = [];
   private xattrReader: XattrReader | undefined | null;
   private readonly xattrIds: number[] = [];
   private readonly start = performance.now();
@@ -136,7 +135,11 @@ class SnapshotRun {
     this.queue = new HashQueue(threads, (id, hash, file) => {
       const columns = this.builder.columns;
       if (hash === undefined) {
-        this.emit({ type: 'snapshot-skipped', path: file, reason: 'vanished' });
+        this.emit({
+          type: 'snapshot-skipped',
+          path: file.slice(this.rootPrefix.length + 1),
+          reason: 'vanished',
+        });
         return;
       }
       columns.hashes[id] = hash;
@@ -246,7 +249,6 @@ class SnapshotRun {
       } else {
         this.xattrReader ??= this.startXattrs();
         this.xattrReader?.add(relPath);
-        this.xattrPaths.push(relPath);
         this.xattrIds.push(i);
       }
     }
@@ -265,10 +267,7 @@ class SnapshotRun {
     const found = await xattrs;
     if (found !== undefined && found.size > 0) {
       const columns = this.builder.columns;
-      this.xattrPaths.forEach((relPath, n) => {
-        const value = found.get(relPath);
-        if (value !== undefined) columns.xattrs.set(this.xattrIds[n]!, value);
-      });
+      for (const [position, value] of found) columns.xattrs.set(this.xattrIds[position]!, value);
     }
     const columns = this.builder.finish();
     const stats = {
@@ -297,7 +296,7 @@ class SnapshotRun {
     return startXattrReader(this.root, helper);
   }
 
-  private async xattrResults(): Promise<Map<string, Record<string, Uint8Array>> | undefined> {
+  private async xattrResults(): Promise<Map<number, Record<string, Uint8Array>> | undefined> {
     if (!this.xattrReader) return undefined;
     try {
       return await this.xattrReader.result();
