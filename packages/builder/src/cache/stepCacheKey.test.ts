@@ -1,0 +1,141 @@
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BlobStore } from '@kiln/image';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ociLayoutImageSource } from '../base/ociLayoutImageSource.ts';
+import { buildImage } from '../build.ts';
+import { type CacheKeyInput, stepCacheKey } from '../cacheKey.ts';
+import type { BuildEvent } from '../events.ts';
+import { SandboxExecutor } from '../executor/sandboxExecutor.ts';
+import { createBusyboxLayout } from '../testing/baseLayout.ts';
+
+const input: CacheKeyInput = {
+  parent: 'sha256:1111111111111111111111111111111111111111111111111111111111111111',
+  instruction: 'RUN echo hi',
+  args: ['A=1'],
+  env: ['PATH=/bin'],
+  user: 'app',
+  workdir: '/w',
+  shell: ['/bin/sh', '-c'],
+  sourcesHash: 'abc',
+};
+
+describe('stepCacheKey', () => {
+  it('is a sha256 of its inputs, the same for the same inputs', () => {
+    expect(stepCacheKey(input)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(stepCacheKey({ ...input, args: [...input.args] })).toBe(stepCacheKey(input));
+  });
+
+  it('changes when any one input changes alone', () => {
+    const changed: Record<keyof CacheKeyInput, CacheKeyInput> = {
+      parent: { ...input, parent: 'sha256:2222222222222222222222222222222222222222222222222222222222222222' },
+      instruction: { ...input, instruction: 'RUN echo ho' },
+      args: { ...input, args: ['A=2'] },
+      env: { ...input, env: ['PATH=/usr/bin'] },
+      user: { ...input, user: 'root' },
+      workdir: { ...input, workdir: '/x' },
+      shell: { ...input, shell: ['/bin/bash', '-c'] },
+      sourcesHash: { ...input, sourcesHash: 'abd' },
+    };
+    const keys = Object.values(changed).map(stepCacheKey);
+    expect(new Set([...keys, stepCacheKey(input)]).size).toBe(keys.length + 1);
+    // Values cannot run into each other: moving text between fields is a different key.
+    expect(stepCacheKey({ ...input, args: ['A=1', 'PATH=/bin'], env: [] })).not.toBe(stepCacheKey(input));
+  });
+});
+
+let dir: string;
+let layout: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kiln-cache-keys-'));
+  layout = join(dir, 'layout');
+  await createBusyboxLayout(layout);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const dockerfile = `FROM busybox
+ARG V=1
+ENV E=x
+WORKDIR /w
+COPY . /w/
+RUN echo "$V" > /w/v
+USER nobody
+RUN echo done
+`;
+
+/** Builds the Dockerfile over a context written in `order`, returning every step's cache key. */
+async function keysOf(
+  name: string,
+  files: [string, string][],
+  options: { buildArgs?: Map<string, string>; mtime?: number } = {},
+): Promise<string[]> {
+  const base = join(dir, name);
+  const context = join(base, 'context');
+  await mkdir(context, { recursive: true });
+  for (const [path, content] of files) {
+    await mkdir(join(context, path, '..'), { recursive: true });
+    await writeFile(join(context, path), content);
+    if (options.mtime !== undefined) await utimes(join(context, path), options.mtime, options.mtime);
+  }
+  const store = new BlobStore(join(base, 'store'));
+  const events: BuildEvent[] = [];
+  await buildImage(
+    {
+      contextDir: context,
+      dockerfileText: dockerfile,
+      dockerfileName: 'Dockerfile',
+      buildArgs: options.buildArgs ?? new Map(),
+      labels: {},
+      snapshotStrategy: 'incremental',
+      singleSnapshot: false,
+      reproducible: false,
+      ignorePaths: [],
+      compression: 'gzip',
+    },
+    {
+      executor: new SandboxExecutor({ workDir: join(base, 'work') }),
+      images: ociLayoutImageSource({ busybox: { dir: layout, tag: 'busybox' } }, store),
+      store,
+      workDir: join(base, 'work'),
+      onEvent: (event) => events.push(event),
+    },
+  );
+  return events.flatMap((event) => (event.type === 'step-done' ? [event.cacheKey] : []));
+}
+
+const files: [string, string][] = [
+  ['.dockerignore', '*.log\n'],
+  ['a.txt', 'alpha'],
+  ['b.txt', 'bravo'],
+  ['sub/c.txt', 'charlie'],
+  ['build.log', 'first'],
+];
+
+describe('cache keys of a build', { timeout: 120_000 }, () => {
+  it('do not depend on the machine, mtimes, the order files were made or ignored files', async () => {
+    const first = await keysOf('first', files, { mtime: 1_000_000 });
+    expect(first).toHaveLength(7);
+    const reordered = [...files]
+      .reverse()
+      .map(([path, content]): [string, string] => [path, path === 'build.log' ? 'another log' : content]);
+    expect(await keysOf('second-machine', reordered, { mtime: 2_000_000 })).toEqual(first);
+  });
+
+  it('change from the step whose input changed: a COPY source, a build arg', async () => {
+    const first = await keysOf('again', files);
+    const changedSource = await keysOf(
+      'changed-source',
+      files.map(([path, content]): [string, string] => [path, path === 'b.txt' ? 'bravo two' : content]),
+    );
+    // ARG, ENV and WORKDIR keep their keys; COPY (step 4) and everything after it change.
+    expect(changedSource.slice(0, 3)).toEqual(first.slice(0, 3));
+    for (let step = 3; step < first.length; step++) expect(changedSource[step]).not.toBe(first[step]);
+
+    const changedArg = await keysOf('changed-arg', files, { buildArgs: new Map([['V', '2']]) });
+    expect(changedArg[0]).not.toBe(first[0]);
+  });
+});
