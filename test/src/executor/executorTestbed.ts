@@ -1,0 +1,61 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type PodmanEnvironment, preparePodman } from '@kiln/fixtures/podman';
+import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
+import { contextsDir, repoRoot } from '../kilnProcess.ts';
+import { type ExecutorImageRefs, provideExecutorImages } from './executorImageCache.ts';
+
+export interface ExecutorTestbed {
+  /** A fresh dir under .work (podman state must stay in the checkout's work dir). */
+  work: string;
+  podman: PodmanEnvironment;
+  /** Plain-HTTP registry the executor image is pulled from, as a cluster pulls it from its registry. */
+  imageRegistry: TestRegistry;
+  executor: ExecutorImageRefs;
+  stop(): Promise<void>;
+}
+
+/** One per test file: a work dir, podman set up as a default pod, the executor image in a registry. */
+export async function startExecutorTestbed(name: string): Promise<ExecutorTestbed> {
+  const work = await mkdtemp(join(repoRoot, '.work', `e2e-${name}-`));
+  const imageRegistry = await startRegistry({ mode: 'plain' });
+  const podman = await preparePodman(join(work, 'podman'));
+  const executor = await provideExecutorImages(imageRegistry);
+  return {
+    work,
+    podman,
+    imageRegistry,
+    executor,
+    async stop() {
+      await podman.run(['system', 'reset', '--force']);
+      await imageRegistry.stop();
+      await rm(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Replaces `__NAME__` in `text` (a plain YAML scalar, so templates stay valid YAML for the formatter);
+ * a name without a value is an error, so no template goes out half-filled.
+ */
+export function fillTemplate(text: string, values: Record<string, string>): string {
+  return text.replace(/__([A-Z][A-Z0-9_]*?)__/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`template value __${name}__ missing`);
+    return value;
+  });
+}
+
+/** A file of test/src/contexts with its `__NAME__` filled in. */
+export async function readContextTemplate(path: string, values: Record<string, string>): Promise<string> {
+  return fillTemplate(await readFile(join(contextsDir, path), 'utf8'), values);
+}
+
+/** Writes a context file with its `__NAME__` filled in to `destination`. */
+export async function writeContextTemplate(
+  path: string,
+  destination: string,
+  values: Record<string, string>,
+): Promise<void> {
+  await writeFile(destination, await readContextTemplate(path, values));
+}
