@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +13,21 @@ type TreeName = 'small' | 'large';
 
 const fixtureHashes: Record<string, string> = {};
 
-/** The shared generated rootfs trees (cached in the fixtures dir). */
+/**
+ * The shared generated rootfs trees, copied once (cached) for this suite: other suites change the
+ * shared tree while they run, and a layer of a tree that changes underneath is no measurement.
+ */
 async function prepareTree(ctx: SuiteContext, name: TreeName): Promise<{ root: string; bytes: number }> {
   ctx.note(`preparing the ${name} rootfs fixture in ${ctx.fixturesDir}`);
   const summary = await ensureRootfs(name, ctx.fixturesDir);
   fixtureHashes[`rootfs-${name}`] = summary.id;
-  return { root: summary.root, bytes: summary.bytes };
+  const copy = join(ctx.fixturesDir, `layer-${summary.id}`);
+  if (!existsSync(`${copy}.done`)) {
+    await rm(copy, { recursive: true, force: true });
+    await measureCommand('cp', ['-a', summary.root, copy]);
+    writeFileSync(`${copy}.done`, summary.id);
+  }
+  return { root: copy, bytes: summary.bytes };
 }
 
 function requireTool(tool: string): void {
