@@ -124,6 +124,8 @@ describe('kiln build --cache against a real registry', () => {
     expect(cold.executedRuns).toHaveLength(3);
     expect(cold.warnings).toEqual([]);
     expect(blobUploads(cold.log).length).toBeGreaterThan(0);
+    // The layers went to the cache repository once; the destination mounts them and uploads only its config.
+    expect(blobUploads(cold.log).filter((line) => line.includes('/v2/cache-e2e/app/blobs/'))).toHaveLength(1);
     // The cache entries are in <destination>/cache, tagged by key.
     expect(
       cold.log.some((line) => /"PUT \/v2\/cache-e2e\/app\/cache\/manifests\/sha256-[0-9a-f]{64} /.test(line)),

@@ -225,6 +225,9 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         ...(flags.cacheDir ? { cacheMountDir: join(resolve(flags.cacheDir), 'run-mounts') } : {}),
       },
     );
+    // The cache repository then holds every layer this build wrote: the push mounts them from there
+    // rather than uploading them a second time.
+    await registryCache?.flush();
     // Blobs never downloaded: a push to their own registry mounts them; anything else needs the bytes.
     const layers = result.image.manifest.layers.map((descriptor) => ({ descriptor }));
     if (flags.tarPath || flags.ociLayoutPath) await remote.fetch(layers);
@@ -248,12 +251,12 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         store,
         client,
         onEvent,
-        mountFrom: remote
-          .repositories()
-          .map(({ registry, repository }) => createReference(registry, repository)),
+        mountFrom: [
+          ...(registryCache && cacheRepo ? [cacheRepo] : []),
+          ...remote.repositories().map(({ registry, repository }) => createReference(registry, repository)),
+        ],
       },
     );
-    await registryCache?.flush();
     reporter.finish({ digest: result.image.digest, destinations: pushed });
   } catch (error) {
     reporter.fail(error);
