@@ -281,8 +281,9 @@ RUN <<EOF
 echo "arch=$TARGETARCH" > /arch
 echo second line >> /arch
 EOF
+ARG WHO=kiln
 COPY <<EOF /etc/motd
-welcome
+welcome "$WHO" \\$HOME
 EOF
 ADD --checksum=${checksum} http://127.0.0.1:${port}/files/data.txt /downloads/
 RUN --network=none cat /proc/net/dev | grep -c : > /interfaces
@@ -290,7 +291,8 @@ RUN --network=none cat /proc/net/dev | grep -c : > /interfaces
         {},
       );
       expect(await readFile(join(tree, 'arch'), 'utf8')).toBe(`arch=${config.architecture}\nsecond line\n`);
-      expect(await readFile(join(tree, 'etc/motd'), 'utf8')).toBe('welcome\n');
+      // Heredoc bodies expand raw, as BuildKit does: quotes stay, variables and escapes apply.
+      expect(await readFile(join(tree, 'etc/motd'), 'utf8')).toBe('welcome "kiln" $HOME\n');
       const downloaded = await stat(join(tree, 'downloads/data.txt'));
       expect(downloaded.mode & 0o777).toBe(0o600);
       expect(await readFile(join(tree, 'downloads/data.txt'), 'utf8')).toBe(body);

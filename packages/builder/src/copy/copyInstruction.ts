@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { glob, lstat, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { AddInstruction, CopyInstruction, EscapeChar } from '@kiln/dockerfile';
-import { expandWord } from '@kiln/dockerfile';
+import { expandHeredocContent, expandWord } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
 import { resolveInRoot } from '../stage/resolveInRoot.ts';
 import { resolveUser } from '../stage/resolveUser.ts';
@@ -103,7 +103,8 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
     if (heredoc) {
       const file = join(input.scratchDir, `heredoc-${heredoc.name}-${items.length}`);
       await mkdir(input.scratchDir, { recursive: true });
-      const content = heredoc.expand ? expand(heredoc.content) : heredoc.content;
+      // BuildKit expands heredoc bodies raw: quotes stay text, only variables and `\` escapes apply.
+      const content = heredoc.expand ? expandHeredocContent(heredoc.content, lookup) : heredoc.content;
       await writeFile(file, content, { mode: 0o644 });
       items.push({ hostPath: file, relative: heredoc.name, name: heredoc.name, archive: false });
       continue;
