@@ -42,8 +42,8 @@ const BATCH_BYTES = 8 << 20;
 const MAIN_THREAD_FILES = 1000;
 const MAIN_THREAD_BYTES = 16 << 20;
 
+/** Ids only: paths are resolved when a batch is sent, so queued work holds no path strings. */
 interface Batch {
-  paths: string[];
   ids: number[];
 }
 
@@ -57,7 +57,8 @@ export class HashQueue {
   bytesHashed = 0;
   filesHashed = 0;
   private readonly onResult: (id: number, hash: bigint | undefined, path: string) => void;
-  private current: Batch = { paths: [], ids: [] };
+  private readonly pathOf: (id: number) => string;
+  private current: Batch = { ids: [] };
   private currentBytes = 0;
   private readonly waiting: Batch[] = [];
   private queuedFiles = 0;
@@ -67,18 +68,22 @@ export class HashQueue {
   private readonly running = new Set<Promise<void>>();
   private failure: unknown;
 
-  constructor(threads: number, onResult: (id: number, hash: bigint | undefined, path: string) => void) {
+  constructor(
+    threads: number,
+    pathOf: (id: number) => string,
+    onResult: (id: number, hash: bigint | undefined, path: string) => void,
+  ) {
     this.threads = threads;
+    this.pathOf = pathOf;
     this.onResult = onResult;
   }
 
-  add(absPath: string, id: number, size: number): void {
-    this.current.paths.push(absPath);
+  add(id: number, size: number): void {
     this.current.ids.push(id);
     this.currentBytes += size;
     this.queuedFiles++;
     this.queuedBytes += size;
-    if (this.current.paths.length >= BATCH_FILES || this.currentBytes >= BATCH_BYTES) this.seal();
+    if (this.current.ids.length >= BATCH_FILES || this.currentBytes >= BATCH_BYTES) this.seal();
     if (
       !this.usePool &&
       this.threads > 1 &&
@@ -98,8 +103,9 @@ export class HashQueue {
     this.seal();
     if (!this.usePool) {
       for (const batch of this.waiting.splice(0)) {
-        const { view } = await hashFileBatch(batch.paths);
-        this.accept(batch, view);
+        const paths = batch.ids.map(this.pathOf);
+        const { view } = await hashFileBatch(paths);
+        this.accept(batch, paths, view);
       }
       return;
     }
@@ -112,9 +118,9 @@ export class HashQueue {
   }
 
   private seal(): void {
-    if (this.current.paths.length === 0) return;
+    if (this.current.ids.length === 0) return;
     this.waiting.push(this.current);
-    this.current = { paths: [], ids: [] };
+    this.current = { ids: [] };
     this.currentBytes = 0;
   }
 
@@ -122,16 +128,17 @@ export class HashQueue {
     while (this.inFlight < this.threads && this.waiting.length > 0 && this.failure === undefined) {
       const batch = this.waiting.shift()!;
       this.inFlight++;
+      const paths = batch.ids.map(this.pathOf);
       let started: Promise<ArrayBuffer>;
       try {
-        started = hashPool(this.threads).run({ paths: batch.paths });
+        started = hashPool(this.threads).run({ paths });
       } catch (error) {
         // Piscina can throw synchronously (e.g. it cannot start a worker).
         started = Promise.reject(error);
       }
       const task: Promise<void> = started
         .then(
-          (buffer) => this.accept(batch, viewHashResult(buffer, batch.paths.length)),
+          (buffer) => this.accept(batch, paths, viewHashResult(buffer, paths.length)),
           (error: unknown) => {
             this.failure = new KilnError(
               'SNAPSHOT_HASH_WORKER_FAILED',
@@ -151,11 +158,11 @@ export class HashQueue {
     }
   }
 
-  private accept(batch: Batch, view: HashResultView): void {
-    for (let i = 0; i < batch.paths.length; i++) {
+  private accept(batch: Batch, paths: string[], view: HashResultView): void {
+    for (let i = 0; i < paths.length; i++) {
       const status = view.status[i]!;
       if (status === HASH_FAILED) {
-        this.failure ??= new KilnError('SNAPSHOT_READ_FAILED', `cannot read ${batch.paths[i]} to hash it`, {
+        this.failure ??= new KilnError('SNAPSHOT_READ_FAILED', `cannot read ${paths[i]} to hash it`, {
           hint: 'the snapshot runs as a user that must be able to read every file in the root',
         });
         continue;
@@ -164,7 +171,7 @@ export class HashQueue {
         this.filesHashed++;
         this.bytesHashed += view.bytes[i]!;
       }
-      this.onResult(batch.ids[i]!, status === HASH_OK ? view.hashes[i]! : undefined, batch.paths[i]!);
+      this.onResult(batch.ids[i]!, status === HASH_OK ? view.hashes[i]! : undefined, paths[i]!);
     }
   }
 }
@@ -178,14 +185,16 @@ export async function hashFiles(
   threads = defaultHashThreads(),
 ): Promise<string[]> {
   const out = new Array<string>(absPaths.length);
-  const queue = new HashQueue(threads, (id, hash, path) => {
-    if (hash === undefined)
-      throw new KilnError('SNAPSHOT_READ_FAILED', `cannot read ${path}: it does not exist`);
-    out[id] = hashToHex(hash);
-  });
-  absPaths.forEach((path, i) => {
-    queue.add(path, i, 0);
-  });
+  const queue = new HashQueue(
+    threads,
+    (i) => absPaths[i]!,
+    (id, hash, path) => {
+      if (hash === undefined)
+        throw new KilnError('SNAPSHOT_READ_FAILED', `cannot read ${path}: it does not exist`);
+      out[id] = hashToHex(hash);
+    },
+  );
+  for (let i = 0; i < absPaths.length; i++) queue.add(i, 0);
   await queue.finish();
   return out;
 }

@@ -132,19 +132,23 @@ class SnapshotRun {
     this.previous = options.previous === undefined ? undefined : snapshotColumns(options.previous);
     this.previousWords = this.previous === undefined ? undefined : timeWords(this.previous);
     const threads = Math.max(0, Math.floor(options.threads ?? defaultHashThreads()));
-    this.queue = new HashQueue(threads, (id, hash, file) => {
-      const columns = this.builder.columns;
-      if (hash === undefined) {
-        this.emit({
-          type: 'snapshot-skipped',
-          path: file.slice(this.rootPrefix.length + 1),
-          reason: 'vanished',
-        });
-        return;
-      }
-      columns.hashes[id] = hash;
-      columns.hashed[id] = 1;
-    });
+    this.queue = new HashQueue(
+      threads,
+      (id) => `${this.rootPrefix}/${this.builder.columns.paths[id]}`,
+      (id, hash, file) => {
+        const columns = this.builder.columns;
+        if (hash === undefined) {
+          this.emit({
+            type: 'snapshot-skipped',
+            path: file.slice(this.rootPrefix.length + 1),
+            reason: 'vanished',
+          });
+          return;
+        }
+        columns.hashes[id] = hash;
+        columns.hashed[id] = 1;
+      },
+    );
     this.readXattrs = options.xattrs !== false;
     this.emit({ type: 'snapshot-start', root: this.root, strategy: this.strategy.name, threads });
     this.visitor = {
@@ -239,7 +243,7 @@ class SnapshotRun {
       } else {
         this.filesToHash++;
         this.bytesToHash += c.sizes[i]!;
-        this.queue.add(absPath, i, c.sizes[i]!);
+        this.queue.add(i, c.sizes[i]!);
       }
     }
     if (this.readXattrs) {
