@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBusyboxImage, type PushedImage } from '@kiln/fixtures/images';
+import { ensureBusyboxImage, type PushedImage, runProcess } from '@kiln/fixtures/images';
 import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKiln, skopeoInspect, unpackWithUmoci } from './kilnProcess.ts';
@@ -172,5 +172,36 @@ describe('kiln build --cache against a real registry', () => {
     expect(await readFile(join(rootfs, 'app/a.copy'), 'utf8')).toBe('alpha\n');
     expect(await readFile(join(rootfs, 'app/b.copy'), 'utf8')).toBe('bravo two\n');
     expect(await readFile(join(rootfs, 'app/late.txt'), 'utf8')).toBe('late=two\n');
+  });
+
+  it('a multi-stage build on a fresh machine reads neither stage’s layers: COPY --from hits on the stage’s key', {
+    timeout: 600_000,
+  }, async () => {
+    const context = join(work, 'context');
+    await rm(context, { recursive: true, force: true });
+    await mkdir(context, { recursive: true });
+    await writeFile(
+      join(context, 'Dockerfile'),
+      `ARG BASE\nFROM \${BASE} AS build\nCOPY a.txt /src/\nRUN tr a-z A-Z < /src/a.txt > /src/shout.txt\n` +
+        `FROM \${BASE}\nCOPY --from=build /src/shout.txt /srv/\nRUN cat /srv/shout.txt > /srv/copy.txt\n`,
+    );
+    await writeFile(join(context, 'a.txt'), 'multi\n');
+    const cold = await build({ cacheDir: join(work, 'multi-1') });
+    expect(cold.code, cold.stderr).toBe(0);
+    expect(cold.executedRuns).toHaveLength(2);
+
+    const fleet = await build({ cacheDir: join(work, 'multi-2') });
+    expect(fleet.code, fleet.stderr).toBe(0);
+    expect(fleet.executedRuns).toEqual([]);
+    expect(fleet.digest).toBe(cold.digest);
+    expect(blobUploads(fleet.log)).toEqual([]);
+    // The only blob read is the base's config (the first key is its manifest digest; its config is the image's).
+    const baseManifest = JSON.parse(
+      (await runProcess('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${base.reference}`]))
+        .stdout,
+    ) as { config: { digest: string } };
+    const reads = fleet.log.filter((line) => /"GET \/v2\/[^ ]+\/blobs\/sha256:/.test(line));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const line of reads) expect(line).toContain(baseManifest.config.digest);
   });
 });

@@ -392,6 +392,26 @@ async function executeStep(
     }
     case 'COPY':
     case 'ADD': {
+      // COPY --from keys on what it reads (the stage's cache key, the image's digest) rather than on
+      // the files' hashes, so a hit needs neither that stage's tree nor the image's layers.
+      const from = instruction.kind === 'COPY' ? instruction.options.from : undefined;
+      const fromKey =
+        from !== undefined && !single && env.cache
+          ? keyFor(
+              `${instruction.kind} ${instruction.raw}`,
+              await fromIdentity(context, from, step.where, stage.name),
+            )
+          : undefined;
+      const fromHit = fromKey === undefined ? undefined : await env.cache?.get(fromKey);
+      if (fromKey !== undefined && fromHit) {
+        if (fromHit.layer) context.lazy.defer(state, [fromHit.layer]);
+        return {
+          createdBy: fromHit.history.created_by ?? '',
+          cacheKey: fromKey,
+          cached: true,
+          ...(fromHit.layer ? { reused: fromHit.layer } : {}),
+        };
+      }
       const source = await copySourceFor(context, instruction, step.where, stage.name);
       // --chown names a user of the stage's /etc/passwd: the tree must be there to resolve it.
       if (instruction.options.chown !== undefined) await materialiseRoot(context, state, step.recorder);
@@ -407,7 +427,7 @@ async function executeStep(
           ? { isExcluded: excludeMatcher(instruction.options.exclude) }
           : {}),
         beforeCopy: async (contentHash, createdBy) => {
-          if (!single && env.cache) {
+          if (!single && env.cache && fromKey === undefined) {
             hit = await env.cache.get(keyFor(`${instruction.kind} ${createdBy}`, contentHash));
             if (hit) return true;
           }
@@ -416,7 +436,7 @@ async function executeStep(
           return false;
         },
       });
-      const cacheKey = keyFor(`${instruction.kind} ${result.createdBy}`, result.contentHash);
+      const cacheKey = fromKey ?? keyFor(`${instruction.kind} ${result.createdBy}`, result.contentHash);
       if (result.skipped && hit) {
         if (hit.layer) context.lazy.defer(state, [hit.layer]);
         return {
@@ -475,6 +495,28 @@ function runMountContext(
         ? context.input.contextDir
         : (await sourceFrom(context, from, step.where, stage.name)).root,
   };
+}
+
+/** What a `--from` reads, for cache keys: the stage's last cache key, or the image's manifest digest. */
+async function fromIdentity(
+  context: StageContext,
+  from: string,
+  where: string,
+  stageName: string,
+): Promise<string> {
+  const word = expandWord(
+    from,
+    (name) => context.plan.globalArgs.get(name) ?? context.args.automaticArgs.get(name),
+    { escape: context.dockerfile.escape },
+  );
+  const index = findStage(context.plan.stages, word.toLowerCase());
+  if (index !== undefined) {
+    const built = context.built.get(index);
+    if (!built)
+      throw new KilnError('UNKNOWN_STAGE', `${where}: stage "${word}" has not been built before this one`);
+    return `stage:${built.cacheKey}`;
+  }
+  return `image:${(await pullBase(context, word, where, stageName)).digest}`;
 }
 
 /** The tree a `--from` names (COPY --from, RUN --mount from=): an earlier stage's, or an image's. */
