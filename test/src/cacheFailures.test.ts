@@ -32,6 +32,7 @@ interface Outcome {
   code: number;
   output: string;
   executedRuns: number;
+  cachedSteps: number;
   keys: string[];
   warnings: string[];
   log: string[];
@@ -70,6 +71,7 @@ async function build(repository: string, extra: string[] = []): Promise<Outcome>
         String(e.instruction).startsWith('RUN') &&
         !cached.has(`${e.stage}/${e.step}`),
     ).length,
+    cachedSteps: cached.size,
     keys: events.filter((e) => e.type === 'step-done').map((e) => String(e.cacheKey)),
     warnings: events.filter((e) => e.type === 'warning').map((e) => String(e.message)),
     log,
@@ -121,7 +123,9 @@ describe('layer cache failures never fail a build', () => {
     );
   });
 
-  it('--no-push-cache writes no entry; --cache-ttl expires old ones', { timeout: 300_000 }, async () => {
+  it('--no-push-cache writes no entry; --cache-run-layers/--cache-copy-layers=false skip the cache; --cache-ttl expires entries', {
+    timeout: 300_000,
+  }, async () => {
     const readOnly = await build('failures/readonly', ['--no-push-cache']);
     expect(readOnly.code, readOnly.output).toBe(0);
     expect(readOnly.log.filter((line) => line.includes('/failures/readonly/cache/'))).not.toContainEqual(
@@ -131,6 +135,15 @@ describe('layer cache failures never fail a build', () => {
     expect(again.executedRuns).toBe(2);
     const hit = await build('failures/readonly');
     expect(hit.executedRuns).toBe(0);
+    // --cache-run-layers=false re-runs every RUN; --cache-copy-layers=false re-copies, and the RUNs still hit.
+    const noRun = await build('failures/readonly', ['--cache-run-layers=false']);
+    expect(noRun.code, noRun.output).toBe(0);
+    expect(noRun.executedRuns).toBe(2);
+    expect(noRun.cachedSteps).toBe(1);
+    const noCopy = await build('failures/readonly', ['--cache-copy-layers=false']);
+    expect(noCopy.code, noCopy.output).toBe(0);
+    expect(noCopy.executedRuns).toBe(0);
+    expect(noCopy.cachedSteps).toBe(2);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const expired = await build('failures/readonly', ['--cache-ttl', '1s']);
     expect(expired.code, expired.output).toBe(0);

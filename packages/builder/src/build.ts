@@ -360,7 +360,12 @@ async function executeStep(
     case 'RUN': {
       const createdBy = runCreatedBy(state, instruction, context.args);
       const cacheKey = keyFor(createdBy);
-      const cached = single ? undefined : await env.cache?.get(cacheKey);
+      // A bind mount's files are not part of the key, so such a RUN is never served from the cache.
+      const cache =
+        single || env.cacheLayers?.run === false || instruction.mounts.some((mount) => mount.type === 'bind')
+          ? undefined
+          : env.cache;
+      const cached = await cache?.get(cacheKey);
       if (cached) {
         // A hit: the layer is reused and the command never runs; its files are extracted only if
         // a later step needs the tree.
@@ -383,7 +388,7 @@ async function executeStep(
       });
       if (single) return { createdBy, cacheKey };
       const layer = await step.recorder.recordDiff(state.root);
-      await env.cache?.put(cacheKey, {
+      await cache?.put(cacheKey, {
         ...(layer.layer ? { layer: layer.layer } : {}),
         history: { created_by: createdBy, ...(layer.layer ? {} : { empty_layer: true }) },
         config: structuredClone(state.config.config),
@@ -395,14 +400,15 @@ async function executeStep(
       // COPY --from keys on what it reads (the stage's cache key, the image's digest) rather than on
       // the files' hashes, so a hit needs neither that stage's tree nor the image's layers.
       const from = instruction.kind === 'COPY' ? instruction.options.from : undefined;
+      const cache = single || env.cacheLayers?.copy === false ? undefined : env.cache;
       const fromKey =
-        from !== undefined && !single && env.cache
+        from !== undefined && cache
           ? keyFor(
               `${instruction.kind} ${instruction.raw}`,
               await fromIdentity(context, from, step.where, stage.name),
             )
           : undefined;
-      const fromHit = fromKey === undefined ? undefined : await env.cache?.get(fromKey);
+      const fromHit = fromKey === undefined ? undefined : await cache?.get(fromKey);
       if (fromKey !== undefined && fromHit) {
         if (fromHit.layer) context.lazy.defer(state, [fromHit.layer]);
         return {
@@ -427,8 +433,8 @@ async function executeStep(
           ? { isExcluded: excludeMatcher(instruction.options.exclude) }
           : {}),
         beforeCopy: async (contentHash, createdBy) => {
-          if (!single && env.cache && fromKey === undefined) {
-            hit = await env.cache.get(keyFor(`${instruction.kind} ${createdBy}`, contentHash));
+          if (cache && fromKey === undefined) {
+            hit = await cache.get(keyFor(`${instruction.kind} ${createdBy}`, contentHash));
             if (hit) return true;
           }
           // A miss writes into the tree: it must be complete first.
@@ -448,7 +454,7 @@ async function executeStep(
       }
       if (single) return { createdBy: result.createdBy, cacheKey };
       const layer = await step.recorder.recordPaths(state.root, result.touched);
-      await env.cache?.put(cacheKey, {
+      await cache?.put(cacheKey, {
         ...(layer.layer ? { layer: layer.layer } : {}),
         history: { created_by: result.createdBy, ...(layer.layer ? {} : { empty_layer: true }) },
         config: structuredClone(state.config.config),

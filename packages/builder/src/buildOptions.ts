@@ -38,6 +38,8 @@ export interface BuildEnvironment {
   /** Scratch space of this build (downloads, heredocs, image trees for COPY --from=image). */
   workDir: string;
   cache?: LayerCache;
+  /** Which steps use `cache` (`--cache-run-layers`, `--cache-copy-layers`); both by default. */
+  cacheLayers?: { run?: boolean; copy?: boolean };
   /** Where RUN --mount=type=cache dirs live; default under `workDir` (gone after the build). */
   cacheMountDir?: string;
   /**

@@ -85,8 +85,8 @@ export function createBuildCommand(
     .option('--cache-dir <dir>', 'on-disk blob store shared across builds (base and cached layers)')
     .option('--cache-ttl <duration>', 'how long cached layers stay valid (e.g. 336h, the default)')
     .option('--no-push-cache', 'read the layer cache but write nothing to it')
-    .option('--cache-copy-layers', 'cache COPY layers too')
-    .option('--cache-run-layers [enabled]', 'cache RUN layers')
+    .option('--cache-copy-layers [enabled]', 'cache COPY/ADD layers (default true; =false to re-run them)')
+    .option('--cache-run-layers [enabled]', 'cache RUN layers (default true; =false to re-run them)')
     .addOption(
       new Option('-v, --verbosity <level>', 'log level')
         .choices(['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'])

@@ -61,7 +61,7 @@ export interface BuildFlags {
   cacheTtl?: string;
   /** `--no-push-cache` sets false. */
   pushCache?: boolean;
-  cacheCopyLayers?: boolean;
+  cacheCopyLayers?: boolean | string;
   cacheRunLayers?: boolean | string;
   verbosity: string;
   logFormat: string;
@@ -221,6 +221,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         onEvent,
         signal: controller.signal,
         ...(cache ? { cache } : {}),
+        cacheLayers: { run: flagEnabled(flags.cacheRunLayers), copy: flagEnabled(flags.cacheCopyLayers) },
         // RUN --mount=type=cache dirs outlive the build only where the user keeps state.
         ...(flags.cacheDir ? { cacheMountDir: join(resolve(flags.cacheDir), 'run-mounts') } : {}),
       },
@@ -298,6 +299,11 @@ function userPaths(flags: BuildFlags, contextDir: string, dockerfilePath: string
   return [contextDir, dockerfilePath, ...named]
     .filter((path): path is string => path !== undefined && path !== '')
     .map((path) => resolve(path));
+}
+
+/** `--flag`, `--flag=true` or absent: on; `--flag=false`: off. */
+function flagEnabled(value: boolean | string | undefined): boolean {
+  return value === undefined || value === true || !/^(false|0|f|no)$/i.test(String(value));
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
