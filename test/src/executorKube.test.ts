@@ -1,4 +1,3 @@
-import { ensureBusyboxImage } from '@kiln/fixtures/images';
 import { runKubePod } from '@kiln/fixtures/podman';
 import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +6,13 @@ import {
   readContextTemplate,
   startExecutorTestbed,
 } from './executor/executorTestbed.ts';
-import { pushKilnDirsBase } from './executor/kilnDirsBase.ts';
+import {
+  multistageCmd,
+  multistageDockerfile,
+  multistageFiles,
+  multistageOutput,
+  pushMultistageBases,
+} from './executor/multistageImage.ts';
 import {
   executorOwnPaths,
   listLayerPaths,
@@ -22,9 +27,7 @@ let registry: TestRegistry;
 beforeAll(async () => {
   testbed = await startExecutorTestbed('kube');
   registry = await startRegistry({ mode: 'basic' });
-  const withAuth = { ...registry, dockerConfigDir: await registry.dockerConfig() };
-  await ensureBusyboxImage(withAuth);
-  await pushKilnDirsBase(withAuth, testbed.work, registry.host);
+  await pushMultistageBases(registry, testbed.work);
 }, 600_000);
 afterAll(async () => {
   await testbed?.stop();
@@ -38,9 +41,7 @@ describe('the Kubernetes Pod with podman kube play', () => {
     const destination = `${registry.host}/cnych/kaniko-test:v0.0.1`;
     // The Pod reads config.json at /kaniko/.docker: `auth` is base64 user:password, as a regcred Secret holds.
     const dockerConfigDir = await registry.dockerConfig();
-    const dockerfile = await readContextTemplate('executor-multistage/Dockerfile', {
-      REGISTRY: registry.host,
-    });
+    const dockerfile = await multistageDockerfile(registry);
     const manifest = await readContextTemplate('executor-kube/pod.yaml', {
       IMAGE: testbed.executor.latest.reference,
       DESTINATION: destination,
@@ -53,26 +54,15 @@ describe('the Kubernetes Pod with podman kube play', () => {
     expect(kaniko.exitCode, kaniko.logs).toBe(0);
 
     const config = await readImageConfig(registry, destination);
-    expect(config.config.Cmd).toEqual(['sh', '-c', 'cat /out/proc-status /out/run-as /out/summary']);
+    expect(config.config.Cmd).toEqual(multistageCmd);
     // busybox's layer, COPY --from, the final RUN.
     expect(config.rootfs.diff_ids).toHaveLength(3);
     const paths = await listLayerPaths(registry, destination, testbed.work);
-    expect(paths).toEqual(expect.arrayContaining(['out/proc-status', 'out/run-as', 'out/summary']));
+    expect(paths).toEqual(expect.arrayContaining(multistageFiles));
     expect(executorOwnPaths(paths)).toEqual([]);
 
     const run = await runPushedImage(testbed.podman, registry, destination);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toBe(
-      [
-        // The build ran with exactly a default pod's capabilities and under a seccomp filter.
-        'CapEff:\t00000000a80425fb',
-        'Seccomp:\t2',
-        'run as uid=1000(builder) gid=1000(builder) groups=1000(builder),2000(crew)',
-        'Uid: 1000 1000 1000 1000',
-        'Groups: 1000 2000',
-        'final stage: 3 lines from the build stage',
-        '',
-      ].join('\n'),
-    );
+    expect(run.stdout).toBe(multistageOutput);
   });
 });
