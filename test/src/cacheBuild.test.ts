@@ -204,4 +204,53 @@ describe('kiln build --cache against a real registry', () => {
     expect(reads.length).toBeGreaterThan(0);
     for (const line of reads) expect(line).toContain(baseManifest.config.digest);
   });
+
+  it('kiln warm fills --cache-dir: a later build downloads no base layer', { timeout: 300_000 }, async () => {
+    const cacheDir = join(work, 'warmed');
+    const warmed = await runKiln([
+      'warm',
+      base.reference,
+      '--cache-dir',
+      cacheDir,
+      '--insecure-registry',
+      registry.host,
+    ]);
+    expect(warmed.code, warmed.stderr).toBe(0);
+    const raw = JSON.parse(
+      (await runProcess('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${base.reference}`]))
+        .stdout,
+    ) as { layers: { digest: string }[] };
+    for (const layer of raw.layers)
+      expect((await stat(join(cacheDir, 'blobs', ...layer.digest.split(':')))).isFile()).toBe(true);
+
+    const context = join(work, 'context');
+    await rm(context, { recursive: true, force: true });
+    await mkdir(context, { recursive: true });
+    await writeFile(join(context, 'Dockerfile'), `ARG BASE\nFROM \${BASE}\nRUN echo warmed > /warmed.txt\n`);
+    // A new destination, so a new cache repository: the RUN must execute on the base's files.
+    const before = (await stat(registry.logFile)).size;
+    const result = await runKiln([
+      'build',
+      '--context',
+      context,
+      '--build-arg',
+      `BASE=${base.reference}`,
+      '--destination',
+      `${registry.host}/cache-e2e/warmed:latest`,
+      '--insecure-registry',
+      registry.host,
+      '--cache',
+      '--cache-dir',
+      cacheDir,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const log = (await readFile(registry.logFile)).subarray(before).toString('utf8').split('\n');
+    expect(
+      blobDownloads(
+        log,
+        raw.layers.map((layer) => layer.digest),
+      ),
+    ).toEqual([]);
+  });
 });
