@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 // A relative import: bench does not list @kiln/dockerfile among its workspace dependencies yet.
-import { parseDockerfile } from '../../../packages/dockerfile/src/index.ts';
+import { parseDockerfile } from '@kiln/dockerfile';
 import type { BenchCase, Suite } from '../framework/suite.ts';
 
 const targetLines = 5000;

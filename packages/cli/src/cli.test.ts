@@ -1,21 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from './index.ts';
-import type { Output } from './output.ts';
-
-function captureOutput(): Output & { out: string; err: string } {
-  const captured = {
-    out: '',
-    err: '',
-    isTTY: false,
-    write: (text: string) => {
-      captured.out += text;
-    },
-    error: (text: string) => {
-      captured.err += text;
-    },
-  };
-  return captured;
-}
+import { captureOutput } from './testing/captureOutput.ts';
 
 describe('kiln CLI', () => {
   it('prints its version', async () => {

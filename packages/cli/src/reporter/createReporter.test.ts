@@ -1,28 +1,13 @@
 import { KilnError } from '@kiln/errors';
 import { describe, expect, it } from 'vitest';
-import type { Output } from '../output.ts';
+import { captureOutput } from '../testing/captureOutput.ts';
 import { createReporter } from './createReporter.ts';
-
-function capture(isTTY = false): Output & { out: string; err: string } {
-  const output = {
-    out: '',
-    err: '',
-    isTTY,
-    write: (text: string) => {
-      output.out += text;
-    },
-    error: (text: string) => {
-      output.err += text;
-    },
-  };
-  return output;
-}
 
 const digest = `sha256:${'ab'.repeat(32)}` as const;
 
 describe('createReporter', () => {
   it('plain: one line per step and output line, the result on stdout', () => {
-    const output = capture();
+    const output = captureOutput();
     const reporter = createReporter({ format: 'text', verbosity: 'info', output, env: { CI: 'true' } });
     reporter.onEvent({ type: 'stage-started', stage: 'build', index: 0, base: 'alpine', steps: 2 });
     reporter.onEvent({
@@ -51,13 +36,13 @@ describe('createReporter', () => {
   });
 
   it('colours only on a terminal outside CI', () => {
-    const tty = capture(true);
+    const tty = captureOutput(true);
     createReporter({ format: 'text', verbosity: 'info', output: tty, env: {} }).onEvent({
       type: 'warning',
       message: 'careful',
     });
     expect(tty.err).toContain('\x1b[33m');
-    const ci = capture(true);
+    const ci = captureOutput(true);
     createReporter({ format: 'text', verbosity: 'info', output: ci, env: { CI: '1' } }).onEvent({
       type: 'warning',
       message: 'careful',
@@ -66,7 +51,7 @@ describe('createReporter', () => {
   });
 
   it('json: one event per line on stdout, errors with their code', () => {
-    const output = capture();
+    const output = captureOutput();
     const reporter = createReporter({ format: 'json', verbosity: 'info', output, env: {} });
     reporter.onEvent({ type: 'step-cached', stage: 's', step: 1, cacheKey: 'k' });
     reporter.fail(new KilnError('RUN_FAILED', 'boom', { exitCode: 3 }));
@@ -79,14 +64,14 @@ describe('createReporter', () => {
   });
 
   it('warn verbosity hides step lines', () => {
-    const output = capture();
+    const output = captureOutput();
     const reporter = createReporter({ format: 'text', verbosity: 'warn', output, env: {} });
     reporter.onEvent({ type: 'step-started', stage: 'b', step: 1, steps: 1, instruction: 'RUN x', line: 1 });
     expect(output.err).toBe('');
   });
 
   it('live (a terminal outside CI): a footer shows running steps and is redrawn in place', () => {
-    const output = capture(true);
+    const output = captureOutput(true);
     const reporter = createReporter({ format: 'text', verbosity: 'info', output, env: {} });
     reporter.onEvent({
       type: 'step-started',

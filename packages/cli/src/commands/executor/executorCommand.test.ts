@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Output } from '../../output.ts';
+import { captureOutput } from '../../testing/captureOutput.ts';
 import { createExecutorCommand } from './executorCommand.ts';
 
 let workspace: string;
@@ -16,24 +16,9 @@ afterAll(async () => {
   await rm(workspace, { recursive: true, force: true });
 });
 
-function capture(): Output & { out: string; err: string } {
-  const output = {
-    out: '',
-    err: '',
-    isTTY: false,
-    write: (text: string) => {
-      output.out += text;
-    },
-    error: (text: string) => {
-      output.err += text;
-    },
-  };
-  return output;
-}
-
 describe('kiln executor', () => {
   it('builds Kaniko’s default context (/workspace, here a temp dir) with Kaniko’s flag spellings', async () => {
-    const output = capture();
+    const output = captureOutput();
     const digestFile = join(workspace, 'digest');
     const command = createExecutorCommand(output, workspace).exitOverride();
     await command.parseAsync(

@@ -5,22 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../index.ts';
-import type { Output } from '../../output.ts';
-
-function captureOutput(): Output & { out: string; err: string } {
-  const captured = {
-    out: '',
-    err: '',
-    isTTY: false,
-    write: (text: string) => {
-      captured.out += text;
-    },
-    error: (text: string) => {
-      captured.err += text;
-    },
-  };
-  return captured;
-}
+import { captureOutput } from '../../testing/captureOutput.ts';
 
 const mainScript = fileURLToPath(new URL('../../main.ts', import.meta.url));
 let dir: string;

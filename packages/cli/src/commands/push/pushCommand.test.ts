@@ -3,6 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { type FaultProxy, startFaultProxy, startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
 import {
   BlobStore,
   type ImageConfig,
@@ -12,15 +13,8 @@ import {
   writeOciLayout,
 } from '@kiln/image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The CLI package does not depend on fixtures; the registry test servers are reached by path.
-import {
-  type FaultProxy,
-  startFaultProxy,
-  startRegistry,
-  type TestRegistry,
-} from '../../../../../fixtures/src/registry/index.ts';
 import { runCli } from '../../index.ts';
-import type { Output } from '../../output.ts';
+import { captureOutput } from '../../testing/captureOutput.ts';
 import { parseLayoutArgument } from './pushCommand.ts';
 
 const execFileAsync = promisify(execFile);
@@ -28,21 +22,6 @@ let registry: TestRegistry;
 let secured: TestRegistry;
 let proxy: FaultProxy;
 let layout: string;
-
-function capture(): Output & { out: string; err: string } {
-  const captured = {
-    out: '',
-    err: '',
-    isTTY: false,
-    write: (text: string) => {
-      captured.out += text;
-    },
-    error: (text: string) => {
-      captured.err += text;
-    },
-  };
-  return captured;
-}
 
 /** A two-layer image in an OCI layout, tagged `v1`. */
 async function writeTestLayout(): Promise<string> {
@@ -91,7 +70,7 @@ describe('kiln push and kiln pull', () => {
   });
 
   it('pushes a layout to several tags, then pulls it back into a layout skopeo reads', async () => {
-    const output = capture();
+    const output = captureOutput();
     const code = await runCli(
       [
         'push',
@@ -115,7 +94,7 @@ describe('kiln push and kiln pull', () => {
     ]);
 
     const pulled = await mkdtemp(join(tmpdir(), 'kiln-cli-pulled-'));
-    const pull = capture();
+    const pull = captureOutput();
     expect(
       await runCli(['pull', `${registry.host}/cli/app:1`, '--oci-layout', pulled, '--insecure'], pull),
     ).toBe(0);
@@ -129,7 +108,7 @@ describe('kiln push and kiln pull', () => {
     const previous = process.env.DOCKER_CONFIG;
     process.env.DOCKER_CONFIG = await secured.dockerConfig();
     try {
-      const output = capture();
+      const output = captureOutput();
       const code = await runCli(
         [
           'push',
@@ -142,7 +121,7 @@ describe('kiln push and kiln pull', () => {
       );
       expect(output.err).not.toContain(secured.password!);
       expect(code).toBe(0);
-      const denied = capture();
+      const denied = captureOutput();
       process.env.DOCKER_CONFIG = await mkdtemp(join(tmpdir(), 'kiln-empty-config-'));
       await writeFile(join(process.env.DOCKER_CONFIG, 'config.json'), '{"auths":{}}');
       expect(
@@ -167,7 +146,7 @@ describe('kiln push and kiln pull', () => {
 
   it('exits non-zero with a clear error when retries run out, and pushes no manifest', async () => {
     proxy.setFaults([{ method: 'PUT', path: '/blobs/uploads/', fault: { kind: 'status', status: 503 } }]);
-    const output = capture();
+    const output = captureOutput();
     const code = await runCli(
       [
         'push',
@@ -189,7 +168,7 @@ describe('kiln push and kiln pull', () => {
   });
 
   it('rejects pull without --oci-layout', async () => {
-    const output = capture();
+    const output = captureOutput();
     expect(await runCli(['pull', 'alpine'], output)).not.toBe(0);
     expect(output.err).toContain('--oci-layout');
   });

@@ -3,22 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { runCli } from '../../index.ts';
-import type { Output } from '../../output.ts';
-
-function capture(): Output & { out: string; err: string } {
-  const captured = {
-    out: '',
-    err: '',
-    isTTY: false,
-    write: (text: string) => {
-      captured.out += text;
-    },
-    error: (text: string) => {
-      captured.err += text;
-    },
-  };
-  return captured;
-}
+import { captureOutput } from '../../testing/captureOutput.ts';
 
 let temp: string | undefined;
 afterEach(() => {
@@ -34,19 +19,19 @@ it('summarises a snapshot, saves it, and prints the changes since the saved one'
   writeFileSync(path.join(root, 'b'), 'two');
   const saved = path.join(temp, 'snap.bin');
 
-  const first = capture();
+  const first = captureOutput();
   expect(await runCli(['snapshot', root, '--save', saved, '--strategy', 'full'], first)).toBe(0);
   expect(first.out).toMatch(/: 3 entries, 2 files hashed \(6 B\), \d+ ms \[full\]/);
 
   writeFileSync(path.join(root, 'd/a'), 'ONE');
   rmSync(path.join(root, 'b'));
   writeFileSync(path.join(root, 'c'), 'new');
-  const text = capture();
+  const text = captureOutput();
   expect(await runCli(['snapshot', root, '--against', saved], text)).toBe(0);
   expect(text.out).toContain('1 added, 1 modified, 1 deleted');
   expect(text.out).toContain('  M d/a (content)');
 
-  const json = capture();
+  const json = captureOutput();
   expect(await runCli(['snapshot', root, '--against', saved, '--json', '--threads', '1'], json)).toBe(0);
   expect(JSON.parse(json.out).changes).toEqual([
     { path: 'b', kind: 'deleted' },
@@ -57,12 +42,12 @@ it('summarises a snapshot, saves it, and prints the changes since the saved one'
 
 it('fails with a clear error for a missing directory or a bad saved file', async () => {
   temp = mkdtempSync(path.join(os.tmpdir(), 'kiln-cli-snapshot-'));
-  const missing = capture();
+  const missing = captureOutput();
   expect(await runCli(['snapshot', path.join(temp, 'nope')], missing)).toBe(1);
   expect(missing.err).toMatch(/^error: .*does not exist/);
   writeFileSync(path.join(temp, 'bad'), 'junk');
-  const bad = capture();
+  const bad = captureOutput();
   expect(await runCli(['snapshot', temp, '--against', path.join(temp, 'bad')], bad)).toBe(1);
   expect(bad.err).toContain('not a saved Kiln snapshot');
-  expect(await runCli(['snapshot', temp, '--strategy', 'fast'], capture())).toBe(2);
+  expect(await runCli(['snapshot', temp, '--strategy', 'fast'], captureOutput())).toBe(2);
 });
