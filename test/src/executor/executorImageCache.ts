@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   buildExecutorImage,
@@ -30,6 +30,8 @@ const inputRoots = ['packages', 'images/executor', 'fixtures/src/images', 'pnpm-
 const variants = ['latest', 'debug'] as const;
 // A lock older than this belongs to a run that died; building takes a few minutes at most.
 const staleLockMs = 30 * 60_000;
+// Entries are ~90 MB and every source edit makes a new one: keep the newest few.
+const keptEntries = 3;
 
 /**
  * The executor image (`:latest` and `:debug`) in `registry` as `kiln/executor`, built with
@@ -93,10 +95,22 @@ async function buildIntoCache(registry: PlainRegistry, entry: string): Promise<v
       ]);
     }
     await rename(staging, entry);
+    await pruneCache(join(entry, '..'));
   } finally {
     await rm(staging, { recursive: true, force: true });
     await rm(images.staged.dir, { recursive: true, force: true });
   }
+}
+
+/** Removes all but the newest `keptEntries` cache entries (locks and builds in progress are left). */
+async function pruneCache(dir: string): Promise<void> {
+  const names = (await readdir(dir)).filter((name) => /^[0-9a-f]{24}$/.test(name));
+  const dated = await Promise.all(
+    names.map(async (name) => ({ name, mtimeMs: (await stat(join(dir, name))).mtimeMs })),
+  );
+  dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const { name } of dated.slice(keptEntries))
+    await rm(join(dir, name), { recursive: true, force: true });
 }
 
 async function takeLock(lock: string): Promise<boolean> {
