@@ -31,9 +31,15 @@ export function createBlockSink(writer: BlobWriter, options: SinkOptions): Block
 function gzipSink(writer: BlobWriter, level: number, threads: number): BlockSink {
   const inFlight: Promise<Uint8Array>[] = [];
   let failure: unknown;
+  // One blob write outstanding at a time, overlapping with tar production rather than blocking it.
+  let writing: Promise<void> = Promise.resolve();
   async function writeOldest(): Promise<void> {
     const member = await inFlight.shift()!;
-    await writer.write(member);
+    await writing;
+    writing = writer.write(member);
+    writing.catch((error: unknown) => {
+      failure ??= error;
+    });
   }
   return {
     async push(block) {
@@ -49,6 +55,7 @@ function gzipSink(writer: BlobWriter, level: number, threads: number): BlockSink
     },
     async finish() {
       while (inFlight.length > 0) await writeOldest();
+      await writing;
     },
   };
 }

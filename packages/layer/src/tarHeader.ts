@@ -149,6 +149,11 @@ export function encodeTarHeader(header: TarHeader): Buffer {
     pax.push(paxRecord('size', Buffer.from(String(size))));
     size = 0;
   }
+  let mtime = Math.max(0, header.mtime);
+  if (mtime > maxOctal11) {
+    pax.push(paxRecord('mtime', Buffer.from(String(mtime))));
+    mtime = maxOctal11;
+  }
   if (header.xattrs !== undefined) {
     for (const key of Object.keys(header.xattrs).sort()) {
       pax.push(paxRecord(`SCHILY.xattr.${key}`, header.xattrs[key]!));
@@ -161,7 +166,7 @@ export function encodeTarHeader(header: TarHeader): Buffer {
     uid,
     gid,
     size,
-    mtime: Math.max(0, header.mtime),
+    mtime,
     typeflag: typeflags[header.type],
     linkname: ustarLink,
     devmajor: header.devmajor ?? 0,
