@@ -22,9 +22,11 @@ export const multistageCmd = ['sh', '-c', 'cat /out/proc-status /out/run-as /out
 
 /** What the built image prints: what its RUN steps wrote, in the executor's unprivileged container. */
 export const multistageOutput = [
-  // The build ran with exactly a default pod's capabilities and under a seccomp filter.
+  // The build ran with exactly a default pod's capabilities and under a seccomp filter…
   'CapEff:\t00000000a80425fb',
   'Seccomp:\t2',
+  // …which refused to create a user namespace.
+  'unshare: refused',
   // USER builder: uid 1000 with its supplementary group.
   'run as uid=1000(builder) gid=1000(builder) groups=1000(builder),2000(crew)',
   'Uid: 1000 1000 1000 1000',
