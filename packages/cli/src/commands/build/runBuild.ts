@@ -72,6 +72,9 @@ export interface BuildFlags {
   skipPushPermissionCheck?: boolean;
 }
 
+/** The work dir's parent in container mode (inside the executor image's own, ignored, /kiln). */
+const containerWorkParent = '/kiln/work';
+
 // Kaniko's names for the snapshot strategies.
 const snapshotModes: Record<string, SnapshotStrategyName> = {
   full: 'full',
@@ -122,7 +125,13 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
   };
 
   // One fresh dir per build, also inside --kiln-dir, so concurrent builds never share state.
-  const parent = flags.kilnDir ? resolve(flags.kilnDir) : tmpdir();
+  // Container mode: RUN steps own `/` and often empty /tmp (`rm -rf /tmp/*`), so Kiln's state lives
+  // under /kiln, which no step's files can replace and no snapshot sees (docs/design.md).
+  const parent = flags.kilnDir
+    ? resolve(flags.kilnDir)
+    : executorKind === 'container'
+      ? containerWorkParent
+      : tmpdir();
   await mkdir(parent, { recursive: true });
   const workDir = await mkdtemp(join(parent, 'kiln-'));
   const controller = new AbortController();
