@@ -7,7 +7,7 @@ import {
   readContextTemplate,
   startExecutorTestbed,
 } from './executor/executorTestbed.ts';
-import { readManifest } from './executor/registryImage.ts';
+import { readManifest, runPushedImage } from './executor/registryImage.ts';
 
 // Kaniko behaviour pipelines rely on beyond the four of PIPELINES.md, and the figures the issue asks
 // for: the executor image's compressed size and its time from container start to the first step.
@@ -58,6 +58,29 @@ describe('the executor image as a drop-in for Kaniko’s', () => {
     expect(output).not.toContain('never runs');
     expect(output).not.toMatch(/internal error/i);
     expect(build.code, output).toBe(7);
+  });
+
+  it('survives a RUN that empties /tmp, and pushes every layer', { timeout: 600_000 }, async () => {
+    const workspace = await workspaceFor('executor-tmp-cleanup');
+    const destination = `${testbed.imageRegistry.host}/e2e/tmp-cleanup:1`;
+    const build = await testbed.podman.run(
+      [
+        'run',
+        '--rm',
+        '--volume',
+        `${workspace}:/workspace`,
+        testbed.executor.latest.reference,
+        `--destination=${destination}`,
+      ],
+      { timeoutMs: 600_000 },
+    );
+    const output = build.stdout + build.stderr;
+    expect(output).toContain('tmp emptied');
+    expect(build.code, output).toBe(0);
+    // busybox and /kept; the other RUNs change nothing outside the ignored paths.
+    expect((await readManifest(testbed.imageRegistry, destination)).layers).toHaveLength(2);
+    const run = await runPushedImage(testbed.podman, testbed.imageRegistry, destination);
+    expect(run.stdout).toBe('written before the cleanup\n');
   });
 
   it('weighs little and reaches its first build step quickly (figures printed for the README)', {
