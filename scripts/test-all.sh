@@ -15,7 +15,7 @@ step() {
 step lint pnpm exec biome check .
 step typecheck pnpm exec turbo run typecheck --output-logs=errors-only
 export KILN_TEST_STARTED=$(date +%s)
-step test pnpm exec turbo run test --concurrency=1 --force
+step test pnpm exec turbo run test --concurrency=1 --continue
 step bench bash bench/ci.sh
 node scripts/test-summary.ts || true
 if [ ${#failed[@]} -gt 0 ]; then echo "failed: ${failed[*]}"; exit 1; fi
