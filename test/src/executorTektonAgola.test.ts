@@ -9,7 +9,7 @@ import {
   startExecutorTestbed,
 } from './executor/executorTestbed.ts';
 import { pushKilnDirsBase } from './executor/kilnDirsBase.ts';
-import { executorOwnPaths, listLayerPaths, runPushedImage } from './executor/registryImage.ts';
+import { executorOwnPaths, listLayerPaths, readDigest, runPushedImage } from './executor/registryImage.ts';
 import { contextsDir } from './kilnProcess.ts';
 
 // The Tekton step and the Agola task of ../shared/PIPELINES.md, each as the plain `podman run` their
@@ -85,6 +85,42 @@ describe('the Tekton Task step', () => {
   });
 });
 
+/** The Agola context with its Dockerfile filled in, as the workspace a task restores. */
+async function agolaWorkspace(name: string): Promise<string> {
+  const workspace = join(testbed.work, name);
+  await mkdir(workspace, { recursive: true });
+  await cp(join(contextsDir, 'executor-agola'), workspace, { recursive: true });
+  await writeFile(
+    join(workspace, 'Dockerfile'),
+    await readContextTemplate('executor-agola/Dockerfile', { REGISTRY: testbed.imageRegistry.host }),
+  );
+  return workspace;
+}
+
+/**
+ * Agola runs each step with `shell: /busybox/sh` in `working_dir: /workspace` of the debug image;
+ * `restore_workspace` unpacks into it, so /workspace is a plain directory (the steps copy from /restore).
+ */
+function runAgolaTask(workspace: string, steps: string, env: Record<string, string> = {}) {
+  return testbed.podman.run(
+    [
+      'run',
+      '--rm',
+      '--entrypoint',
+      '/busybox/sh',
+      '--workdir',
+      '/workspace',
+      '--volume',
+      `${workspace}:/restore:ro`,
+      ...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
+      testbed.executor.debug.reference,
+      '-c',
+      steps,
+    ],
+    { timeoutMs: 900_000 },
+  );
+}
+
 describe('the Agola task', () => {
   beforeAll(async () => {
     // The task has no credentials: its bases come from a plain-HTTP registry on 127.0.0.1.
@@ -95,15 +131,8 @@ describe('the Agola task', () => {
   it('runs /kaniko/executor --no-push in /workspace restored as a plain directory, with .dockerignore', {
     timeout: 900_000,
   }, async () => {
-    const workspace = join(testbed.work, 'agola-workspace');
-    await mkdir(workspace, { recursive: true });
-    await cp(join(contextsDir, 'executor-agola'), workspace, { recursive: true });
-    await writeFile(
-      join(workspace, 'Dockerfile'),
-      await readContextTemplate('executor-agola/Dockerfile', { REGISTRY: testbed.imageRegistry.host }),
-    );
-    // Agola runs each step with `shell: /busybox/sh` in `working_dir: /workspace`; restore_workspace
-    // unpacks into it. Kiln's own files are hashed around the build: the decoy base must not touch them.
+    const workspace = await agolaWorkspace('agola-workspace');
+    // Kiln's own files are hashed around the build: the decoy base must not touch them.
     const own = '/kiln/node /kiln/kiln.mjs /kiln/.executor-image /kaniko/executor /busybox/busybox';
     const steps = [
       'cp -a /restore/. .',
@@ -112,27 +141,40 @@ describe('the Agola task', () => {
       `test "$(sha256sum ${own})" = "$before"`,
       `echo "kiln's own files unchanged"`,
     ].join(' && ');
-    const task = await testbed.podman.run(
-      [
-        'run',
-        '--rm',
-        '--entrypoint',
-        '/busybox/sh',
-        '--workdir',
-        '/workspace',
-        '--volume',
-        `${workspace}:/restore:ro`,
-        testbed.executor.debug.reference,
-        '-c',
-        steps,
-      ],
-      { timeoutMs: 900_000 },
-    );
+    const task = await runAgolaTask(workspace, steps);
     const output = task.stdout + task.stderr;
     expect(output).not.toMatch(/internal error|decoy/i);
     expect(task.code, output).toBe(0);
     expect(output).toContain('context files: ./.dockerignore ./Dockerfile ./app/hello.txt');
     expect(output).not.toMatch(/secret\.txt|build\.log/);
     expect(output).toContain("kiln's own files unchanged");
+  });
+
+  it('pushes to several destinations with config.json written by a step (`auth` under a URL key)', {
+    timeout: 900_000,
+  }, async () => {
+    const registry = await startRegistry({ mode: 'basic' });
+    try {
+      const workspace = await agolaWorkspace('agola-push-workspace');
+      const [first, second] = ['a:1', 'b:2'].map((name) => `${registry.host}/agola/${name}`);
+      const steps = [
+        'cp -a /restore/. .',
+        'echo "{\\"auths\\": {\\"$DOCKERREGISTRY_URL\\": {\\"auth\\": \\"$DOCKERAUTH\\"}}}" > /kaniko/.docker/config.json',
+        `/kaniko/executor --destination ${first} --destination ${second}`,
+      ].join(' && ');
+      const task = await runAgolaTask(workspace, steps, {
+        // As Docker Hub's `https://index.docker.io/v1/`: a URL, not a bare host.
+        DOCKERREGISTRY_URL: `https://${registry.host}/v1/`,
+        DOCKERAUTH: Buffer.from(`${registry.username}:${registry.password}`).toString('base64'),
+      });
+      expect(task.code, task.stdout + task.stderr).toBe(0);
+      const digests = await Promise.all(
+        [first!, second!].map(async (reference) => readDigest(registry, reference)),
+      );
+      expect(digests[0]).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(digests[1]).toBe(digests[0]);
+    } finally {
+      await registry.stop();
+    }
   });
 });

@@ -101,3 +101,15 @@ export async function runPushedImage(
   if (pull.code !== 0) throw new Error(`podman pull ${reference} failed: ${pull.stderr}`);
   return podman.run(['run', '--rm', reference], { timeoutMs: 120_000 });
 }
+
+/** The manifest digest the registry serves for `reference`. */
+export async function readDigest(registry: TestRegistry, reference: string): Promise<string> {
+  const digest = await runChecked('skopeo', [
+    'inspect',
+    '--format',
+    '{{.Digest}}',
+    ...skopeoReadFlags(registry),
+    `docker://${reference}`,
+  ]);
+  return digest.trim();
+}
