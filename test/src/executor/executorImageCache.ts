@@ -35,9 +35,9 @@ const keptEntries = 3;
 
 /**
  * The executor image (`:latest` and `:debug`) in `registry` as `kiln/executor`, built with
- * `buildExecutorImage` only when its inputs changed: building it costs minutes (CLI bundle, Node
- * staging, two kiln builds) and every executor test file needs it. The cache is skopeo's `dir:`
- * format, which keeps manifests byte for byte, so digests survive the round trip.
+ * `buildExecutorImage` only when its inputs changed: a build (CLI bundle, Node staging, two kiln builds)
+ * takes 15 s here and much longer under load, and every executor test file needs the image. The cache
+ * is skopeo's `dir:` format, which keeps manifests byte for byte, so digests survive the round trip.
  */
 export async function provideExecutorImages(registry: PlainRegistry): Promise<ExecutorImageRefs> {
   const hash = await executorInputsHash();
