@@ -34,7 +34,7 @@ import type { BenchCase, Contender, Sample, Suite, SuiteContext } from '../frame
 const fixtureHashes: Record<string, string> = {};
 
 async function prepareFixture(ctx: SuiteContext): Promise<{ name: string; root: string }> {
-  const name = ctx.quick ? 'small' : (process.env.KILN_BENCH_SNAPSHOT_FIXTURE ?? 'small');
+  const name = ctx.quick ? 'quick' : (process.env.KILN_BENCH_SNAPSHOT_FIXTURE ?? 'small');
   if (name === 'debian') {
     const root = await ensureDebianRootfs();
     fixtureHashes.debian = 'debootstrap-bookworm-minbase';
