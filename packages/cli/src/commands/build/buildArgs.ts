@@ -34,18 +34,3 @@ export function parseLabels(values: string[]): Record<string, string> {
   }
   return labels;
 }
-
-/** `--registry-certificate host=path` (repeatable). */
-export function parseCertificates(values: string[]): Record<string, string> {
-  const certificates: Record<string, string> = {};
-  for (const value of values) {
-    const equals = value.indexOf('=');
-    if (equals <= 0) {
-      throw new KilnError('INVALID_FLAG', `--registry-certificate "${value}" is not host=path`, {
-        exitCode: 2,
-      });
-    }
-    certificates[value.slice(0, equals)] = value.slice(equals + 1);
-  }
-  return certificates;
-}

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Output } from '../../output.ts';
+import { addRegistryOptions } from '../../registryOptions.ts';
 import { type BuildFlags, runBuild } from './runBuild.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -15,7 +16,7 @@ export function createBuildCommand(
   name = 'build',
   defaults: BuildCommandDefaults = {},
 ): Command {
-  return new Command(name)
+  const command = new Command(name)
     .description('Build an image from a Dockerfile and push it to every --destination')
     .option(
       '-c, --context <path>',
@@ -51,24 +52,8 @@ export function createBuildCommand(
       '--reproducible',
       'strip timestamps (SOURCE_DATE_EPOCH or 0) so builds are bit-for-bit repeatable',
     )
-    .option('--ignore-path <path>', 'leave this path out of snapshots (repeatable)', collect, [])
-    .option('--insecure', 'talk plain HTTP to every registry')
-    .option('--insecure-registry <host>', 'talk plain HTTP to this registry (repeatable)', collect, [])
-    .option('--skip-tls-verify', 'do not verify registry certificates')
-    .option(
-      '--skip-tls-verify-registry <host>',
-      'do not verify this registry’s certificate (repeatable)',
-      collect,
-      [],
-    )
-    .option('--registry-certificate <host=path>', 'trust this CA for a registry (repeatable)', collect, [])
-    .option(
-      '--registry-mirror <host>',
-      'pull Docker Hub images through this mirror (repeatable)',
-      collect,
-      [],
-    )
-    .option('--push-retry <n>', 'retries for registry operations', '3')
+    .option('--ignore-path <path>', 'leave this path out of snapshots (repeatable)', collect, []);
+  return addRegistryOptions(command)
     .option(
       '--skip-push-permission-check',
       'do not check that every destination accepts pushes before building',

@@ -20,15 +20,20 @@ import {
 } from '@kiln/builder';
 import { KilnError } from '@kiln/errors';
 import { BlobStore, type Compression, createReference, parseReference, type Reference } from '@kiln/image';
-import { createRegistryClient, loadDockerConfig, type RegistryClient } from '@kiln/registry';
+import { createRegistryClient, type RegistryClient } from '@kiln/registry';
 import type { SnapshotStrategyName } from '@kiln/snapshot';
 import type { Output } from '../../output.ts';
+import {
+  parseRegistryCertificates,
+  type RegistryFlags,
+  registryClientOptions,
+} from '../../registryOptions.ts';
 import { createReporter, type LogFormat } from '../../reporter/createReporter.ts';
-import { parseBuildArgs, parseCertificates, parseLabels } from './buildArgs.ts';
+import { parseBuildArgs, parseLabels } from './buildArgs.ts';
 import { resolveContext, resolveDockerfilePath } from './buildContext.ts';
 import { createTraceRecorder } from './traceRecorder.ts';
 
-export interface BuildFlags {
+export interface BuildFlags extends RegistryFlags {
   context: string;
   dockerfile?: string;
   destination: string[];
@@ -45,13 +50,6 @@ export interface BuildFlags {
   singleSnapshot?: boolean;
   reproducible?: boolean;
   ignorePath: string[];
-  insecure?: boolean;
-  insecureRegistry: string[];
-  skipTlsVerify?: boolean;
-  skipTlsVerifyRegistry: string[];
-  registryCertificate: string[];
-  registryMirror: string[];
-  pushRetry: string;
   compression: string;
   compressionLevel?: string;
   customPlatform?: string;
@@ -90,7 +88,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
   // Validate everything cheap before any work: a bad flag must not cost a base image pull.
   const buildArgs = parseBuildArgs(flags.buildArg);
   const labels = parseLabels(flags.label);
-  const certificates = parseCertificates(flags.registryCertificate);
+  parseRegistryCertificates(flags.registryCertificate);
   const destinations = flags.destination;
   parseDestinations(destinations);
   if (flags.push && destinations.length === 0) {
@@ -104,7 +102,6 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     requested: flags.executor as 'auto' | 'container' | 'sandbox',
     force: Boolean(flags.force),
   });
-  const pushRetry = parseCount(flags.pushRetry, '--push-retry');
   const cacheTtlMs = flags.cacheTtl === undefined ? defaultCacheTtlMs : parseCacheTtl(flags.cacheTtl);
   const cacheRepo = cacheRepository(flags.cacheRepo, destinations);
   const compressionLevel =
@@ -159,12 +156,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     });
     const store = new BlobStore(flags.cacheDir ? resolve(flags.cacheDir) : join(workDir, 'blobs'));
     client = createRegistryClient({
-      credentials: await loadDockerConfig(),
-      insecureRegistries: flags.insecure ? true : flags.insecureRegistry,
-      skipTlsVerify: flags.skipTlsVerify ? true : flags.skipTlsVerifyRegistry,
-      certificates,
-      mirrors: flags.registryMirror,
-      retries: pushRetry,
+      ...(await registryClientOptions(flags)),
       onEvent: (event) => {
         // Only the push side: base pulls are reported by the builder's base-pulled event.
         const pulling = 'direction' in event && event.direction === 'pull';

@@ -3,7 +3,7 @@ import { BlobStore, parseReference, writeOciLayout } from '@kiln/image';
 import { createRegistryClient, parsePlatform, pullImage } from '@kiln/registry';
 import { Command } from 'commander';
 import type { Output } from '../../output.ts';
-import { addRegistryOptions, type RegistryFlags, registryClientOptions } from '../push/registryOptions.ts';
+import { addRegistryOptions, type RegistryFlags, registryClientOptions } from '../../registryOptions.ts';
 import { registryProgress } from '../push/registryProgress.ts';
 
 interface PullFlags extends RegistryFlags {

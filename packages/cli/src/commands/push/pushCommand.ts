@@ -2,7 +2,7 @@ import { parseReference, readOciLayout } from '@kiln/image';
 import { createRegistryClient, pushImage } from '@kiln/registry';
 import { Command } from 'commander';
 import type { Output } from '../../output.ts';
-import { addRegistryOptions, type RegistryFlags, registryClientOptions } from './registryOptions.ts';
+import { addRegistryOptions, type RegistryFlags, registryClientOptions } from '../../registryOptions.ts';
 import { registryProgress } from './registryProgress.ts';
 
 /** `DIR[:TAG]`: a tag after the last colon, unless that colon is part of the path. */

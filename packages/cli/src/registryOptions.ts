@@ -20,7 +20,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 function parseCount(value: string): number {
   const count = Number(value);
   if (!Number.isInteger(count) || count < 0)
-    throw new KilnError('INVALID_FLAG', `--push-retry expects a count, got "${value}"`);
+    throw new KilnError('INVALID_FLAG', `--push-retry expects a count, got "${value}"`, { exitCode: 2 });
   return count;
 }
 
@@ -48,22 +48,31 @@ export function addRegistryOptions(command: Command): Command {
     .option('--push-retry <n>', 'retries per registry operation on 5xx, 429 and resets', parseCount, 3);
 }
 
-/** Client options from the flags, with credentials from Docker's config.json ($DOCKER_CONFIG, ~/.docker, /kaniko/.docker). */
-export async function registryClientOptions(
-  flags: RegistryFlags,
-  onEvent?: RegistryEventHandler,
-): Promise<RegistryClientOptions> {
+/** `--registry-certificate host=path/to/ca.pem` (repeatable) → CA file per registry host. */
+export function parseRegistryCertificates(values: string[]): Record<string, string> {
   const certificates: Record<string, string> = {};
-  for (const entry of flags.registryCertificate) {
+  for (const entry of values) {
     const equals = entry.indexOf('=');
     if (equals <= 0 || equals === entry.length - 1) {
       throw new KilnError(
         'INVALID_FLAG',
         `--registry-certificate expects host=path/to/ca.pem, got "${entry}"`,
+        {
+          exitCode: 2,
+        },
       );
     }
     certificates[entry.slice(0, equals)] = entry.slice(equals + 1);
   }
+  return certificates;
+}
+
+/** Client options from the flags, with credentials from Docker's config.json ($DOCKER_CONFIG, ~/.docker, /kaniko/.docker). */
+export async function registryClientOptions(
+  flags: RegistryFlags,
+  onEvent?: RegistryEventHandler,
+): Promise<RegistryClientOptions> {
+  const certificates = parseRegistryCertificates(flags.registryCertificate);
   return {
     credentials: await loadDockerConfig(),
     insecureRegistries: flags.insecure || flags.insecurePull ? true : flags.insecureRegistry,
