@@ -27,6 +27,11 @@ export interface PushableImage {
 export interface PushImageOptions {
   /** Repositories (same registry) that may already hold the blobs, e.g. the base image: mounted from. */
   mountFrom?: Reference[];
+  /**
+   * Puts a blob into the store when it must be uploaded but was never downloaded (a lazily pulled
+   * base layer or cache hit whose mount the registry refused). Without it such a push fails.
+   */
+  fetchMissing?: (blob: Descriptor) => Promise<void>;
 }
 
 export interface PushedDestination {
@@ -93,6 +98,7 @@ export async function pushImage(
           image.store,
           mountSources,
           outcome(registry, primary),
+          options.fetchMissing,
         );
         for (const repository of others) {
           await placeBlob(
@@ -102,6 +108,7 @@ export async function pushImage(
             image.store,
             [primary],
             outcome(registry, repository),
+            options.fetchMissing,
           );
         }
       });
@@ -125,6 +132,7 @@ async function placeBlob(
   store: BlobStore,
   mountSources: string[],
   outcome: PushedDestination,
+  fetchMissing: PushImageOptions['fetchMissing'],
 ): Promise<void> {
   if (await hasBlob(client, target, blob.digest, 'pull,push')) {
     client.emit({ type: 'blob-skipped', ...target, digest: blob.digest, reason: 'exists' });
@@ -137,6 +145,7 @@ async function placeBlob(
       return;
     }
   }
+  if (fetchMissing && !(await store.has(blob.digest))) await fetchMissing(blob);
   await uploadBlob(client, target, blob, store);
   outcome.uploaded.push(blob.digest);
 }

@@ -179,4 +179,26 @@ describe('push and pull against a real registry', () => {
   it('keeps the access log free of credentials (plain registry sanity check)', async () => {
     expect(await readFile(registry.logFile, 'utf8')).not.toMatch(/authorization/i);
   });
+  it('fetches a blob it never downloaded when it must upload it, and fails clearly without a way to', async () => {
+    const image = await createTestImage([1024]);
+    // The push store lacks the layer, as after a lazy pull whose mount the registry refused.
+    const partial = await emptyStore();
+    await partial.copyFrom(image.store, image.manifest.config.digest);
+    const pushable = { ...image, store: partial };
+    const destination = parseReference(`${registry.host}/kiln/lazy:1`);
+    await expect(pushImage(plainClient(), pushable, [destination])).rejects.toMatchObject({
+      code: 'BLOB_NOT_FOUND',
+    });
+    expect(await getManifest(plainClient(), destination)).toBeUndefined();
+
+    const fetched: string[] = [];
+    const result = await pushImage(plainClient(), pushable, [destination], {
+      fetchMissing: async (blob) => {
+        fetched.push(blob.digest);
+        await partial.copyFrom(image.store, blob.digest);
+      },
+    });
+    expect(fetched).toEqual([image.manifest.layers[0]!.digest]);
+    expect(result.pushed[0]!.uploaded).toContain(image.manifest.layers[0]!.digest);
+  });
 });

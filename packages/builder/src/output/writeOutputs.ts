@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { BlobStore, Reference } from '@kiln/image';
+import type { BlobStore, Descriptor, Reference } from '@kiln/image';
 import { parseReference, writeDockerArchive, writeOciLayout } from '@kiln/image';
 import { pushImage, type RegistryClient } from '@kiln/registry';
 import type { BuildEvent } from '../events.ts';
@@ -22,6 +22,8 @@ export interface OutputEnvironment {
   onEvent?: (event: BuildEvent) => void;
   /** Repositories that may hold the layers (the base's, the layer cache's): mounted rather than uploaded. */
   mountFrom?: Reference[];
+  /** Fetches a blob the store lacks (never downloaded) when the registry refuses to mount it. */
+  fetchMissing?: (blob: Descriptor) => Promise<void>;
 }
 
 /** Destinations parsed up front, so a bad --destination fails before any work is done. */
@@ -44,7 +46,10 @@ export async function writeOutputs(
       env.client,
       { manifest: image.manifest, manifestBytes: image.manifestBytes, store: env.store },
       references,
-      env.mountFrom ? { mountFrom: env.mountFrom } : {},
+      {
+        ...(env.mountFrom ? { mountFrom: env.mountFrom } : {}),
+        ...(env.fetchMissing ? { fetchMissing: env.fetchMissing } : {}),
+      },
     );
     for (const destination of result.pushed) {
       emit({ type: 'pushed', destination: destination.reference, digest: result.digest });

@@ -257,6 +257,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
           ...(registryCache && cacheRepo ? [cacheRepo] : []),
           ...remote.repositories().map(({ registry, repository }) => createReference(registry, repository)),
         ],
+        // A registry may refuse a mount (another project, a policy): then the bytes are fetched.
+        fetchMissing: (blob) => remote.fetch([{ descriptor: blob }]),
       },
     );
     reporter.finish({ digest: result.image.digest, destinations: pushed });

@@ -32,7 +32,6 @@ const unsupported = new Set([
   'registry-client-cert',
   'push-ignore-immutable-tag-errors',
   'materialize',
-  'no-push-cache',
   'dockerfile-content',
   'secret',
   'build-secret',
