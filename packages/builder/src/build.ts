@@ -503,6 +503,25 @@ function runMountContext(
   };
 }
 
+type FromTarget =
+  | { kind: 'stage'; word: string; index: number; built: StageState }
+  | { kind: 'image'; word: string };
+
+/** Resolves a `--from` word (expanded with the global and automatic args) to a built stage or an image. */
+function resolveFrom(context: StageContext, from: string, where: string): FromTarget {
+  const word = expandWord(
+    from,
+    (name) => context.plan.globalArgs.get(name) ?? context.args.automaticArgs.get(name),
+    { escape: context.dockerfile.escape },
+  );
+  const index = findStage(context.plan.stages, word.toLowerCase());
+  if (index === undefined) return { kind: 'image', word };
+  const built = context.built.get(index);
+  if (!built)
+    throw new KilnError('UNKNOWN_STAGE', `${where}: stage "${word}" has not been built before this one`);
+  return { kind: 'stage', word, index, built };
+}
+
 /** What a `--from` reads, for cache keys: the stage's last cache key, or the image's manifest digest. */
 async function fromIdentity(
   context: StageContext,
@@ -510,19 +529,9 @@ async function fromIdentity(
   where: string,
   stageName: string,
 ): Promise<string> {
-  const word = expandWord(
-    from,
-    (name) => context.plan.globalArgs.get(name) ?? context.args.automaticArgs.get(name),
-    { escape: context.dockerfile.escape },
-  );
-  const index = findStage(context.plan.stages, word.toLowerCase());
-  if (index !== undefined) {
-    const built = context.built.get(index);
-    if (!built)
-      throw new KilnError('UNKNOWN_STAGE', `${where}: stage "${word}" has not been built before this one`);
-    return `stage:${built.cacheKey}`;
-  }
-  return `image:${(await pullBase(context, word, where, stageName)).digest}`;
+  const target = resolveFrom(context, from, where);
+  if (target.kind === 'stage') return `stage:${target.built.cacheKey}`;
+  return `image:${(await pullBase(context, target.word, where, stageName)).digest}`;
 }
 
 /** The tree a `--from` names (COPY --from, RUN --mount from=): an earlier stage's, or an image's. */
@@ -532,16 +541,10 @@ async function sourceFrom(
   where: string,
   stageName: string,
 ): Promise<CopySource> {
-  const word = expandWord(
-    from,
-    (name) => context.plan.globalArgs.get(name) ?? context.args.automaticArgs.get(name),
-    { escape: context.dockerfile.escape },
-  );
-  const index = findStage(context.plan.stages, word.toLowerCase());
-  if (index !== undefined) {
-    const built = context.built.get(index);
-    if (!built)
-      throw new KilnError('UNKNOWN_STAGE', `${where}: stage "${word}" has not been built before this one`);
+  const target = resolveFrom(context, from, where);
+  const word = target.word;
+  if (target.kind === 'stage') {
+    const { built, index } = target;
     if (context.env.executor.concurrentStages) {
       await materialiseRoot(context, built);
       return { root: built.root, kind: 'stage', from: word };
