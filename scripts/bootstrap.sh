@@ -12,7 +12,7 @@ pnpm_version=10.34.9
 # the executor image staging (gcc -static, strip), git for gitlab-ci-local, catatonit for kube play pods.
 apt_packages=(docker-registry skopeo umoci buildah podman runc bubblewrap busybox-static
   debootstrap patchelf rsync openssl apache2-utils pigz zstd uidmap ca-certificates tar gzip findutils
-  gcc libc6-dev binutils git catatonit)
+  gcc libc6-dev binutils git catatonit libcap2-bin time python3 xz-utils bzip2)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
