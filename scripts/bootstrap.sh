@@ -8,7 +8,7 @@ tools="$repo/.tools"
 node_version=24.21.0
 pnpm_version=10.34.9
 
-# Debian packages: the real registry, the independent checkers, the sandbox, base-image makers.
+# Debian packages: the real registry, the independent checkers, the sandbox, base-image makers,
 # the executor image staging (gcc -static, strip), git for gitlab-ci-local, catatonit for kube play pods.
 apt_packages=(docker-registry skopeo umoci buildah podman runc bubblewrap busybox-static
   debootstrap patchelf rsync openssl apache2-utils pigz zstd uidmap ca-certificates tar gzip findutils
