@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { resolveXattrHelper } from '@kiln/snapshot';
 
 export interface XattrTarget {
   path: string;
@@ -7,7 +7,8 @@ export interface XattrTarget {
 }
 
 /**
- * Node has no setxattr, so one Python helper sets every collected xattr in a single process at the
+ * Node has no setxattr, so one helper process (`kiln-xattr set`, images/executor/xattr-helper.c, where it
+ * exists, else this Python script; the same protocol) sets every collected xattr at the
  * end of an extraction (after ownership, since chown clears `security.capability`). Returns the paths
  * it could not set, with why; all of them when no helper is at hand.
  */
@@ -22,22 +23,20 @@ for path, name, value in json.load(sys.stdin):
 json.dump(failed, sys.stdout)
 `;
 
-const pythonCandidates = ['/usr/bin/python3', '/usr/local/bin/python3', '/bin/python3'];
-
 export function setXattrs(targets: XattrTarget[]): Array<{ path: string; name: string; reason: string }> {
   const triples = targets.flatMap((t) =>
     Object.entries(t.xattrs).map(([name, value]) => [t.path, name, Buffer.from(value).toString('hex')]),
   );
   if (triples.length === 0) return [];
-  const python = pythonCandidates.find((candidate) => existsSync(candidate));
-  if (python === undefined) {
+  const helper = resolveXattrHelper('set', helperSource);
+  if (helper === undefined) {
     return triples.map(([path, name]) => ({
       path: path!,
       name: name!,
-      reason: 'no python3 to set xattrs with',
+      reason: 'no kiln-xattr or python3 to set xattrs with',
     }));
   }
-  const run = spawnSync(python, ['-c', helperSource], { input: JSON.stringify(triples), encoding: 'utf8' });
+  const run = spawnSync(helper.command, helper.args, { input: JSON.stringify(triples), encoding: 'utf8' });
   if (run.status !== 0) {
     const reason = `xattr helper failed: ${(run.stderr ?? String(run.error)).trim().split('\n').pop()}`;
     return triples.map(([path, name]) => ({ path: path!, name: name!, reason }));

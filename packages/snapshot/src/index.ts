@@ -20,3 +20,5 @@ export type {
   SnapshotStats,
   SnapshotStrategyName,
 } from './types.ts';
+export type { XattrHelperCommand } from './xattrHelper.ts';
+export { executorXattrHelperPath, resolveXattrHelper } from './xattrHelper.ts';

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { resolveXattrHelper, type XattrHelperCommand } from './xattrHelper.ts';
 
 /**
  * Node has no xattr API, and a getfattr process per file would cost milliseconds each. So one helper
  * process per snapshot reads the xattrs of every path given on its stdin (NUL-separated) with
- * listxattr/getxattr and answers, by position, only for the paths that have any. Python's os module is the one
- * listxattr binding commonly at hand; the snapshot asks only for paths that are new or whose ctime
- * changed (setting an xattr bumps ctime), so an unchanged rescan starts no helper at all.
+ * listxattr/getxattr and answers, by position, only for the paths that have any: Kiln's static
+ * `kiln-xattr get` (images/executor/xattr-helper.c, same protocol) where it exists, else this script,
+ * Python's os module being the one listxattr binding commonly at hand (see resolveXattrHelper). The
+ * snapshot asks only for paths that are new or whose ctime changed (setting an xattr bumps ctime), so an
+ * unchanged rescan starts no helper at all.
  */
 const helperSource = String.raw`
 import os, sys
@@ -44,10 +46,8 @@ if rest:
 out.flush()
 `;
 
-const pythonCandidates = ['/usr/bin/python3', '/usr/local/bin/python3', '/bin/python3'];
-
-export function xattrHelper(): string | undefined {
-  return pythonCandidates.find((candidate) => existsSync(candidate));
+export function xattrHelper(): XattrHelperCommand | undefined {
+  return resolveXattrHelper('get', helperSource);
 }
 
 /**
@@ -60,8 +60,8 @@ export interface XattrReader {
   result(): Promise<Map<number, Record<string, Uint8Array>>>;
 }
 
-export function startXattrReader(root: string, helper: string): XattrReader {
-  const child = spawn(helper, ['-c', helperSource], { cwd: root, stdio: ['pipe', 'pipe', 'ignore'] });
+export function startXattrReader(root: string, helper: XattrHelperCommand): XattrReader {
+  const child = spawn(helper.command, helper.args, { cwd: root, stdio: ['pipe', 'pipe', 'ignore'] });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   const done = new Promise<Map<number, Record<string, Uint8Array>>>((resolve, reject) => {

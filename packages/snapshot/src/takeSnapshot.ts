@@ -294,7 +294,10 @@ class SnapshotRun {
   private startXattrs(): XattrReader | null {
     const helper = xattrHelper();
     if (helper === undefined) {
-      this.emit({ type: 'xattrs-unavailable', reason: 'no python3 to read extended attributes with' });
+      this.emit({
+        type: 'xattrs-unavailable',
+        reason: 'no kiln-xattr or python3 to read extended attributes with',
+      });
       return null;
     }
     return startXattrReader(this.root, helper);

@@ -1,0 +1,365 @@
+/*
+ * /kiln/kiln-xattr: Kiln's xattr helper for the executor image, which has no python3. It speaks exactly
+ * the protocols of the Python scripts in packages/snapshot/src/readXattrs.ts and
+ * packages/layer/src/setXattrs.ts, so the TypeScript side parses both the same way.
+ *
+ *   kiln-xattr get   stdin: NUL-separated paths (relative to cwd; a trailing NUL optional).
+ *                    stdout: for each path with xattrs, in input order,
+ *                    `seq\0count\0name\0hexvalue\0...` (seq = the path's 0-based position).
+ *                    Symlinks are not followed; unreadable paths and paths without xattrs are skipped.
+ *   kiln-xattr set   stdin: JSON `[[path, name, hexvalue], ...]`.
+ *                    stdout: JSON `[[path, name, strerror], ...]` for the ones lsetxattr refused.
+ *
+ * Static (`gcc -static -O2`), so it runs with no /lib at all. Exit 0 at end of input; 1 on malformed
+ * input or a write error; 2 on usage errors.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+static void die(const char *message) {
+  fprintf(stderr, "kiln-xattr: %s\n", message);
+  exit(1);
+}
+
+static void *xrealloc(void *p, size_t size) {
+  void *q = realloc(p, size == 0 ? 1 : size);
+  if (q == NULL) die("out of memory");
+  return q;
+}
+
+/* A growable byte buffer. */
+struct buf {
+  char *data;
+  size_t len, cap;
+};
+
+static void buf_reserve(struct buf *b, size_t extra) {
+  if (extra > (size_t)-1 - b->len - 1) die("out of memory");
+  if (b->len + extra + 1 <= b->cap) return;
+  size_t cap = b->cap ? b->cap : 4096;
+  while (cap < b->len + extra + 1) {
+    if (cap > (size_t)-1 / 2) die("out of memory");
+    cap *= 2;
+  }
+  b->data = xrealloc(b->data, cap);
+  b->cap = cap;
+}
+
+static void buf_put(struct buf *b, const void *p, size_t n) {
+  buf_reserve(b, n);
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+}
+
+static void buf_putc(struct buf *b, char c) { buf_put(b, &c, 1); }
+
+static void write_all(const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(1, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      die("cannot write to stdout");
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+/* Lists `path`'s xattr names (NUL-separated) into *names; returns the byte length, or -1. */
+static ssize_t list_names(const char *path, char **names) {
+  for (int attempt = 0; attempt < 8; attempt++) {
+    ssize_t size = llistxattr(path, NULL, 0);
+    if (size <= 0) return size;
+    *names = xrealloc(*names, (size_t)size);
+    ssize_t got = llistxattr(path, *names, (size_t)size);
+    if (got >= 0) return got;
+    if (errno != ERANGE) return -1; /* ERANGE: the list grew in between; ask again */
+  }
+  return -1;
+}
+
+/* Reads one value into *value; returns its length, or -1 (then the value counts as empty). */
+static ssize_t read_value(const char *path, const char *name, unsigned char **value) {
+  for (int attempt = 0; attempt < 8; attempt++) {
+    ssize_t size = lgetxattr(path, name, NULL, 0);
+    if (size <= 0) return size;
+    *value = xrealloc(*value, (size_t)size);
+    ssize_t got = lgetxattr(path, name, *value, (size_t)size);
+    if (got >= 0) return got;
+    if (errno != ERANGE) return -1;
+  }
+  return -1;
+}
+
+static void answer(long long seq, const char *path, struct buf *out) {
+  static char *names = NULL;
+  static unsigned char *value = NULL;
+  static const char hex[] = "0123456789abcdef";
+  ssize_t size = list_names(path, &names);
+  if (size <= 0) return;
+  size_t count = 0;
+  for (ssize_t i = 0; i < size; i += (ssize_t)strnlen(names + i, (size_t)(size - i)) + 1) count++;
+  char number[32];
+  int n = snprintf(number, sizeof number, "%lld", seq);
+  buf_put(out, number, (size_t)n + 1);
+  n = snprintf(number, sizeof number, "%zu", count);
+  buf_put(out, number, (size_t)n + 1);
+  for (ssize_t i = 0; i < size;) {
+    size_t len = strnlen(names + i, (size_t)(size - i));
+    char *name = names + i;
+    /* The kernel terminates every name; copy defensively in case the last one is not. */
+    char *owned = NULL;
+    if ((ssize_t)(i + len) >= size) {
+      owned = xrealloc(NULL, len + 1);
+      memcpy(owned, name, len);
+      owned[len] = '\0';
+      name = owned;
+    }
+    buf_put(out, name, len + 1);
+    ssize_t vlen = read_value(path, name, &value);
+    if (vlen > 0) {
+      buf_reserve(out, (size_t)vlen * 2);
+      for (ssize_t k = 0; k < vlen; k++) {
+        out->data[out->len++] = hex[value[k] >> 4];
+        out->data[out->len++] = hex[value[k] & 15];
+      }
+    }
+    buf_putc(out, '\0');
+    free(owned);
+    i += (ssize_t)len + 1;
+  }
+  if (out->len >= (1 << 16)) {
+    write_all(out->data, out->len);
+    out->len = 0;
+  }
+}
+
+static int run_get(void) {
+  struct buf pending = {0}, out = {0};
+  long long seq = -1;
+  char chunk[1 << 16];
+  for (;;) {
+    ssize_t r = read(0, chunk, sizeof chunk);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      die("cannot read stdin");
+    }
+    if (r == 0) break;
+    size_t start = 0;
+    for (size_t i = 0; i < (size_t)r; i++) {
+      if (chunk[i] != '\0') continue;
+      const char *path;
+      if (pending.len > 0) {
+        buf_put(&pending, chunk + start, i - start);
+        path = pending.data;
+      } else {
+        path = chunk + start;
+      }
+      seq++;
+      answer(seq, path, &out);
+      pending.len = 0;
+      start = i + 1;
+    }
+    buf_put(&pending, chunk + start, (size_t)r - start);
+  }
+  if (pending.len > 0) {
+    seq++;
+    answer(seq, pending.data, &out);
+  }
+  write_all(out.data, out.len);
+  return 0;
+}
+
+/* --- set: a JSON array of [path, name, hex] string triples --- */
+
+static const char *json_pos, *json_end;
+
+static void skip_space(void) {
+  while (json_pos < json_end &&
+         (*json_pos == ' ' || *json_pos == '\t' || *json_pos == '\n' || *json_pos == '\r'))
+    json_pos++;
+}
+
+static void expect_char(char c) {
+  skip_space();
+  if (json_pos >= json_end || *json_pos != c) die("malformed JSON input");
+  json_pos++;
+}
+
+static int peek_char(char c) {
+  skip_space();
+  return json_pos < json_end && *json_pos == c;
+}
+
+static unsigned hex4(void) {
+  if (json_end - json_pos < 4) die("malformed JSON escape");
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++) {
+    char c = *json_pos++;
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+    else die("malformed JSON escape");
+  }
+  return v;
+}
+
+static void put_utf8(struct buf *b, unsigned cp) {
+  if (cp < 0x80) {
+    buf_putc(b, (char)cp);
+  } else if (cp < 0x800) {
+    buf_putc(b, (char)(0xc0 | (cp >> 6)));
+    buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    buf_putc(b, (char)(0xe0 | (cp >> 12)));
+    buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+    buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+  } else {
+    buf_putc(b, (char)(0xf0 | (cp >> 18)));
+    buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
+    buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+    buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+  }
+}
+
+/* Parses one JSON string into b (NUL-terminated; b->len excludes the NUL). */
+static void parse_string(struct buf *b) {
+  b->len = 0;
+  buf_reserve(b, 0);
+  b->data[0] = '\0';
+  expect_char('"');
+  for (;;) {
+    if (json_pos >= json_end) die("unterminated JSON string");
+    char c = *json_pos++;
+    if (c == '"') return;
+    if (c != '\\') {
+      buf_putc(b, c);
+      continue;
+    }
+    if (json_pos >= json_end) die("malformed JSON escape");
+    c = *json_pos++;
+    switch (c) {
+    case '"': buf_putc(b, '"'); break;
+    case '\\': buf_putc(b, '\\'); break;
+    case '/': buf_putc(b, '/'); break;
+    case 'b': buf_putc(b, '\b'); break;
+    case 'f': buf_putc(b, '\f'); break;
+    case 'n': buf_putc(b, '\n'); break;
+    case 'r': buf_putc(b, '\r'); break;
+    case 't': buf_putc(b, '\t'); break;
+    case 'u': {
+      unsigned cp = hex4();
+      if (cp >= 0xd800 && cp < 0xdc00 && json_end - json_pos >= 6 && json_pos[0] == '\\' &&
+          json_pos[1] == 'u') {
+        const char *save = json_pos;
+        json_pos += 2;
+        unsigned low = hex4();
+        if (low >= 0xdc00 && low < 0xe000) cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+        else json_pos = save;
+      }
+      put_utf8(b, cp);
+      break;
+    }
+    default: die("malformed JSON escape");
+    }
+  }
+}
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+static void put_json_string(struct buf *out, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  buf_putc(out, '"');
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      buf_putc(out, '\\');
+      buf_putc(out, (char)c);
+    } else if (c < 0x20) {
+      char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      buf_put(out, esc, sizeof esc);
+    } else {
+      buf_putc(out, (char)c);
+    }
+  }
+  buf_putc(out, '"');
+}
+
+static int run_set(void) {
+  struct buf input = {0}, out = {0}, path = {0}, name = {0}, hexvalue = {0}, value = {0};
+  for (;;) {
+    buf_reserve(&input, 1 << 16);
+    ssize_t r = read(0, input.data + input.len, input.cap - input.len - 1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      die("cannot read stdin");
+    }
+    if (r == 0) break;
+    input.len += (size_t)r;
+  }
+  json_pos = input.data ? input.data : "";
+  json_end = json_pos + input.len;
+  buf_putc(&out, '[');
+  int failures = 0;
+  expect_char('[');
+  int first = 1;
+  while (!peek_char(']')) {
+    if (!first) expect_char(',');
+    first = 0;
+    expect_char('[');
+    parse_string(&path);
+    expect_char(',');
+    parse_string(&name);
+    expect_char(',');
+    parse_string(&hexvalue);
+    expect_char(']');
+    if (hexvalue.len % 2 != 0) die("odd-length hex value");
+    value.len = 0;
+    buf_reserve(&value, hexvalue.len / 2);
+    for (size_t i = 0; i < hexvalue.len; i += 2) {
+      int hi = hex_digit(hexvalue.data[i]), lo = hex_digit(hexvalue.data[i + 1]);
+      if (hi < 0 || lo < 0) die("non-hex value");
+      value.data[value.len++] = (char)(hi << 4 | lo);
+    }
+    /* An embedded NUL would silently name another file or attribute: refuse it like Python does. */
+    int error = 0;
+    if (strlen(path.data) != path.len || strlen(name.data) != name.len) error = EINVAL;
+    else if (lsetxattr(path.data, name.data, value.data, value.len, 0) != 0) error = errno;
+    if (error != 0) {
+      const char *reason = strerror(error);
+      if (failures++ > 0) buf_put(&out, ", ", 2);
+      buf_putc(&out, '[');
+      put_json_string(&out, path.data, path.len);
+      buf_put(&out, ", ", 2);
+      put_json_string(&out, name.data, name.len);
+      buf_put(&out, ", ", 2);
+      put_json_string(&out, reason, strlen(reason));
+      buf_putc(&out, ']');
+    }
+  }
+  expect_char(']');
+  skip_space();
+  if (json_pos != json_end) die("trailing data after JSON input");
+  buf_putc(&out, ']');
+  write_all(out.data, out.len);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "get") == 0) return run_get();
+  if (argc == 2 && strcmp(argv[1], "set") == 0) return run_set();
+  fprintf(stderr, "usage: kiln-xattr get|set (protocol: see xattr-helper.c)\n");
+  return 2;
+}
