@@ -8,6 +8,7 @@ import { ensureBusyboxImage, ensureDebianImage, type PushedImage } from '@kiln/f
 import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
 import { measureCommand } from '../framework/measureCommand.ts';
 import type { BenchCase, Contender, Sample, Suite, SuiteContext } from '../framework/suite.ts';
+import { buildInPodCase } from './buildInPod.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const cliDir = join(repoRoot, 'packages/cli');
@@ -316,12 +317,49 @@ function casesFor(ctx: SuiteContext, fixture: Fixture, example: Example): BenchC
   return [cold, local, fleet];
 }
 
+/**
+ * `build-in-pod/debian-20k` (not with --quick): Kiln's executor image in a fresh pod-like container per
+ * build (buildInPod.ts), against Kiln cold on the host with the same Dockerfile and registry.
+ */
+function inPodCase(ctx: SuiteContext, fixture: Fixture, example: Example): BenchCase {
+  let hostRun = 0;
+  const cacheDir = () => join(ctx.workDir, `kiln-host-cold-${example.name}`);
+  return buildInPodCase(ctx, {
+    example: example.name,
+    registry: fixture.registry,
+    contextDir: contextDir(ctx, example),
+    base: baseOf(fixture, example),
+    baseline: {
+      name: 'kiln cold (host)',
+      before: async () => {
+        hostRun++;
+        await wipe(cacheDir());
+      },
+      run: async () =>
+        await kilnBuild(ctx, fixture, example, () => `bench/${example.name}-host-cold-${hostRun}`, cacheDir),
+    },
+  });
+}
+
+/**
+ * `KILN_BENCH_CASES=build-in-pod,build-cold/small` keeps only the build cases whose names start with one of
+ * the comma-separated prefixes (e.g. `KILN_BENCH_CASES=build-in-pod pnpm bench build` runs the in-pod case
+ * alone); unset, every case runs.
+ */
+function selectedCases(): string[] | undefined {
+  const prefixes = (process.env.KILN_BENCH_CASES ?? '')
+    .split(',')
+    .map((prefix) => prefix.trim())
+    .filter((prefix) => prefix !== '');
+  return prefixes.length === 0 ? undefined : prefixes;
+}
+
 let registry: TestRegistry | undefined;
 
 export const buildSuite: Suite = {
   name: 'build',
   description:
-    'kiln build --cache vs buildah bud --layers (vfs, overlay, registry cache): cold, warm on the same machine, warm on a fresh machine',
+    'kiln build --cache vs buildah bud --layers (vfs, overlay, registry cache): cold, warm on the same machine, warm on a fresh machine; without --quick also the executor image in a pod (cold, fleet-warm)',
   async cases(ctx) {
     if (!existsSync('/usr/bin/buildah')) {
       throw new KilnError('BENCH_BASELINE_MISSING', 'buildah is not installed', {
@@ -348,6 +386,18 @@ export const buildSuite: Suite = {
     }
     await mkdir(join(ctx.workDir, 'kiln-work'), { recursive: true });
     const cases = examples.flatMap((example) => casesFor(ctx, fixture, example));
+    if (!ctx.quick) cases.push(inPodCase(ctx, fixture, debian20k));
+    const only = selectedCases();
+    if (only) {
+      const kept = cases.filter((c) => only.some((prefix) => c.name.startsWith(prefix)));
+      if (kept.length === 0) {
+        throw new KilnError('BENCH_USAGE', `KILN_BENCH_CASES=${only.join(',')} matches no build case`, {
+          hint: `cases: ${cases.map((c) => c.name).join(', ')}`,
+        });
+      }
+      ctx.note(`KILN_BENCH_CASES: running ${kept.map((c) => c.name).join(', ')}`);
+      cases.splice(0, cases.length, ...kept);
+    }
     // The registry lives as long as the last case.
     const last = cases.at(-1)!;
     const teardown = last.teardown;
