@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureBusyboxImage, type PushedImage } from '@kiln/fixtures/images';
-import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
+import type { PushedImage } from '@kiln/fixtures/images';
+import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBusyboxRegistry, stopBusyboxRegistry } from './busyboxRegistry.ts';
 import { contextsDir, repoRoot, runChecked, runKiln, skopeoInspect, unpackWithUmoci } from './kilnProcess.ts';
 import { listTree } from './treeListing.ts';
 
@@ -12,14 +12,9 @@ let base: PushedImage;
 let work: string;
 
 beforeAll(async () => {
-  registry = await startRegistry({ mode: 'plain' });
-  base = await ensureBusyboxImage(registry);
-  work = await mkdtemp(join(tmpdir(), 'kiln-e2e-build-'));
+  ({ registry, base, work } = await startBusyboxRegistry('kiln-e2e-build-'));
 });
-afterAll(async () => {
-  await registry?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => stopBusyboxRegistry({ registry, work }));
 
 interface ImageConfigJson {
   config: Record<string, unknown>;

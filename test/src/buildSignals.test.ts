@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureBusyboxImage, type PushedImage } from '@kiln/fixtures/images';
-import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
+import type { PushedImage } from '@kiln/fixtures/images';
+import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBusyboxRegistry, stopBusyboxRegistry } from './busyboxRegistry.ts';
 import { repoRoot } from './kilnProcess.ts';
 
 let registry: TestRegistry;
@@ -12,14 +12,9 @@ let base: PushedImage;
 let work: string;
 
 beforeAll(async () => {
-  registry = await startRegistry({ mode: 'plain' });
-  base = await ensureBusyboxImage(registry);
-  work = await mkdtemp(join(tmpdir(), 'kiln-e2e-signal-'));
+  ({ registry, base, work } = await startBusyboxRegistry('kiln-e2e-signal-'));
 });
-afterAll(async () => {
-  await registry?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => stopBusyboxRegistry({ registry, work }));
 
 describe('kiln build on SIGTERM and SIGINT', () => {
   for (const [signal, code] of [

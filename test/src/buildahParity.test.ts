@@ -1,9 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBusyboxImage, type PushedImage } from '@kiln/fixtures/images';
-import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
+import type { PushedImage } from '@kiln/fixtures/images';
+import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBusyboxRegistry, stopBusyboxRegistry } from './busyboxRegistry.ts';
 import { contextsDir, runChecked, runKiln, skopeoInspect, unpackWithUmoci } from './kilnProcess.ts';
 import { listTree, type TreeEntry } from './treeListing.ts';
 
@@ -12,14 +11,9 @@ let base: PushedImage;
 let work: string;
 
 beforeAll(async () => {
-  registry = await startRegistry({ mode: 'plain' });
-  base = await ensureBusyboxImage(registry);
-  work = await mkdtemp(join(tmpdir(), 'kiln-e2e-buildah-'));
+  ({ registry, base, work } = await startBusyboxRegistry('kiln-e2e-buildah-'));
 });
-afterAll(async () => {
-  await registry?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => stopBusyboxRegistry({ registry, work }));
 
 /** buildah with its storage in a temp dir (vfs, chroot isolation): nothing of the machine's is touched. */
 function buildah(args: string[]): Promise<string> {

@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureBusyboxImage, type PushedImage, runProcess } from '@kiln/fixtures/images';
-import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
+import { type PushedImage, runProcess } from '@kiln/fixtures/images';
+import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBusyboxRegistry, stopBusyboxRegistry } from './busyboxRegistry.ts';
 import { runKiln, skopeoInspect, unpackWithUmoci } from './kilnProcess.ts';
 
 let registry: TestRegistry;
@@ -11,14 +11,9 @@ let base: PushedImage;
 let work: string;
 
 beforeAll(async () => {
-  registry = await startRegistry({ mode: 'plain' });
-  base = await ensureBusyboxImage(registry);
-  work = await mkdtemp(join(tmpdir(), 'kiln-e2e-cache-'));
+  ({ registry, base, work } = await startBusyboxRegistry('kiln-e2e-cache-'));
 });
-afterAll(async () => {
-  await registry?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => stopBusyboxRegistry({ registry, work }));
 
 // ARG LATE is declared just before the one step that uses it, so changing it re-runs only that step.
 const dockerfile = `ARG BASE

@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureBusyboxImage, type PushedImage } from '@kiln/fixtures/images';
-import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
+import type { PushedImage } from '@kiln/fixtures/images';
+import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBusyboxRegistry, stopBusyboxRegistry } from './busyboxRegistry.ts';
 import { runChecked, runKiln } from './kilnProcess.ts';
 
 let registry: TestRegistry;
@@ -12,9 +12,7 @@ let work: string;
 let context: string;
 
 beforeAll(async () => {
-  registry = await startRegistry({ mode: 'plain' });
-  base = await ensureBusyboxImage(registry);
-  work = await mkdtemp(join(tmpdir(), 'kiln-e2e-cache-failures-'));
+  ({ registry, base, work } = await startBusyboxRegistry('kiln-e2e-cache-failures-'));
   context = join(work, 'context');
   await mkdir(context, { recursive: true });
   await writeFile(
@@ -23,10 +21,7 @@ beforeAll(async () => {
   );
   await writeFile(join(context, 'a.txt'), 'alpha\n');
 });
-afterAll(async () => {
-  await registry?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => stopBusyboxRegistry({ registry, work }));
 
 interface Outcome {
   code: number;
