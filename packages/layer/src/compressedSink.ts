@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { constants, createZstdCompress } from 'node:zlib';
+import { constants, createZstdCompress, gzipSync } from 'node:zlib';
 import { KilnError } from '@kiln/errors';
 import type { BlobWriter, Compression } from '@kiln/image';
 import { compressBlockInPool } from './gzipPool.ts';
@@ -14,16 +14,38 @@ export interface BlockSink {
 export interface SinkOptions {
   compression: Compression;
   level: number;
-  /** Blocks compressed at once (gzip): 1 is one compressing thread beside the tar producer. */
+  /**
+   * Threads compressing gzip blocks. 1 compresses on the calling thread, like `pigz -p 1`: a lone
+   * worker would only add a copy per block, and one thread should mean one thread.
+   */
   threads: number;
 }
 
 export function createBlockSink(writer: BlobWriter, options: SinkOptions): BlockSink {
-  if (options.compression === 'gzip') return gzipSink(writer, options.level, Math.max(1, options.threads));
+  if (options.compression === 'gzip') {
+    const threads = Math.max(1, options.threads);
+    return threads === 1 ? inlineGzipSink(writer, options.level) : gzipSink(writer, options.level, threads);
+  }
   if (options.compression === 'zstd') return zstdSink(writer, options.level);
   return {
     push: (block) => writer.write(block),
     finish: async () => {},
+  };
+}
+
+// The same members as the pool makes (one per block), so the blob does not depend on the thread count.
+function inlineGzipSink(writer: BlobWriter, level: number): BlockSink {
+  // One blob write outstanding, overlapping with the next block's compression.
+  let writing: Promise<void> = Promise.resolve();
+  return {
+    async push(block) {
+      const member = gzipSync(block, { level });
+      await writing;
+      writing = writer.write(member);
+      // Rethrown by the next push or finish; no unhandled rejection in between.
+      writing.catch(() => {});
+    },
+    finish: () => writing,
   };
 }
 

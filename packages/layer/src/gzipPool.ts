@@ -6,7 +6,7 @@ const workerUrl =
     ? new URL('./workers/layer-gzip.mjs', import.meta.url)
     : new URL('./worker/gzipWorker.ts', import.meta.url);
 
-// One pool per thread count, so "1 thread" really compresses on one thread while blocks queue ahead.
+// One pool per thread count, so N threads means N compressing workers (1 thread compresses inline).
 const pools = new Map<number, Piscina<GzipTask, GzipResult>>();
 
 /** The process-wide gzip pool of `threads` workers, created on first use and kept until `closeLayerPool`. */
