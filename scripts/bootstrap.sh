@@ -42,6 +42,15 @@ if [ ! -x "$tools/pnpm/node_modules/.bin/pnpm" ] || [ "$(pnpm --version)" != "$p
   npm install --silent --no-audit --no-fund --prefix "$tools/pnpm" "pnpm@$pnpm_version" >/dev/null 2>&1
 fi
 
+# kiln-xattr (the executor image's xattr helper) for this host too, on PATH through ./dev: snapshots
+# and extractions read and set xattrs with it instead of the slower python3 fallback.
+xattr_source="$repo/images/executor/xattr-helper.c"
+if [ ! -x "$tools/bin/kiln-xattr" ] || [ "$xattr_source" -nt "$tools/bin/kiln-xattr" ]; then
+  mkdir -p "$tools/bin"
+  gcc -O2 -Wall -o "$tools/bin/kiln-xattr.tmp" "$xattr_source"
+  mv "$tools/bin/kiln-xattr.tmp" "$tools/bin/kiln-xattr"
+fi
+
 cd "$repo"
 stamp="$repo/node_modules/.kiln-install-stamp"
 if [ ! -f "$stamp" ] || [ pnpm-lock.yaml -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then

@@ -7,13 +7,21 @@
  *                    stdout: for each path with xattrs, in input order,
  *                    `seq\0count\0name\0hexvalue\0...` (seq = the path's 0-based position).
  *                    Symlinks are not followed; unreadable paths and paths without xattrs are skipped.
+ *   kiln-xattr get-dirs  stdin: NUL-separated directory paths (relative to cwd, `.` for cwd itself).
+ *                    stdout: for each entry of each directory with xattrs,
+ *                    `seq\0entryname\0count\0name\0hexvalue\0...` (seq = the directory's position).
+ *                    One listing per directory instead of one path per entry: a first snapshot sends
+ *                    a few thousand directories, not every path, and each lookup is relative to the
+ *                    directory (fchdir), not a walk down the whole path. Symlinked directories are skipped.
  *   kiln-xattr set   stdin: JSON `[[path, name, hexvalue], ...]`.
  *                    stdout: JSON `[[path, name, strerror], ...]` for the ones lsetxattr refused.
  *
  * Static (`gcc -static -O2`), so it runs with no /lib at all. Exit 0 at end of input; 1 on malformed
  * input or a write error; 2 on usage errors.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +105,8 @@ static ssize_t read_value(const char *path, const char *name, unsigned char **va
   return -1;
 }
 
-static void answer(long long seq, const char *path, struct buf *out) {
+/* `seq\0[entry\0]count\0name\0hex\0...` for `path` when it has xattrs; `entry` NULL in `get` mode. */
+static void answer(long long seq, const char *entry, const char *path, struct buf *out) {
   static char *names = NULL;
   static unsigned char *value = NULL;
   static const char hex[] = "0123456789abcdef";
@@ -108,6 +117,7 @@ static void answer(long long seq, const char *path, struct buf *out) {
   char number[32];
   int n = snprintf(number, sizeof number, "%lld", seq);
   buf_put(out, number, (size_t)n + 1);
+  if (entry != NULL) buf_put(out, entry, strlen(entry) + 1);
   n = snprintf(number, sizeof number, "%zu", count);
   buf_put(out, number, (size_t)n + 1);
   for (ssize_t i = 0; i < size;) {
@@ -140,8 +150,9 @@ static void answer(long long seq, const char *path, struct buf *out) {
   }
 }
 
-static int run_get(void) {
-  struct buf pending = {0}, out = {0};
+/* Calls `each(seq, item, out)` for every NUL-separated item on stdin (a trailing NUL optional). */
+static void for_each_input(void (*each)(long long, const char *, struct buf *), struct buf *out) {
+  struct buf pending = {0};
   long long seq = -1;
   char chunk[1 << 16];
   for (;;) {
@@ -162,7 +173,7 @@ static int run_get(void) {
         path = chunk + start;
       }
       seq++;
-      answer(seq, path, &out);
+      each(seq, path, out);
       pending.len = 0;
       start = i + 1;
     }
@@ -170,8 +181,47 @@ static int run_get(void) {
   }
   if (pending.len > 0) {
     seq++;
-    answer(seq, pending.data, &out);
+    each(seq, pending.data, out);
   }
+  free(pending.data);
+}
+
+static void answer_path(long long seq, const char *path, struct buf *out) { answer(seq, NULL, path, out); }
+
+static int run_get(void) {
+  struct buf out = {0};
+  for_each_input(answer_path, &out);
+  write_all(out.data, out.len);
+  return 0;
+}
+
+static int start_dir = -1;
+
+static void answer_dir(long long seq, const char *dir, struct buf *out) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return; /* vanished, replaced, or a symlink: nothing to answer */
+  DIR *listing = fdopendir(fd);
+  if (listing == NULL) {
+    close(fd);
+    return;
+  }
+  if (fchdir(fd) == 0) {
+    struct dirent *entry;
+    while ((entry = readdir(listing)) != NULL) {
+      const char *name = entry->d_name;
+      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+      answer(seq, name, name, out);
+    }
+    if (fchdir(start_dir) != 0) die("cannot return to the starting directory");
+  }
+  closedir(listing);
+}
+
+static int run_get_dirs(void) {
+  start_dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (start_dir < 0) die("cannot open the current directory");
+  struct buf out = {0};
+  for_each_input(answer_dir, &out);
   write_all(out.data, out.len);
   return 0;
 }
@@ -359,7 +409,8 @@ static int run_set(void) {
 
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "get") == 0) return run_get();
+  if (argc == 2 && strcmp(argv[1], "get-dirs") == 0) return run_get_dirs();
   if (argc == 2 && strcmp(argv[1], "set") == 0) return run_set();
-  fprintf(stderr, "usage: kiln-xattr get|set (protocol: see xattr-helper.c)\n");
+  fprintf(stderr, "usage: kiln-xattr get|get-dirs|set (protocol: see xattr-helper.c)\n");
   return 2;
 }

@@ -30,6 +30,22 @@ export class ColumnBuilder {
     return paths.length - 1;
   }
 
+  /** The row of `path`, or -1: a binary search while rows are in order, else a scan. */
+  indexOf(path: string): number {
+    const { paths } = this.columns;
+    if (!this.inOrder) return paths.lastIndexOf(path);
+    let low = 0;
+    let high = paths.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const order = comparePaths(paths[mid]!, path);
+      if (order === 0) return mid;
+      if (order < 0) low = mid + 1;
+      else high = mid - 1;
+    }
+    return -1;
+  }
+
   /** Trimmed columns in path order, without duplicates. */
   finish(): EntryColumns {
     const trimmed = resizeColumns(this.columns, this.count);

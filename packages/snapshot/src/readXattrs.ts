@@ -3,26 +3,30 @@ import { resolveXattrHelper, type XattrHelperCommand } from './xattrHelper.ts';
 
 /**
  * Node has no xattr API, and a getfattr process per file would cost milliseconds each. So one helper
- * process per snapshot reads the xattrs of every path given on its stdin (NUL-separated) with
- * listxattr/getxattr and answers, by position, only for the paths that have any: Kiln's static
- * `kiln-xattr get` (images/executor/xattr-helper.c, same protocol) where it exists, else this script,
- * Python's os module being the one listxattr binding commonly at hand (see resolveXattrHelper). The
- * snapshot asks only for paths that are new or whose ctime changed (setting an xattr bumps ctime), so an
- * unchanged rescan starts no helper at all.
+ * process per snapshot reads xattrs with listxattr/getxattr and answers only for entries that have any:
+ * Kiln's static `kiln-xattr` (images/executor/xattr-helper.c, same protocols) where it exists, else this
+ * script, Python's os module being the one listxattr binding commonly at hand (see resolveXattrHelper).
+ * Two modes: `get` takes paths (a rescan asks only for entries that are new or whose ctime changed, as
+ * setting an xattr bumps ctime, so an unchanged rescan starts no helper); `get-dirs` takes directories
+ * and answers for every entry in them (a first snapshot: a few thousand directory names cross the pipe
+ * instead of every path, and the helper lists each directory itself, off the walking thread).
  */
 const helperSource = String.raw`
 import os, sys
 out = sys.stdout.buffer
-rest = b""
-seq = -1
-def answer(p):
+dirs = sys.argv[1:] == ["get-dirs"]
+start = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
+def answer(seq, entry, p):
     try:
         names = os.listxattr(p, follow_symlinks=False)
     except OSError:
         return
     if not names:
         return
-    parts = [str(seq).encode(), str(len(names)).encode()]
+    parts = [str(seq).encode()]
+    if entry is not None:
+        parts.append(entry)
+    parts.append(str(len(names)).encode())
     for n in names:
         try:
             v = os.getxattr(p, n, follow_symlinks=False)
@@ -31,6 +35,23 @@ def answer(p):
         parts.append(os.fsencode(n))
         parts.append(v.hex().encode())
     out.write(b"\0".join(parts) + b"\0")
+def answer_dir(seq, d):
+    try:
+        fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        os.fchdir(fd)
+        for name in os.listdir(b"."):
+            answer(seq, name, name)
+    except OSError:
+        pass
+    finally:
+        os.fchdir(start)
+        os.close(fd)
+each = answer_dir if dirs else (lambda seq, p: answer(seq, None, p))
+rest = b""
+seq = -1
 while True:
     chunk = os.read(0, 1 << 16)
     if not chunk:
@@ -39,36 +60,49 @@ while True:
     rest = items.pop()
     for p in items:
         seq += 1
-        answer(p)
+        each(seq, p)
 if rest:
     seq += 1
-    answer(rest)
+    each(seq, rest)
 out.flush()
 `;
 
-export function xattrHelper(): XattrHelperCommand | undefined {
-  return resolveXattrHelper('get', helperSource);
+export type XattrReaderMode = 'get' | 'get-dirs';
+
+export function xattrHelper(mode: XattrReaderMode = 'get'): XattrHelperCommand | undefined {
+  return resolveXattrHelper(mode, helperSource);
+}
+
+/** Xattrs the helper found: `seq` is the position of the path (`get`) or directory (`get-dirs`) sent. */
+export interface XattrRecord {
+  seq: number;
+  /** The entry's name inside the directory (`get-dirs` only). */
+  entry?: string;
+  xattrs: Record<string, Uint8Array>;
 }
 
 /**
- * A running helper: paths are streamed to it while the walk goes on (it works on another core), and
- * `result()` ends its input and resolves with the xattrs by position; paths without xattrs are absent.
+ * A running helper: paths (or directories) are streamed to it while the walk goes on (it works on
+ * another core), and `result()` ends its input and resolves with what it found.
  */
 export interface XattrReader {
   add(path: string): void;
-  /** Xattrs by the position of the path among those added. */
-  result(): Promise<Map<number, Record<string, Uint8Array>>>;
+  result(): Promise<XattrRecord[]>;
 }
 
-export function startXattrReader(root: string, helper: XattrHelperCommand): XattrReader {
+export function startXattrReader(
+  root: string,
+  helper: XattrHelperCommand,
+  mode: XattrReaderMode,
+): XattrReader {
   const child = spawn(helper.command, helper.args, { cwd: root, stdio: ['pipe', 'pipe', 'ignore'] });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise<Map<number, Record<string, Uint8Array>>>((resolve, reject) => {
+  const done = new Promise<XattrRecord[]>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`xattr helper exited with ${code}`));
-      resolve(parseHelperOutput(Buffer.concat(chunks)));
+      resolve(parseHelperOutput(Buffer.concat(chunks), mode === 'get-dirs'));
     });
   });
   // Failures surface through result(); a helper that died early must not crash the walk.
@@ -93,19 +127,20 @@ export function startXattrReader(root: string, helper: XattrHelperCommand): Xatt
   };
 }
 
-function parseHelperOutput(output: Buffer): Map<number, Record<string, Uint8Array>> {
-  const result = new Map<number, Record<string, Uint8Array>>();
+function parseHelperOutput(output: Buffer, named: boolean): XattrRecord[] {
+  const result: XattrRecord[] = [];
   const fields = output.toString('utf8').split('\0');
   let i = 0;
   while (i + 1 < fields.length) {
-    const position = Number(fields[i++]);
+    const seq = Number(fields[i++]);
+    const entry = named ? fields[i++]! : undefined;
     const count = Number(fields[i++]);
     const xattrs: Record<string, Uint8Array> = {};
     for (let n = 0; n < count; n++) {
       const name = fields[i++]!;
       xattrs[name] = new Uint8Array(Buffer.from(fields[i++] ?? '', 'hex'));
     }
-    result.set(position, xattrs);
+    result.push(entry === undefined ? { seq, xattrs } : { seq, entry, xattrs });
   }
   return result;
 }

@@ -7,7 +7,13 @@ import { comparePaths } from './comparePaths.ts';
 import { type EntryColumns, typeCode } from './entryColumns.ts';
 import { defaultHashThreads, HashQueue } from './hashPool.ts';
 import { builtinIgnoreRules, compileIgnoreRules, type IgnoreMatcher, isPathIgnored } from './ignoreRules.ts';
-import { startXattrReader, type XattrReader, xattrHelper } from './readXattrs.ts';
+import {
+  startXattrReader,
+  type XattrReader,
+  type XattrReaderMode,
+  type XattrRecord,
+  xattrHelper,
+} from './readXattrs.ts';
 import { resolveStrategy, type SnapshotStrategy } from './snapshotStrategies.ts';
 import type { Snapshot, SnapshotEvent, SnapshotOptions } from './types.ts';
 import { walkTree } from './walkTree.ts';
@@ -55,7 +61,8 @@ function sameWords(a: Int32Array, i: number, b: Int32Array, j: number): boolean 
 
 /** Walks `root` into a Snapshot with the chosen strategy (default `incremental`). */
 export async function takeSnapshot(root: string, options: SnapshotOptions = {}): Promise<Snapshot> {
-  const run = new SnapshotRun(root, options);
+  // A first snapshot reads every entry's xattrs: by directory, so the walk sends a few names, not every path.
+  const run = new SnapshotRun(root, options, options.previous === undefined ? 'get-dirs' : 'get');
   await walkTree(run.rootPrefix, '', run.isIgnored, run.visitor);
   return run.finish();
 }
@@ -70,7 +77,7 @@ export async function snapshotPaths(
   paths: readonly string[],
   options: SnapshotOptions = {},
 ): Promise<Snapshot> {
-  const run = new SnapshotRun(root, options);
+  const run = new SnapshotRun(root, options, 'get');
   const starts = [...new Set(paths.map((p) => p.replace(/^\/+|\/+$/g, '')).filter((p) => p !== ''))].sort(
     comparePaths,
   );
@@ -112,13 +119,18 @@ class SnapshotRun {
   private wordsFor: EntryColumns | undefined;
   private currentWords: TimeWords | undefined;
   private readonly readXattrs: boolean;
+  /** `get`: entries are sent by path; `get-dirs`: directories are sent and every entry in them is answered. */
+  private readonly xattrMode: XattrReaderMode;
   private xattrReader: XattrReader | undefined | null;
+  /** What was sent, by position: entry ids (`get`) or directory paths (`get-dirs`). */
   private readonly xattrIds: number[] = [];
+  private readonly xattrDirs: string[] = [];
   private readonly start = performance.now();
   private bytesToHash = 0;
   private filesToHash = 0;
 
-  constructor(root: string, options: SnapshotOptions) {
+  constructor(root: string, options: SnapshotOptions, xattrMode: XattrReaderMode) {
+    this.xattrMode = xattrMode;
     this.root = path.resolve(root);
     this.rootPrefix = this.root === '/' ? '' : this.root;
     const stats = statSync(this.root, { throwIfNoEntry: false });
@@ -246,12 +258,19 @@ class SnapshotRun {
         this.queue.add(i, c.sizes[i]!);
       }
     }
-    if (this.readXattrs) {
+    if (this.readXattrs && this.xattrMode === 'get-dirs') {
+      // Every entry is answered from its parent directory's listing (the root's is sent on start).
+      if (this.xattrReader === undefined) this.xattrReader = this.startXattrs();
+      if (code === typeCode.dir && this.xattrReader) {
+        this.xattrReader.add(relPath);
+        this.xattrDirs.push(relPath);
+      }
+    } else if (this.readXattrs) {
       if (unchangedSincePrevious) {
         const xattrs = previous!.xattrs.get(p);
         if (xattrs !== undefined) c.xattrs.set(i, xattrs);
       } else {
-        this.xattrReader ??= this.startXattrs();
+        if (this.xattrReader === undefined) this.xattrReader = this.startXattrs();
         this.xattrReader?.add(relPath);
         this.xattrIds.push(i);
       }
@@ -269,10 +288,7 @@ class SnapshotRun {
     const xattrs = this.xattrResults();
     await this.queue.finish();
     const found = await xattrs;
-    if (found !== undefined && found.size > 0) {
-      const columns = this.builder.columns;
-      for (const [position, value] of found) columns.xattrs.set(this.xattrIds[position]!, value);
-    }
+    if (found !== undefined) this.applyXattrs(found);
     const columns = this.builder.finish();
     const stats = {
       entries: columns.paths.length,
@@ -290,9 +306,24 @@ class SnapshotRun {
     );
   }
 
+  private applyXattrs(records: XattrRecord[]): void {
+    const columns = this.builder.columns;
+    for (const { seq, entry, xattrs } of records) {
+      if (entry === undefined) {
+        columns.xattrs.set(this.xattrIds[seq]!, xattrs);
+        continue;
+      }
+      const dir = this.xattrDirs[seq];
+      if (dir === undefined) continue;
+      // Entries the walk left out (ignored, sockets, created since) are not in the snapshot: dropped.
+      const id = this.builder.indexOf(dir === '.' ? entry : `${dir}/${entry}`);
+      if (id >= 0) columns.xattrs.set(id, xattrs);
+    }
+  }
+
   /** The helper, or null when there is none (then xattrs are not recorded, and an event says so). */
   private startXattrs(): XattrReader | null {
-    const helper = xattrHelper();
+    const helper = xattrHelper(this.xattrMode);
     if (helper === undefined) {
       this.emit({
         type: 'xattrs-unavailable',
@@ -300,10 +331,15 @@ class SnapshotRun {
       });
       return null;
     }
-    return startXattrReader(this.root, helper);
+    const reader = startXattrReader(this.root, helper, this.xattrMode);
+    if (this.xattrMode === 'get-dirs') {
+      reader.add('.');
+      this.xattrDirs.push('.');
+    }
+    return reader;
   }
 
-  private async xattrResults(): Promise<Map<number, Record<string, Uint8Array>> | undefined> {
+  private async xattrResults(): Promise<XattrRecord[] | undefined> {
     if (!this.xattrReader) return undefined;
     try {
       return await this.xattrReader.result();

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -38,17 +38,42 @@ function xattrsOf(snapshot: Awaited<ReturnType<typeof takeSnapshot>>, file: stri
 }
 
 describe('resolveXattrHelper', () => {
-  it('prefers $KILN_XATTR_HELPER with argv [helper, mode], else python3 -c source', () => {
+  it('prefers $KILN_XATTR_HELPER, then kiln-xattr on $PATH, with argv [helper, mode], else python3 -c source mode', () => {
     expect(resolveXattrHelper('get', 'src', { KILN_XATTR_HELPER: '/opt/kx' })).toEqual({
       command: '/opt/kx',
       args: ['get'],
     });
-    const fallback = resolveXattrHelper('set', 'src', {});
-    if (!existsSync('/kiln/kiln-xattr') && python !== undefined) {
-      expect(fallback).toEqual({ command: python, args: ['-c', 'src'] });
+    const temp = makeTempDir();
+    cleanup.push(temp.remove);
+    writeFileSync(path.join(temp.dir, 'kiln-xattr'), '', { mode: 0o755 });
+    if (!existsSync('/kiln/kiln-xattr')) {
+      expect(resolveXattrHelper('get-dirs', 'src', { PATH: `relative:/nonexistent:${temp.dir}` })).toEqual({
+        command: path.join(temp.dir, 'kiln-xattr'),
+        args: ['get-dirs'],
+      });
+      if (python !== undefined) {
+        expect(resolveXattrHelper('set', 'src', { PATH: '/nonexistent' })).toEqual({
+          command: python,
+          args: ['-c', 'src', 'set'],
+        });
+      }
     }
   });
 });
+
+/** Without kiln-xattr on $PATH for the length of `body`, so snapshots fall back to python3. */
+async function withoutHelperOnPath<T>(body: () => Promise<T>): Promise<T> {
+  const saved = process.env.PATH;
+  process.env.PATH = (saved ?? '')
+    .split(':')
+    .filter((dir) => !existsSync(path.join(dir, 'kiln-xattr')))
+    .join(':');
+  try {
+    return await body();
+  } finally {
+    process.env.PATH = saved;
+  }
+}
 
 const skipReason = gcc === undefined ? ' (skipped: no gcc to compile images/executor/xattr-helper.c)' : '';
 
@@ -86,11 +111,21 @@ describe.skipIf(gcc === undefined)(`kiln-xattr (images/executor/xattr-helper.c)$
     expect(xattrsOf(native, long)).toEqual({ 'user.kiln': '31' });
     expect(native.get('plain')!.xattrs).toBeUndefined();
 
+    // A rescan asks by path (`get`) for entries whose ctime moved: the new xattr is seen, the rest carried.
+    const triple = [['plain', 'user.later', '7a']];
+    expect(spawnSync(helper, ['set'], { cwd: root, input: JSON.stringify(triple) }).status).toBe(0);
+    const rescan = await takeSnapshot(root, { previous: native });
+    expect(xattrsOf(rescan, 'plain')).toEqual({ 'user.later': '7a' });
+    expect(xattrsOf(rescan, 'notes')).toEqual(xattrsOf(native, 'notes'));
+
     if (python === undefined) return;
     delete process.env.KILN_XATTR_HELPER;
-    const viaPython = await takeSnapshot(root);
+    const viaPython = await withoutHelperOnPath(() => takeSnapshot(root, { onEvent: (e) => events.push(e) }));
+    const pythonRescan = await withoutHelperOnPath(() => takeSnapshot(root, { previous: native }));
+    expect(events.filter((e) => e.type === 'xattrs-unavailable')).toEqual([]);
     for (const file of ['ping', 'notes', 'plain', 'sub', 'sub/é file\nx', long]) {
-      expect(xattrsOf(native, file)).toEqual(xattrsOf(viaPython, file));
+      expect(xattrsOf(rescan, file)).toEqual(xattrsOf(viaPython, file));
+      expect(xattrsOf(rescan, file)).toEqual(xattrsOf(pythonRescan, file));
     }
   });
 
@@ -105,6 +140,16 @@ describe.skipIf(gcc === undefined)(`kiln-xattr (images/executor/xattr-helper.c)$
     expect(got.status).toBe(0);
     const fields = got.stdout.toString('utf8').split('\0');
     expect(fields.slice(0, 3)).toEqual(['2', '1', 'security.capability']);
+    // get-dirs: by directory position, then the entry's name; a symlinked or missing directory answers nothing.
+    symlinkSync('.', path.join(temp.dir, 'self'));
+    const dirs = spawnSync(helper, ['get-dirs'], { cwd: temp.dir, input: 'nope\0self\0.' });
+    expect(dirs.status).toBe(0);
+    expect(dirs.stdout.toString('utf8').split('\0').slice(0, 4)).toEqual([
+      '2',
+      'b',
+      '1',
+      'security.capability',
+    ]);
     expect(spawnSync(helper, ['set'], { input: '[["a",' }).status).toBe(1);
     expect(spawnSync(helper, [], {}).status).toBe(2);
   });
