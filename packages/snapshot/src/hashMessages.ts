@@ -7,6 +7,11 @@ export interface HashTask {
   paths: string[];
 }
 
+/** A batch of directories (absolute paths) to list and lstat; the answer is one DirectoryListing each. */
+export interface ListTask {
+  dirs: string[];
+}
+
 export const HASH_OK = 0;
 /** The file disappeared between the walk and the read. */
 export const HASH_VANISHED = 1;

@@ -2,7 +2,15 @@ import { availableParallelism } from 'node:os';
 import { KilnError } from '@kiln/errors';
 import { Piscina } from 'piscina';
 import { hashToHex } from './entryColumns.ts';
-import { HASH_FAILED, HASH_OK, type HashResultView, type HashTask, viewHashResult } from './hashMessages.ts';
+import {
+  HASH_FAILED,
+  HASH_OK,
+  type HashResultView,
+  type HashTask,
+  type ListTask,
+  viewHashResult,
+} from './hashMessages.ts';
+import type { DirectoryListing } from './listDirectory.ts';
 import { hashFileBatch } from './worker/hashFileBatch.ts';
 
 const hashWorkerFile =
@@ -28,6 +36,14 @@ function hashPool(threads: number): Piscina<HashTask, ArrayBuffer> {
   return pool;
 }
 
+/** Lists directories in the pool's workers (the same threads as hashing: one pool per process). */
+export function listDirectoriesInPool(dirs: string[], threads: number): Promise<DirectoryListing[]> {
+  const task: ListTask = { dirs };
+  return (hashPool(threads) as unknown as Piscina<ListTask, DirectoryListing[]>).run(task, {
+    name: 'listDirectories',
+  });
+}
+
 /** Stops the pool's threads so the process can exit; the next hash starts a new pool. */
 export async function closeHashPool(): Promise<void> {
   const current = pool;
@@ -48,7 +64,8 @@ interface Batch {
 }
 
 /**
- * Collects files to hash while a walk runs and hashes them in batches, at most `threads` in flight.
+ * Collects files to hash while a walk runs and hashes them in batches, two per worker in flight (one
+ * hashing, one queued, so a worker never waits for the walking thread to hand it the next).
  * Work is held back until it is clearly more than a small tree's worth, which then stays on the main thread;
  * `threads` ≤ 1 keeps everything on the calling thread (one core, no workers).
  */
@@ -125,7 +142,7 @@ export class HashQueue {
   }
 
   private pump(): void {
-    while (this.inFlight < this.threads && this.waiting.length > 0 && this.failure === undefined) {
+    while (this.inFlight < this.threads * 2 && this.waiting.length > 0 && this.failure === undefined) {
       const batch = this.waiting.shift()!;
       this.inFlight++;
       const paths = batch.ids.map(this.pathOf);

@@ -155,6 +155,40 @@ describe('takeSnapshot', () => {
     expect([...single].map((e) => e.hash)).toEqual([...pooled].map((e) => e.hash));
   });
 
+  it('lists directories in workers ahead of a rescan, with the same entries as one thread', async () => {
+    const root = tempRoot();
+    const tree: Record<string, string> = {
+      'proc/1/status': 's',
+      'var/cache/x': 'c',
+      'a-b/c': '1',
+      'é/ü/f': 'u',
+    };
+    for (let i = 0; i < 300; i++) tree[`d${i % 11}/s${i % 5}/deep/f${i}`] = `content ${i}`;
+    writeTree(root, tree);
+    symlinkSync('../d1', path.join(root, 'd0/link'));
+    const options = { ignore: ['/var/cache'], xattrs: false };
+    const first = await takeSnapshot(root, { ...options, threads: 1 });
+    writeFileSync(path.join(root, 'd3/s3/deep/new'), 'new');
+    const entries = (snapshot: typeof first) =>
+      [...snapshot].map((e) => ({ ...e, mtimeNs: String(e.mtimeNs), ctimeNs: String(e.ctimeNs) }));
+    const single = await takeSnapshot(root, { ...options, threads: 1, previous: first });
+    for (const strategy of ['incremental', 'metadata'] as const) {
+      const prefetched = await takeSnapshot(root, {
+        ...options,
+        strategy,
+        threads: 2,
+        prefetchAfter: 0,
+        previous: first,
+      });
+      const inline =
+        strategy === 'incremental' ? single : await takeSnapshot(root, { ...options, strategy, threads: 1 });
+      expect(entries(prefetched)).toEqual(entries(inline));
+    }
+    expect(single.get('proc')).toBeUndefined();
+    expect(single.get('var/cache/x')).toBeUndefined();
+    expect(single.get('d0/link')!.linkTarget).toBe('../d1');
+  });
+
   it('snapshots given subtrees with their ancestors', async () => {
     const root = tempRoot();
     writeTree(root, { 'app/src/a.js': 'a', 'app/src/b.js': 'b', 'app/README': 'r', 'etc/x': 'x' });

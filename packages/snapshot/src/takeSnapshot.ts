@@ -1,12 +1,14 @@
-import { type BigIntStats, lstatSync, readlinkSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { KilnError } from '@kiln/errors';
 import { ColumnBuilder } from './columnBuilder.ts';
 import { CompactSnapshot, snapshotColumns } from './compactSnapshot.ts';
 import { comparePaths } from './comparePaths.ts';
+import { DirectoryPrefetcher } from './directoryPrefetcher.ts';
 import { type EntryColumns, typeCode } from './entryColumns.ts';
 import { defaultHashThreads, HashQueue } from './hashPool.ts';
 import { builtinIgnoreRules, compileIgnoreRules, type IgnoreMatcher, isPathIgnored } from './ignoreRules.ts';
+import { type EntryStat, lstatEntry } from './listDirectory.ts';
 import {
   startXattrReader,
   type XattrReader,
@@ -16,7 +18,7 @@ import {
 } from './readXattrs.ts';
 import { resolveStrategy, type SnapshotStrategy } from './snapshotStrategies.ts';
 import type { Snapshot, SnapshotEvent, SnapshotOptions } from './types.ts';
-import { walkTree } from './walkTree.ts';
+import { type WalkOptions, walkTree } from './walkTree.ts';
 
 const FILE = typeCode.file;
 const SYMLINK = typeCode.symlink;
@@ -63,7 +65,7 @@ function sameWords(a: Int32Array, i: number, b: Int32Array, j: number): boolean 
 export async function takeSnapshot(root: string, options: SnapshotOptions = {}): Promise<Snapshot> {
   // A first snapshot reads every entry's xattrs: by directory, so the walk sends a few names, not every path.
   const run = new SnapshotRun(root, options, options.previous === undefined ? 'get-dirs' : 'get');
-  await walkTree(run.rootPrefix, '', run.isIgnored, run.visitor);
+  await walkTree(run.rootPrefix, '', run.isIgnored, run.visitor, run.walkOptions);
   return run.finish();
 }
 
@@ -85,7 +87,7 @@ export async function snapshotPaths(
   const ancestors = new Set<string>();
   for (const start of covered) {
     if (isPathIgnored(run.isIgnored, start)) continue;
-    const stats = lstatSync(`${run.rootPrefix}/${start}`, { bigint: true, throwIfNoEntry: false });
+    const stats = lstatEntry(`${run.rootPrefix}/${start}`);
     if (stats === undefined) continue;
     const parts = start.split('/');
     for (let depth = 1; depth < parts.length; depth++) {
@@ -93,10 +95,13 @@ export async function snapshotPaths(
       if (ancestors.has(ancestor)) continue;
       ancestors.add(ancestor);
       const abs = `${run.rootPrefix}/${ancestor}`;
-      run.visitor.entry(ancestor, abs, lstatSync(abs, { bigint: true }));
+      const ancestorStats = lstatEntry(abs);
+      if (ancestorStats === undefined) continue;
+      run.visitor.entry(ancestor, ancestorStats);
     }
-    run.visitor.entry(start, `${run.rootPrefix}/${start}`, stats);
-    if (stats.isDirectory()) await walkTree(run.rootPrefix, start, run.isIgnored, run.visitor);
+    run.visitor.entry(start, stats);
+    if ((stats.mode & 0o170000) === 0o040000)
+      await walkTree(run.rootPrefix, start, run.isIgnored, run.visitor, run.walkOptions);
   }
   return run.finish();
 }
@@ -107,6 +112,7 @@ class SnapshotRun {
   readonly rootPrefix: string;
   readonly isIgnored: IgnoreMatcher;
   readonly visitor: Parameters<typeof walkTree>[3];
+  readonly walkOptions: WalkOptions;
   private readonly strategy: SnapshotStrategy;
   private readonly emit: (event: SnapshotEvent) => void;
   private readonly builder = new ColumnBuilder();
@@ -161,10 +167,21 @@ class SnapshotRun {
         columns.hashed[id] = 1;
       },
     );
+    // When little is hashed (a rescan, or metadata only), the walk is the work: the workers list directories
+    // ahead of it. When most files are hashed, hashing keeps them busy and listing there would only add
+    // messages (measured on `large`: 1.05 s → 0.87 s for an unchanged rescan, 1.7 s → 1.95 s for a first full).
+    const walkBound =
+      this.strategy.hashing === 'none' ||
+      (this.strategy.hashing === 'changed-since-previous' && options.previous !== undefined);
+    this.walkOptions =
+      threads > 1 && walkBound
+        ? { prefetcher: new DirectoryPrefetcher(threads, this.rootPrefix, this.isIgnored) }
+        : {};
+    if (options.prefetchAfter !== undefined) this.walkOptions.prefetchAfter = options.prefetchAfter;
     this.readXattrs = options.xattrs !== false;
     this.emit({ type: 'snapshot-start', root: this.root, strategy: this.strategy.name, threads });
     this.visitor = {
-      entry: (relPath, absPath, st) => this.add(relPath, absPath, st),
+      entry: (relPath, st) => this.add(relPath, st),
       skipped: (relPath, reason) => this.emit({ type: 'snapshot-skipped', path: relPath, reason }),
       shouldYield: () => this.queue.busy,
     };
@@ -200,9 +217,8 @@ class SnapshotRun {
     return -1;
   }
 
-  private add(relPath: string, absPath: string, st: BigIntStats): void {
-    // BigInt arithmetic allocates; convert once and work on numbers.
-    const mode = Number(st.mode);
+  private add(relPath: string, st: EntryStat): void {
+    const mode = st.mode;
     const code = typeCodeOfMode(mode);
     if (code < 0) {
       this.emit({ type: 'snapshot-skipped', path: relPath, reason: 'socket' });
@@ -212,21 +228,16 @@ class SnapshotRun {
     const c = this.builder.columns;
     c.types[i] = code;
     c.modes[i] = mode & 0o7777;
-    c.uids[i] = Number(st.uid);
-    c.gids[i] = Number(st.gid);
-    c.sizes[i] = code === FILE ? Number(st.size) : 0;
+    c.uids[i] = st.uid;
+    c.gids[i] = st.gid;
+    c.sizes[i] = code === FILE ? st.size : 0;
     c.mtimes[i] = st.mtimeNs;
     c.ctimes[i] = st.ctimeNs;
-    c.devs[i] = Number(st.dev);
-    c.inos[i] = Number(st.ino);
-    c.nlinks[i] = Number(st.nlink);
-    if (code === SYMLINK) {
-      try {
-        c.linkTargets.set(i, readlinkSync(absPath));
-      } catch {
-        c.linkTargets.set(i, '');
-      }
-    } else if (code === CHAR || code === BLOCK) c.rdevs.set(i, Number(st.rdev));
+    c.devs[i] = st.dev;
+    c.inos[i] = st.ino;
+    c.nlinks[i] = st.nlink;
+    if (code === SYMLINK) c.linkTargets.set(i, st.linkTarget ?? '');
+    else if (code === CHAR || code === BLOCK) c.rdevs.set(i, st.rdev);
 
     const p = this.findPrevious(relPath);
     const previous = this.previous;

@@ -114,10 +114,12 @@ export interface SnapshotOptions {
   /** Apply the built-in ignore rules (`proc`, `sys`, `dev`, Kiln's work dirs). Default true. */
   builtinIgnore?: boolean;
   /**
-   * Hashing workers running while the calling thread walks; default the available cores. 1 (or 0) hashes
-   * on the calling thread after the walk; small trees always do.
+   * Worker threads that hash files and list directories ahead of the walk; default the available cores.
+   * 1 (or 0) does everything on the calling thread; small trees always do.
    */
   threads?: number;
+  /** Entries walked on the calling thread before workers list directories (tests force it low). */
+  prefetchAfter?: number;
   /** Read extended attributes (default true). */
   xattrs?: boolean;
   onEvent?: (event: SnapshotEvent) => void;

@@ -1,67 +1,91 @@
-import { type BigIntStats, lstatSync, readdirSync } from 'node:fs';
 import { comparePaths } from './comparePaths.ts';
+import type { DirectoryPrefetcher } from './directoryPrefetcher.ts';
 import type { IgnoreMatcher } from './ignoreRules.ts';
+import {
+  type DirectoryListing,
+  type EntryStat,
+  entryStatAt,
+  listDirectory,
+  listingError,
+} from './listDirectory.ts';
 
 export interface WalkVisitor {
   /** Called in path byte order for every path under a started dir (the started dir itself excluded). */
-  entry: (path: string, absPath: string, stats: BigIntStats) => void;
+  entry: (path: string, stat: EntryStat) => void;
   skipped: (path: string, reason: 'vanished' | 'undecodable-name') => void;
   /** Asked between directories; when true the walk yields to the event loop (hash results come in). */
   shouldYield: () => boolean;
 }
 
-const S_IFMT = 0o170000n;
-const S_IFDIR = 0o040000n;
+export interface WalkOptions {
+  /** Lists directories ahead of the walk in worker threads, once the tree proves big enough. */
+  prefetcher?: DirectoryPrefetcher;
+  /** Entries walked on this thread before the prefetcher takes over (a small tree never starts it). */
+  prefetchAfter?: number;
+}
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+/** Below this many entries a tree is listed on the walking thread: messages would cost more. */
+const DEFAULT_PREFETCH_AFTER = 4096;
 
 /**
  * Walks a directory depth-first and emits entries in global byte order of their paths. Sorting each
  * directory by name alone is not enough: `a-b` sorts between `a` and `a/x`, so a directory's own entry
  * sorts by its name while its subtree sorts as `name/`.
+ *
+ * `root` has no trailing `/` (the filesystem root is `''`); `dir` is relative to it (`''` for the root).
  */
-/** `root` has no trailing `/` (the filesystem root is `''`); `dir` is relative to it (`''` for the root). */
 export async function walkTree(
   root: string,
   dir: string,
   isIgnored: IgnoreMatcher,
   visitor: WalkVisitor,
+  options: WalkOptions = {},
 ): Promise<void> {
+  const prefetchAfter = options.prefetchAfter ?? DEFAULT_PREFETCH_AFTER;
+  let walked = 0;
   let sinceYield = 0;
+  const absOf = (relDir: string) => (relDir === '' ? root || '/' : `${root}/${relDir}`);
+  const prefetcher = () =>
+    options.prefetcher !== undefined && walked >= prefetchAfter ? options.prefetcher : undefined;
+
   const visitDir = async (relDir: string, depth: number): Promise<void> => {
     // Children sit one level below relDir; deeper than any prefix rule, only globs could match.
     const checkIgnored = depth <= isIgnored.maxDepth;
-    const absDir = relDir === '' ? root || '/' : `${root}/${relDir}`;
-    let names: string[];
-    try {
-      names = readdirSync(absDir);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      // A directory removed (or replaced by a file) since its parent was listed.
-      if (code === 'ENOENT' || code === 'ENOTDIR') return;
-      throw error;
-    }
-    type Item = { key: string; path: string; abs: string; stats: BigIntStats; descend: boolean };
+    const absDir = absOf(relDir);
+    const ahead = prefetcher();
+    const listing: DirectoryListing = ahead === undefined ? listDirectory(absDir) : await ahead.take(absDir);
+    if (listing.failure !== undefined) throw listingError(listing.failure);
+    if (listing.missing) return;
+    type Item = { key: string; path: string; index: number; descend: boolean };
     const items: Item[] = [];
-    for (const name of names) {
+    const { names } = listing;
+    for (let index = 0; index < names.length; index++) {
+      const name = names[index]!;
       const path = relDir === '' ? name : `${relDir}/${name}`;
       if (checkIgnored && isIgnored(path)) continue;
-      const abs = `${absDir}/${name}`;
-      const stats = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-      if (stats === undefined) {
-        visitor.skipped(path, name.includes('\uFFFD') ? 'undecodable-name' : 'vanished');
-        continue;
-      }
-      items.push({ key: name, path, abs, stats, descend: false });
-      if ((stats.mode & S_IFMT) === S_IFDIR) items.push({ key: `${name}/`, path, abs, stats, descend: true });
+      items.push({ key: name, path, index, descend: false });
+      if ((listing.numbers[index * 8]! & S_IFMT) === S_IFDIR)
+        items.push({ key: `${name}/`, path, index, descend: true });
+    }
+    for (const name of listing.vanished) {
+      const path = relDir === '' ? name : `${relDir}/${name}`;
+      if (checkIgnored && isIgnored(path)) continue;
+      visitor.skipped(path, name.includes('\uFFFD') ? 'undecodable-name' : 'vanished');
     }
     // Plain string order equals UTF-8 byte order unless a name has a surrogate or U+E000–U+FFFF.
     if (names.some((name) => /[\uD800-\uFFFF]/.test(name))) items.sort((a, b) => comparePaths(a.key, b.key));
     else items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    walked += names.length;
     for (const item of items) {
       if (item.descend) await visitDir(item.path, depth + 1);
-      else visitor.entry(item.path, item.abs, item.stats);
+      else visitor.entry(item.path, entryStatAt(listing, item.index));
     }
     sinceYield += items.length;
-    if (sinceYield >= 512 && visitor.shouldYield()) {
+    // Listings that are ready resolve as microtasks, which never let the workers' replies in: with the
+    // prefetcher running, yield regularly so finished listings are collected and new ones sent out.
+    if (sinceYield >= 512 && (ahead !== undefined || visitor.shouldYield())) {
       sinceYield = 0;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
