@@ -92,6 +92,37 @@ describe('bench readme', () => {
     expect(chart).toContain('v0.2.0');
   });
 
+  it('shows each suite from the latest full run that measured it: a suite re-run alone hides no other', async () => {
+    await writeFile(path.join(dir, 'README.md'), '# Kiln\n');
+    await writeResults('v0.2.0.json', [40, 40, 40], {
+      label: 'v0.2.0',
+      createdAt: '2026-11-20T10:00:00.000Z',
+    });
+    const layerOnly = [
+      resultRow(
+        { suite: 'layer', case: 'write/large', contender: 'kiln gzip' },
+        [55, 55, 55],
+        [100, 100, 100],
+      ),
+    ];
+    await writeFile(
+      path.join(dir, 'bench/results/layer-large.json'),
+      JSON.stringify(resultsFile(layerOnly, { label: 'layer-large', createdAt: '2026-11-23T10:00:00.000Z' })),
+    );
+    await readmeCommand(options(), output);
+    const readme = squeeze(await readFile(path.join(dir, 'README.md'), 'utf8'));
+    const snapshot = readme.slice(readme.indexOf('### snapshot'), readme.indexOf('### layer'));
+    const layer = readme.slice(readme.indexOf('### layer'), readme.indexOf('![Kiln bench'));
+    expect(snapshot).toContain('From [bench/results/v0.2.0.json](bench/results/v0.2.0.json): run v0.2.0');
+    expect(snapshot).toMatch(/\| rescan\/large \| kiln incremental \| 40\.0 ms \|/);
+    expect(layer).toContain('From [bench/results/layer-large.json](bench/results/layer-large.json)');
+    expect(layer).toMatch(/\| write\/large \| kiln gzip \| 55\.0 ms \|/);
+    expect(layer).not.toContain('write/20k');
+    const chart = await readFile(options().chart, 'utf8');
+    expect(chart).toContain('layer write/large: kiln gzip');
+    expect(chart).not.toContain('layer write/20k');
+  });
+
   it('appends a Performance section with markers when the README has none, and leaves it stable on a re-run', async () => {
     await writeFile(path.join(dir, 'README.md'), '# Kiln\n\nIntro.\n');
     await readmeCommand(options(), output);
