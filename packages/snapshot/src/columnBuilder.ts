@@ -1,4 +1,4 @@
-import { comparePaths } from './comparePaths.ts';
+import { comparePaths, searchSortedPaths } from './comparePaths.ts';
 import { allocateColumns, type EntryColumns, numericColumnNames, resizeColumns } from './entryColumns.ts';
 
 /** Appends entries to growing columns; sorts them at the end only if they arrived out of order. */
@@ -33,17 +33,7 @@ export class ColumnBuilder {
   /** The row of `path`, or -1: a binary search while rows are in order, else a scan. */
   indexOf(path: string): number {
     const { paths } = this.columns;
-    if (!this.inOrder) return paths.lastIndexOf(path);
-    let low = 0;
-    let high = paths.length - 1;
-    while (low <= high) {
-      const mid = (low + high) >>> 1;
-      const order = comparePaths(paths[mid]!, path);
-      if (order === 0) return mid;
-      if (order < 0) low = mid + 1;
-      else high = mid - 1;
-    }
-    return -1;
+    return this.inOrder ? searchSortedPaths(paths, path) : paths.lastIndexOf(path);
   }
 
   /** Trimmed columns in path order, without duplicates. */

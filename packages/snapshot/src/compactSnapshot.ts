@@ -1,4 +1,4 @@
-import { comparePaths } from './comparePaths.ts';
+import { searchSortedPaths } from './comparePaths.ts';
 import { allocateColumns, type EntryColumns, entryAt, setEntryAt } from './entryColumns.ts';
 import type { Entry, Snapshot, SnapshotStats, SnapshotStrategyName } from './types.ts';
 
@@ -40,17 +40,7 @@ export class CompactSnapshot implements Snapshot {
   }
 
   indexOf(path: string): number {
-    const paths = this.columns.paths;
-    let low = 0;
-    let high = paths.length - 1;
-    while (low <= high) {
-      const mid = (low + high) >>> 1;
-      const order = comparePaths(paths[mid]!, path);
-      if (order === 0) return mid;
-      if (order < 0) low = mid + 1;
-      else high = mid - 1;
-    }
-    return -1;
+    return searchSortedPaths(this.columns.paths, path);
   }
 
   get(path: string): Entry | undefined {

@@ -14,6 +14,20 @@ export function comparePaths(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** The index of `path` in `paths` sorted by comparePaths, or -1. */
+export function searchSortedPaths(paths: readonly string[], path: string): number {
+  let low = 0;
+  let high = paths.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const order = comparePaths(paths[mid]!, path);
+    if (order === 0) return mid;
+    if (order < 0) low = mid + 1;
+    else high = mid - 1;
+  }
+  return -1;
+}
+
 function utf8Rank(code: number): number {
   // Surrogates encode code points above U+FFFF, whose UTF-8 sorts after U+E000–U+FFFF.
   return code >= 0xe000 ? code - 0x800 : code + 0x2000;
