@@ -121,6 +121,22 @@ function extractCase(ctx: SuiteContext, name: TreeName, root: string, bytes: num
   };
 }
 
+const treeNames: readonly TreeName[] = ['quick', 'small', 'large'];
+
+/** The trees a full layer run measures: `small,large`, or the comma-separated names given. */
+export function layerTrees(setting: string | undefined): TreeName[] {
+  if (setting === undefined || setting.trim() === '') return ['small', 'large'];
+  return setting.split(',').map((raw) => {
+    const name = raw.trim();
+    if (!(treeNames as readonly string[]).includes(name)) {
+      throw new KilnError('BENCH_UNKNOWN_FIXTURE', `unknown layer tree ${name} in KILN_BENCH_LAYER_TREES`, {
+        hint: `use a comma-separated list of ${treeNames.join(', ')}`,
+      });
+    }
+    return name as TreeName;
+  });
+}
+
 export const layerSuite: Suite = {
   name: 'layer',
   description:
@@ -128,8 +144,9 @@ export const layerSuite: Suite = {
   async cases(ctx) {
     for (const tool of ['tar', 'gzip', 'pigz']) requireTool(tool);
     const cases: BenchCase[] = [];
-    // --quick (CI, 5-minute budget) measures a ~60 MB tree; the full run small and large (~3 GB).
-    const names: TreeName[] = ctx.quick ? ['quick'] : ['small', 'large'];
+    // --quick (CI, 5-minute budget) measures a ~60 MB tree; the full run small and large (~3 GB),
+    // or the trees named in KILN_BENCH_LAYER_TREES (large alone takes ~20 minutes here).
+    const names: TreeName[] = ctx.quick ? ['quick'] : layerTrees(process.env.KILN_BENCH_LAYER_TREES);
     for (const name of names) {
       const { root, bytes } = await prepareTree(ctx, name);
       cases.push(...writeCases(ctx, name, root, bytes), extractCase(ctx, name, root, bytes));
