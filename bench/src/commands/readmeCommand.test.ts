@@ -92,7 +92,7 @@ describe('bench readme', () => {
     expect(chart).toContain('v0.2.0');
   });
 
-  it('shows each suite from the latest full run that measured it: a suite re-run alone hides no other', async () => {
+  it('shows each case from the latest full run that measured it: a case re-run alone hides no other', async () => {
     await writeFile(path.join(dir, 'README.md'), '# Kiln\n');
     await writeResults('v0.2.0.json', [40, 40, 40], {
       label: 'v0.2.0',
@@ -104,23 +104,37 @@ describe('bench readme', () => {
         [55, 55, 55],
         [100, 100, 100],
       ),
+      resultRow({ suite: 'layer', case: 'write/20k', contender: 'kiln gzip' }, [70, 70, 70], [100, 100, 100]),
     ];
-    await writeFile(
-      path.join(dir, 'bench/results/layer-large.json'),
-      JSON.stringify(resultsFile(layerOnly, { label: 'layer-large', createdAt: '2026-11-23T10:00:00.000Z' })),
-    );
+    const largeOnly = [
+      resultRow(
+        { suite: 'layer', case: 'write/large', contender: 'kiln gzip' },
+        [50, 50, 50],
+        [100, 100, 100],
+      ),
+    ];
+    const save = (name: string, rows: typeof layerOnly, createdAt: string) =>
+      writeFile(
+        path.join(dir, 'bench/results', name),
+        JSON.stringify(resultsFile(rows, { label: name, createdAt })),
+      );
+    await save('layer-both.json', layerOnly, '2026-11-22T10:00:00.000Z');
+    await save('layer-large.json', largeOnly, '2026-11-23T10:00:00.000Z');
     await readmeCommand(options(), output);
     const readme = squeeze(await readFile(path.join(dir, 'README.md'), 'utf8'));
     const snapshot = readme.slice(readme.indexOf('### snapshot'), readme.indexOf('### layer'));
     const layer = readme.slice(readme.indexOf('### layer'), readme.indexOf('![Kiln bench'));
     expect(snapshot).toContain('From [bench/results/v0.2.0.json](bench/results/v0.2.0.json): run v0.2.0');
     expect(snapshot).toMatch(/\| rescan\/large \| kiln incremental \| 40\.0 ms \|/);
+    // write/20k from the run before the latest (which did not measure it), write/large from the latest.
+    expect(layer).toContain('From [bench/results/layer-both.json](bench/results/layer-both.json)');
     expect(layer).toContain('From [bench/results/layer-large.json](bench/results/layer-large.json)');
-    expect(layer).toMatch(/\| write\/large \| kiln gzip \| 55\.0 ms \|/);
-    expect(layer).not.toContain('write/20k');
+    expect(layer).not.toContain('v0.2.0.json');
+    expect(layer).toMatch(/\| write\/20k \| kiln gzip \| 70\.0 ms \|/);
+    expect(layer).toMatch(/\| write\/large \| kiln gzip \| 50\.0 ms \|/);
+    expect(layer).not.toContain('55.0 ms');
     const chart = await readFile(options().chart, 'utf8');
     expect(chart).toContain('layer write/large: kiln gzip');
-    expect(chart).not.toContain('layer write/20k');
   });
 
   it('appends a Performance section with markers when the README has none, and leaves it stable on a re-run', async () => {
