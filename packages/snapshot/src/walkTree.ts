@@ -26,8 +26,13 @@ export interface WalkOptions {
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
-/** Below this many entries a tree is listed on the walking thread: messages would cost more. */
-const DEFAULT_PREFETCH_AFTER = 4096;
+/**
+ * Entries listed on the walking thread before workers take over: starting them costs a few ms, more
+ * than they save on small trees (a 4,600-entry rescan went from 27 to 34 ms with workers from 4,096 on);
+ * on `large` (220k entries) an unchanged rescan takes 0.95 s without them, 0.78 s with them from 4,096
+ * and 0.84 s from 50,000.
+ */
+const DEFAULT_PREFETCH_AFTER = 30_000;
 
 /**
  * Walks a directory depth-first and emits entries in global byte order of their paths. Sorting each
