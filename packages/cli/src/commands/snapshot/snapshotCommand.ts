@@ -33,7 +33,11 @@ export function snapshotCommand(output: Output): Command {
         .choices(['full', 'metadata', 'incremental'])
         .default('incremental'),
     )
-    .option('--threads <n>', 'hashing threads (default: the available cores)', parseThreads)
+    .option(
+      '--threads <n>',
+      'worker threads that hash files and, on big rescans, list directories (default: the available cores; 1: all on one thread)',
+      parseThreads,
+    )
     .option('--save <file>', 'write the snapshot to a file')
     .option('--against <file>', 'print the changes since a snapshot saved with --save')
     .option('--ignore-path <path>', 'leave out a path or glob (repeatable)', collect, [])
