@@ -88,33 +88,8 @@ export function listDirectory(absDir: string): DirectoryListing {
   const links: Record<number, string> = {};
   const vanished: string[] = [];
   for (const name of names) {
-    const abs = prefix + name;
-    const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-    if (st === undefined) {
-      vanished.push(name);
-      continue;
-    }
-    const i = kept.length;
-    kept.push(name);
-    const mode = Number(st.mode);
-    const at = i * NUMBERS;
-    numbers[at] = mode;
-    numbers[at + 1] = Number(st.uid);
-    numbers[at + 2] = Number(st.gid);
-    numbers[at + 3] = Number(st.size);
-    numbers[at + 4] = Number(st.dev);
-    numbers[at + 5] = Number(st.ino);
-    numbers[at + 6] = Number(st.nlink);
-    numbers[at + 7] = Number(st.rdev);
-    times[2 * i] = st.mtimeNs;
-    times[2 * i + 1] = st.ctimeNs;
-    if ((mode & S_IFMT) === S_IFLNK) {
-      try {
-        links[i] = readlinkSync(abs);
-      } catch {
-        links[i] = '';
-      }
-    }
+    if (packEntry(prefix + name, kept.length, numbers, times, links)) kept.push(name);
+    else vanished.push(name);
   }
   return {
     missing: false,
@@ -124,6 +99,38 @@ export function listDirectory(absDir: string): DirectoryListing {
     links,
     vanished,
   };
+}
+
+/** lstats `absPath` into row `i` of the arrays (and its target into `links` for a symlink); false if gone. */
+function packEntry(
+  absPath: string,
+  i: number,
+  numbers: Float64Array,
+  times: BigInt64Array,
+  links: Record<number, string>,
+): boolean {
+  const st = lstatSync(absPath, { bigint: true, throwIfNoEntry: false });
+  if (st === undefined) return false;
+  const mode = Number(st.mode);
+  const at = i * NUMBERS;
+  numbers[at] = mode;
+  numbers[at + 1] = Number(st.uid);
+  numbers[at + 2] = Number(st.gid);
+  numbers[at + 3] = Number(st.size);
+  numbers[at + 4] = Number(st.dev);
+  numbers[at + 5] = Number(st.ino);
+  numbers[at + 6] = Number(st.nlink);
+  numbers[at + 7] = Number(st.rdev);
+  times[2 * i] = st.mtimeNs;
+  times[2 * i + 1] = st.ctimeNs;
+  if ((mode & S_IFMT) === S_IFLNK) {
+    try {
+      links[i] = readlinkSync(absPath);
+    } catch {
+      links[i] = '';
+    }
+  }
+  return true;
 }
 
 /** The stat of child `i` of a listing. */
@@ -149,26 +156,13 @@ export function entryStatAt(listing: DirectoryListing, i: number): EntryStat {
 
 /** An EntryStat from one lstat (paths the walk did not list: a snapshotPaths start and its ancestors). */
 export function lstatEntry(absPath: string): EntryStat | undefined {
-  const st = lstatSync(absPath, { bigint: true, throwIfNoEntry: false });
-  if (st === undefined) return undefined;
-  const stat: EntryStat = {
-    mode: Number(st.mode),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    size: Number(st.size),
-    dev: Number(st.dev),
-    ino: Number(st.ino),
-    nlink: Number(st.nlink),
-    rdev: Number(st.rdev),
-    mtimeNs: st.mtimeNs,
-    ctimeNs: st.ctimeNs,
+  const listing: DirectoryListing = {
+    ...emptyListing(),
+    names: [absPath],
+    numbers: new Float64Array(NUMBERS),
+    times: new BigInt64Array(2),
   };
-  if ((stat.mode & S_IFMT) === S_IFLNK) {
-    try {
-      stat.linkTarget = readlinkSync(absPath);
-    } catch {
-      stat.linkTarget = '';
-    }
-  }
-  return stat;
+  return packEntry(absPath, 0, listing.numbers, listing.times, listing.links)
+    ? entryStatAt(listing, 0)
+    : undefined;
 }
