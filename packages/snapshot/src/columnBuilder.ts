@@ -1,10 +1,14 @@
 import { comparePaths, searchSortedPaths } from './comparePaths.ts';
 import { allocateColumns, type EntryColumns, numericColumnNames, resizeColumns } from './entryColumns.ts';
 
-/** Appends entries to growing columns; sorts them at the end only if they arrived out of order. */
+/**
+ * Appends entries to growing columns; sorts them at the end only if they arrived out of order, and
+ * leaves out rows dropped after they were pushed.
+ */
 export class ColumnBuilder {
   columns: EntryColumns = allocateColumns(1024);
   private inOrder = true;
+  private readonly dropped = new Set<number>();
 
   get count(): number {
     return this.columns.paths.length;
@@ -36,22 +40,34 @@ export class ColumnBuilder {
     return this.inOrder ? searchSortedPaths(paths, path) : paths.lastIndexOf(path);
   }
 
-  /** Trimmed columns in path order, without duplicates. */
+  /** Leaves row `i` out of the result (an entry found gone once its stat came back). */
+  drop(i: number): void {
+    this.dropped.add(i);
+  }
+
+  /** Trimmed columns in path order, without duplicates or dropped rows. */
   finish(): EntryColumns {
     const trimmed = resizeColumns(this.columns, this.count);
-    return this.inOrder ? trimmed : sortColumns(trimmed);
+    if (this.inOrder && this.dropped.size === 0) return trimmed;
+    const { paths } = trimmed;
+    const rows = paths.map((_, i) => i).filter((i) => !this.dropped.has(i));
+    if (!this.inOrder) {
+      rows.sort((a, b) => comparePaths(paths[a]!, paths[b]!));
+      return pickRows(
+        trimmed,
+        rows.filter((row, i) => i === 0 || paths[rows[i - 1]!] !== paths[row]),
+      );
+    }
+    return pickRows(trimmed, rows);
   }
 }
 
-function sortColumns(columns: EntryColumns): EntryColumns {
-  const order = columns.paths
-    .map((_, i) => i)
-    .sort((a, b) => comparePaths(columns.paths[a]!, columns.paths[b]!));
-  const kept = order.filter((index, i) => i === 0 || columns.paths[order[i - 1]!] !== columns.paths[index]);
-  const sorted = allocateColumns(kept.length);
+/** New columns holding the given rows, in that order. */
+function pickRows(columns: EntryColumns, kept: number[]): EntryColumns {
+  const picked = allocateColumns(kept.length);
   for (const name of numericColumnNames()) {
     const from = columns[name];
-    const to = sorted[name];
+    const to = picked[name];
     // Same-kind typed arrays, indexed generically.
     const source = from as unknown as Record<number, number | bigint>;
     const target = to as unknown as Record<number, number | bigint>;
@@ -60,13 +76,13 @@ function sortColumns(columns: EntryColumns): EntryColumns {
     });
   }
   kept.forEach((index, i) => {
-    sorted.paths.push(columns.paths[index]!);
+    picked.paths.push(columns.paths[index]!);
     const target = columns.linkTargets.get(index);
-    if (target !== undefined) sorted.linkTargets.set(i, target);
+    if (target !== undefined) picked.linkTargets.set(i, target);
     const rdev = columns.rdevs.get(index);
-    if (rdev !== undefined) sorted.rdevs.set(i, rdev);
+    if (rdev !== undefined) picked.rdevs.set(i, rdev);
     const xattrs = columns.xattrs.get(index);
-    if (xattrs !== undefined) sorted.xattrs.set(i, xattrs);
+    if (xattrs !== undefined) picked.xattrs.set(i, xattrs);
   });
-  return sorted;
+  return picked;
 }

@@ -64,16 +64,24 @@ interface Batch {
 }
 
 /**
+ * One file's outcome: `result.status[index]` is HASH_OK (then `hashes[index]`, and with `stat` the
+ * file's packed fstat), HASH_VANISHED or HASH_NOT_FILE. HASH_FAILED never reaches it: the queue fails.
+ */
+export type HashResultHandler = (id: number, result: HashResultView, index: number, path: string) => void;
+
+/**
  * Collects files to hash while a walk runs and hashes them in batches, two per worker in flight (one
  * hashing, one queued, so a worker never waits for the walking thread to hand it the next).
  * Work is held back until it is clearly more than a small tree's worth, which then stays on the main thread;
- * `threads` ≤ 1 keeps everything on the calling thread (one core, no workers).
+ * `threads` ≤ 1 keeps everything on the calling thread (one core, no workers). With `stat`, every file
+ * is fstat'ed where it is hashed (see hashFileBatch).
  */
 export class HashQueue {
   readonly threads: number;
   bytesHashed = 0;
   filesHashed = 0;
-  private readonly onResult: (id: number, hash: bigint | undefined, path: string) => void;
+  private readonly stat: boolean;
+  private readonly onResult: HashResultHandler;
   private readonly pathOf: (id: number) => string;
   private current: Batch = { ids: [] };
   private currentBytes = 0;
@@ -85,14 +93,11 @@ export class HashQueue {
   private readonly running = new Set<Promise<void>>();
   private failure: unknown;
 
-  constructor(
-    threads: number,
-    pathOf: (id: number) => string,
-    onResult: (id: number, hash: bigint | undefined, path: string) => void,
-  ) {
+  constructor(threads: number, pathOf: (id: number) => string, onResult: HashResultHandler, stat = false) {
     this.threads = threads;
     this.pathOf = pathOf;
     this.onResult = onResult;
+    this.stat = stat;
   }
 
   add(id: number, size: number): void {
@@ -121,7 +126,7 @@ export class HashQueue {
     if (!this.usePool) {
       for (const batch of this.waiting.splice(0)) {
         const paths = batch.ids.map(this.pathOf);
-        const { view } = await hashFileBatch(paths);
+        const { view } = await hashFileBatch(paths, this.stat);
         this.accept(batch, paths, view);
       }
       return;
@@ -148,14 +153,14 @@ export class HashQueue {
       const paths = batch.ids.map(this.pathOf);
       let started: Promise<ArrayBuffer>;
       try {
-        started = hashPool(this.threads).run({ paths });
+        started = hashPool(this.threads).run({ paths: paths.join('\0'), stat: this.stat });
       } catch (error) {
         // Piscina can throw synchronously (e.g. it cannot start a worker).
         started = Promise.reject(error);
       }
       const task: Promise<void> = started
         .then(
-          (buffer) => this.accept(batch, paths, viewHashResult(buffer, paths.length)),
+          (buffer) => this.accept(batch, paths, viewHashResult(buffer, paths.length, this.stat)),
           (error: unknown) => {
             this.failure = new KilnError(
               'SNAPSHOT_HASH_WORKER_FAILED',
@@ -188,7 +193,7 @@ export class HashQueue {
         this.filesHashed++;
         this.bytesHashed += view.bytes[i]!;
       }
-      this.onResult(batch.ids[i]!, status === HASH_OK ? view.hashes[i]! : undefined, paths[i]!);
+      this.onResult(batch.ids[i]!, view, i, paths[i]!);
     }
   }
 }
@@ -205,10 +210,10 @@ export async function hashFiles(
   const queue = new HashQueue(
     threads,
     (i) => absPaths[i]!,
-    (id, hash, path) => {
-      if (hash === undefined)
+    (id, result, index, path) => {
+      if (result.status[index] !== HASH_OK)
         throw new KilnError('SNAPSHOT_READ_FAILED', `cannot read ${path}: it does not exist`);
-      out[id] = hashToHex(hash);
+      out[id] = hashToHex(result.hashes[index]!);
     },
   );
   for (let i = 0; i < absPaths.length; i++) queue.add(i, 0);

@@ -153,6 +153,10 @@ describe('takeSnapshot', () => {
     expect(pooled.stats.filesHashed).toBe(1500);
     const single = await takeSnapshot(root, { strategy: 'full', threads: 1 });
     expect([...single].map((e) => e.hash)).toEqual([...pooled].map((e) => e.hash));
+    // A first hashing snapshot stats files where it hashes them (fstat); metadata lstats every entry.
+    const metadata = await takeSnapshot(root, { strategy: 'metadata', threads: 2 });
+    const withoutHash = (snapshot: typeof pooled) => [...snapshot].map(({ hash: _, ...entry }) => entry);
+    expect(withoutHash(pooled)).toEqual(withoutHash(metadata));
   });
 
   it('lists directories in workers ahead of a rescan, with the same entries as one thread', async () => {

@@ -6,9 +6,10 @@ import { CompactSnapshot, snapshotColumns } from './compactSnapshot.ts';
 import { comparePaths } from './comparePaths.ts';
 import { DirectoryPrefetcher } from './directoryPrefetcher.ts';
 import { type EntryColumns, typeCode } from './entryColumns.ts';
+import { HASH_NOT_FILE, HASH_OK, type HashResultView } from './hashMessages.ts';
 import { defaultHashThreads, HashQueue } from './hashPool.ts';
 import { builtinIgnoreRules, compileIgnoreRules, type IgnoreMatcher, isPathIgnored } from './ignoreRules.ts';
-import { type EntryStat, lstatEntry } from './listDirectory.ts';
+import { type EntryStat, lstatEntry, unpackStat } from './listDirectory.ts';
 import {
   startXattrReader,
   type XattrReader,
@@ -131,6 +132,11 @@ class SnapshotRun {
   /** What was sent, by position: entry ids (`get`) or directory paths (`get-dirs`). */
   private readonly xattrIds: number[] = [];
   private readonly xattrDirs: string[] = [];
+  /**
+   * Every regular file is hashed whatever its stat says (a first snapshot that hashes): the walk skips
+   * its lstat and the hash worker fstats the open file instead, one path lookup per file rather than two.
+   */
+  private readonly statWhereHashed: boolean;
   private readonly start = performance.now();
   private bytesToHash = 0;
   private filesToHash = 0;
@@ -150,22 +156,12 @@ class SnapshotRun {
     this.previous = options.previous === undefined ? undefined : snapshotColumns(options.previous);
     this.previousWords = this.previous === undefined ? undefined : timeWords(this.previous);
     const threads = Math.max(0, Math.floor(options.threads ?? defaultHashThreads()));
+    this.statWhereHashed = options.previous === undefined && this.strategy.hashing !== 'none';
     this.queue = new HashQueue(
       threads,
       (id) => `${this.rootPrefix}/${this.builder.columns.paths[id]}`,
-      (id, hash, file) => {
-        const columns = this.builder.columns;
-        if (hash === undefined) {
-          this.emit({
-            type: 'snapshot-skipped',
-            path: file.slice(this.rootPrefix.length + 1),
-            reason: 'vanished',
-          });
-          return;
-        }
-        columns.hashes[id] = hash;
-        columns.hashed[id] = 1;
-      },
+      (id, result, index, file) => this.hashed(id, result, index, file),
+      this.statWhereHashed,
     );
     // When little is hashed (a rescan, or metadata only), the walk is the work: the workers list directories
     // ahead of it (figures at walkTree's threshold). When most files are hashed, hashing keeps them busy and
@@ -176,7 +172,7 @@ class SnapshotRun {
     this.walkOptions =
       threads > 1 && walkBound
         ? { prefetcher: new DirectoryPrefetcher(threads, this.rootPrefix, this.isIgnored) }
-        : {};
+        : { deferFiles: this.statWhereHashed };
     if (options.prefetchAfter !== undefined) this.walkOptions.prefetchAfter = options.prefetchAfter;
     this.readXattrs = options.xattrs !== false;
     this.emit({ type: 'snapshot-start', root: this.root, strategy: this.strategy.name, threads });
@@ -218,26 +214,22 @@ class SnapshotRun {
   }
 
   private add(relPath: string, st: EntryStat): void {
-    const mode = st.mode;
-    const code = typeCodeOfMode(mode);
+    const code = typeCodeOfMode(st.mode);
     if (code < 0) {
       this.emit({ type: 'snapshot-skipped', path: relPath, reason: 'socket' });
       return;
     }
     const i = this.builder.push(relPath);
+    if (st.deferred) {
+      // Its stat comes back with its hash (see `hashed`).
+      this.builder.columns.types[i] = FILE;
+      this.filesToHash++;
+      this.queue.add(i, 0);
+      this.noteXattrs(i, relPath, code, -1);
+      return;
+    }
+    this.fill(i, code, st);
     const c = this.builder.columns;
-    c.types[i] = code;
-    c.modes[i] = mode & 0o7777;
-    c.uids[i] = st.uid;
-    c.gids[i] = st.gid;
-    c.sizes[i] = code === FILE ? st.size : 0;
-    c.mtimes[i] = st.mtimeNs;
-    c.ctimes[i] = st.ctimeNs;
-    c.devs[i] = st.dev;
-    c.inos[i] = st.ino;
-    c.nlinks[i] = st.nlink;
-    if (code === SYMLINK) c.linkTargets.set(i, st.linkTarget ?? '');
-    else if (code === CHAR || code === BLOCK) c.rdevs.set(i, st.rdev);
 
     const p = this.findPrevious(relPath);
     const previous = this.previous;
@@ -269,23 +261,74 @@ class SnapshotRun {
         this.queue.add(i, c.sizes[i]!);
       }
     }
-    if (this.readXattrs && this.xattrMode === 'get-dirs') {
+    this.noteXattrs(i, relPath, code, unchangedSincePrevious ? p : -1);
+  }
+
+  /** Row `i`'s stat columns (its type code already checked). */
+  private fill(i: number, code: number, st: EntryStat): void {
+    const c = this.builder.columns;
+    c.types[i] = code;
+    c.modes[i] = st.mode & 0o7777;
+    c.uids[i] = st.uid;
+    c.gids[i] = st.gid;
+    c.sizes[i] = code === FILE ? st.size : 0;
+    c.mtimes[i] = st.mtimeNs;
+    c.ctimes[i] = st.ctimeNs;
+    c.devs[i] = st.dev;
+    c.inos[i] = st.ino;
+    c.nlinks[i] = st.nlink;
+    if (code === SYMLINK) c.linkTargets.set(i, st.linkTarget ?? '');
+    else if (code === CHAR || code === BLOCK) c.rdevs.set(i, st.rdev);
+  }
+
+  /**
+   * Row `i`'s xattrs: carried from previous row `unchangedFrom` (≥ 0 when the entry is unchanged since),
+   * else asked of the helper, by path (`get`) or with its parent directory's listing (`get-dirs`).
+   */
+  private noteXattrs(i: number, relPath: string, code: number, unchangedFrom: number): void {
+    if (!this.readXattrs) return;
+    if (unchangedFrom >= 0) {
+      const xattrs = this.previous!.xattrs.get(unchangedFrom);
+      if (xattrs !== undefined) this.builder.columns.xattrs.set(i, xattrs);
+      return;
+    }
+    if (this.xattrMode === 'get-dirs') {
       // Every entry is answered from its parent directory's listing (the root's is sent on start).
       if (this.xattrReader === undefined) this.xattrReader = this.startXattrs();
       if (code === typeCode.dir && this.xattrReader) {
         this.xattrReader.add(relPath);
         this.xattrDirs.push(relPath);
       }
-    } else if (this.readXattrs) {
-      if (unchangedSincePrevious) {
-        const xattrs = previous!.xattrs.get(p);
-        if (xattrs !== undefined) c.xattrs.set(i, xattrs);
-      } else {
-        if (this.xattrReader === undefined) this.xattrReader = this.startXattrs();
-        this.xattrReader?.add(relPath);
-        this.xattrIds.push(i);
+    } else {
+      if (this.xattrReader === undefined) this.xattrReader = this.startXattrs();
+      this.xattrReader?.add(relPath);
+      this.xattrIds.push(i);
+    }
+  }
+
+  /** A file's hash came back (and, when the walk deferred it, its stat). */
+  private hashed(id: number, result: HashResultView, index: number, file: string): void {
+    const columns = this.builder.columns;
+    const status = result.status[index];
+    if (status === HASH_OK) {
+      if (this.statWhereHashed)
+        this.fill(id, FILE, unpackStat(result.statNumbers!, result.statTimes!, index));
+      columns.hashes[id] = result.hashes[index]!;
+      columns.hashed[id] = 1;
+      return;
+    }
+    if (status === HASH_NOT_FILE) {
+      // Replaced since it was listed (the root is being written to): record what is there now, unhashed.
+      const st = lstatEntry(file);
+      const code = st === undefined ? -1 : typeCodeOfMode(st.mode);
+      if (code >= 0) {
+        this.fill(id, code, st!);
+        return;
       }
     }
+    this.emit({ type: 'snapshot-skipped', path: file.slice(this.rootPrefix.length + 1), reason: 'vanished' });
+    // Without a stat there is nothing to record; an lstat'ed entry keeps its row, unhashed.
+    if (this.statWhereHashed) this.builder.drop(id);
   }
 
   async finish(): Promise<Snapshot> {
@@ -293,7 +336,7 @@ class SnapshotRun {
       type: 'snapshot-walked',
       entries: this.builder.count,
       filesToHash: this.filesToHash,
-      bytesToHash: this.bytesToHash,
+      ...(this.statWhereHashed ? {} : { bytesToHash: this.bytesToHash }),
       ms: performance.now() - this.start,
     });
     const xattrs = this.xattrResults();

@@ -100,7 +100,14 @@ export interface Snapshot {
 
 export type SnapshotEvent =
   | { type: 'snapshot-start'; root: string; strategy: SnapshotStrategyName; threads: number }
-  | { type: 'snapshot-walked'; entries: number; filesToHash: number; bytesToHash: number; ms: number }
+  | {
+      type: 'snapshot-walked';
+      entries: number;
+      filesToHash: number;
+      /** Unknown when files are stat'ed only where they are hashed (a first snapshot that hashes). */
+      bytesToHash?: number;
+      ms: number;
+    }
   | { type: 'snapshot-done'; stats: SnapshotStats }
   | { type: 'snapshot-skipped'; path: string; reason: 'socket' | 'vanished' | 'undecodable-name' }
   | { type: 'xattrs-unavailable'; reason: string };

@@ -22,6 +22,8 @@ export interface WalkOptions {
   prefetcher?: DirectoryPrefetcher;
   /** Entries walked on this thread before the prefetcher takes over (a small tree never starts it). */
   prefetchAfter?: number;
+  /** Regular files come out `deferred` (not lstat'ed): see listDirectory. Not with a prefetcher. */
+  deferFiles?: boolean;
 }
 
 const S_IFMT = 0o170000;
@@ -60,7 +62,8 @@ export async function walkTree(
     const checkIgnored = depth <= isIgnored.maxDepth;
     const absDir = absOf(relDir);
     const ahead = prefetcher();
-    const listing: DirectoryListing = ahead === undefined ? listDirectory(absDir) : await ahead.take(absDir);
+    const listing: DirectoryListing =
+      ahead === undefined ? listDirectory(absDir, options.deferFiles) : await ahead.take(absDir);
     if (listing.failure !== undefined) throw listingError(listing.failure);
     if (listing.missing) return;
     type Item = { key: string; path: string; index: number; descend: boolean };

@@ -5,7 +5,7 @@ import { hashFileBatch } from './hashFileBatch.ts';
 
 /** The piscina entry: one batch of paths in, one transferred result buffer out. */
 export default async function hashWorker(task: HashTask): Promise<ArrayBuffer> {
-  const { buffer } = await hashFileBatch(task.paths);
+  const { buffer } = await hashFileBatch(task.paths.split('\0'), task.stat);
   return move(buffer) as ArrayBuffer;
 }
 
