@@ -32,6 +32,10 @@ function hashPool(threads: number): Piscina<HashTask, ArrayBuffer> {
     maxThreads: Math.max(threads, defaultHashThreads()),
     // Long-lived between a build's steps, but idle threads go away rather than pin memory.
     idleTimeout: 30_000,
+    // A queue's two batches in flight per worker both wait in the worker, so it starts the next one
+    // without a round trip through the main thread (which may be busy decoding the walk): first `full`
+    // of `large` at 2 threads, 1.55 s → 1.40 s.
+    concurrentTasksPerWorker: 2,
   });
   return pool;
 }
@@ -71,7 +75,7 @@ export type HashResultHandler = (id: number, result: HashResultView, index: numb
 
 /**
  * Collects files to hash while a walk runs and hashes them in batches, two per worker in flight (one
- * hashing, one queued, so a worker never waits for the walking thread to hand it the next).
+ * hashing, one queued in the worker itself, so it never waits for the walking thread to hand it the next).
  * Work is held back until it is clearly more than a small tree's worth, which then stays on the main thread;
  * `threads` ≤ 1 keeps everything on the calling thread (one core, no workers). With `stat`, every file
  * is fstat'ed where it is hashed (see hashFileBatch).
