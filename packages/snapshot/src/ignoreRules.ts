@@ -12,8 +12,15 @@ export const builtinIgnoreRules: readonly IgnoreRule[] = [
   'etc/hostname',
 ];
 
-/** `maxDepth`: paths with more components than this can only be ignored through an ancestor (Infinity with globs). */
-export type IgnoreMatcher = ((path: string) => boolean) & { maxDepth: number };
+/**
+ * `maxDepth`: paths with more components than this can only be ignored through an ancestor (Infinity with
+ * globs). `prefixes`: the prefix rules, when there are no globs (a walker that cannot match globs can
+ * apply them itself), else undefined.
+ */
+export type IgnoreMatcher = ((path: string) => boolean) & {
+  maxDepth: number;
+  prefixes: readonly string[] | undefined;
+};
 
 /** Compiles rules to one test per path; the walk asks for every path, so a match prunes a subtree. */
 export function compileIgnoreRules(rules: readonly IgnoreRule[]): IgnoreMatcher {
@@ -33,6 +40,7 @@ export function compileIgnoreRules(rules: readonly IgnoreRule[]): IgnoreMatcher 
   const depths = [...prefixes].map((prefix) => prefix.split('/').length);
   return Object.assign(test, {
     maxDepth: globs.length > 0 ? Number.POSITIVE_INFINITY : Math.max(0, ...depths),
+    prefixes: globs.length > 0 ? undefined : [...prefixes],
   });
 }
 

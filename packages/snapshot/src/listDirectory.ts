@@ -19,6 +19,8 @@ export interface EntryStat {
    * that opens it fills in the rest from fstat (one path lookup per file instead of two).
    */
   deferred?: true;
+  /** Read with the listing (a helper walk), when the entry has any. */
+  xattrs?: Record<string, Uint8Array>;
 }
 
 /** Numbers per entry in packed stats: mode, uid, gid, size, dev, ino, nlink, rdev. */

@@ -8,6 +8,7 @@ import { DirectoryPrefetcher } from './directoryPrefetcher.ts';
 import { type EntryColumns, typeCode } from './entryColumns.ts';
 import { HASH_NOT_FILE, HASH_OK, type HashResultView } from './hashMessages.ts';
 import { defaultHashThreads, HashQueue } from './hashPool.ts';
+import { walkHelper, walkWithHelper } from './helperWalk.ts';
 import { builtinIgnoreRules, compileIgnoreRules, type IgnoreMatcher, isPathIgnored } from './ignoreRules.ts';
 import { type EntryStat, lstatEntry, unpackStat } from './listDirectory.ts';
 import {
@@ -20,6 +21,7 @@ import {
 import { resolveStrategy, type SnapshotStrategy } from './snapshotStrategies.ts';
 import type { Snapshot, SnapshotEvent, SnapshotOptions } from './types.ts';
 import { type WalkOptions, walkTree } from './walkTree.ts';
+import type { XattrHelperCommand } from './xattrHelper.ts';
 
 const FILE = typeCode.file;
 const SYMLINK = typeCode.symlink;
@@ -66,7 +68,9 @@ function sameWords(a: Int32Array, i: number, b: Int32Array, j: number): boolean 
 export async function takeSnapshot(root: string, options: SnapshotOptions = {}): Promise<Snapshot> {
   // A first snapshot reads every entry's xattrs: by directory, so the walk sends a few names, not every path.
   const run = new SnapshotRun(root, options, options.previous === undefined ? 'get-dirs' : 'get');
-  await walkTree(run.rootPrefix, '', run.isIgnored, run.visitor, run.walkOptions);
+  const helper = run.useWalkHelper();
+  if (helper !== undefined) await walkWithHelper(helper, run.root, run.isIgnored.prefixes ?? [], run.visitor);
+  else await walkTree(run.rootPrefix, '', run.isIgnored, run.visitor, run.walkOptions);
   return run.finish();
 }
 
@@ -137,6 +141,8 @@ class SnapshotRun {
    * its lstat and the hash worker fstats the open file instead, one path lookup per file rather than two.
    */
   private readonly statWhereHashed: boolean;
+  /** The walk came from `kiln-xattr walk`, every entry's xattrs with it. */
+  private xattrsFromWalk = false;
   private readonly start = performance.now();
   private bytesToHash = 0;
   private filesToHash = 0;
@@ -183,6 +189,22 @@ class SnapshotRun {
     };
   }
 
+  /**
+   * The C helper that walks a first hashing snapshot in its own process, xattrs included (see
+   * walkWithHelper), when there are worker threads to hash, xattrs to read and only prefix ignore rules.
+   * With one thread the walk stays on the calling thread, as everything else does.
+   */
+  useWalkHelper(): XattrHelperCommand | undefined {
+    const eligible =
+      this.statWhereHashed &&
+      this.queue.threads > 1 &&
+      this.readXattrs &&
+      this.isIgnored.prefixes !== undefined;
+    const helper = eligible ? walkHelper() : undefined;
+    this.xattrsFromWalk = helper !== undefined;
+    return helper;
+  }
+
   private words(): TimeWords {
     // The builder reallocates its columns as it grows; views follow.
     if (this.wordsFor !== this.builder.columns) {
@@ -220,6 +242,7 @@ class SnapshotRun {
       return;
     }
     const i = this.builder.push(relPath);
+    if (st.xattrs !== undefined) this.builder.columns.xattrs.set(i, st.xattrs);
     if (st.deferred) {
       // Its stat comes back with its hash (see `hashed`).
       this.builder.columns.types[i] = FILE;
@@ -286,7 +309,7 @@ class SnapshotRun {
    * else asked of the helper, by path (`get`) or with its parent directory's listing (`get-dirs`).
    */
   private noteXattrs(i: number, relPath: string, code: number, unchangedFrom: number): void {
-    if (!this.readXattrs) return;
+    if (!this.readXattrs || this.xattrsFromWalk) return;
     if (unchangedFrom >= 0) {
       const xattrs = this.previous!.xattrs.get(unchangedFrom);
       if (xattrs !== undefined) this.builder.columns.xattrs.set(i, xattrs);
@@ -337,6 +360,7 @@ class SnapshotRun {
       entries: this.builder.count,
       filesToHash: this.filesToHash,
       ...(this.statWhereHashed ? {} : { bytesToHash: this.bytesToHash }),
+      walker: this.xattrsFromWalk ? 'kiln-xattr' : 'node',
       ms: performance.now() - this.start,
     });
     const xattrs = this.xattrResults();

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A temp dir for one test; `remove` deletes it. Only tests import this file. */
 export function makeTempDir(prefix = 'kiln-snapshot-'): { dir: string; remove: () => void } {
@@ -33,4 +34,21 @@ export function setXattr(file: string, name: string, value: string): void {
     name,
     value,
   ]);
+}
+
+const xattrHelperSource = fileURLToPath(new URL('../../../images/executor/xattr-helper.c', import.meta.url));
+
+export const gcc = ['/usr/bin/gcc', '/usr/local/bin/gcc', '/bin/gcc'].find((candidate) =>
+  existsSync(candidate),
+);
+
+/** Compiles images/executor/xattr-helper.c the way the executor image does (static), into a temp dir. */
+export function compileXattrHelper(): { binary: string; remove: () => void } {
+  if (gcc === undefined) throw new Error('gcc is needed to compile images/executor/xattr-helper.c');
+  const temp = makeTempDir('kiln-xattr-helper-');
+  const binary = path.join(temp.dir, 'kiln-xattr');
+  execFileSync(gcc, ['-static', '-O2', '-Wall', '-Werror', '-o', binary, xattrHelperSource], {
+    stdio: 'pipe',
+  });
+  return { binary, remove: temp.remove };
 }

@@ -106,6 +106,8 @@ export type SnapshotEvent =
       filesToHash: number;
       /** Unknown when files are stat'ed only where they are hashed (a first snapshot that hashes). */
       bytesToHash?: number;
+      /** Who listed the tree: this process's walk, or `kiln-xattr walk` beside it. */
+      walker: 'node' | 'kiln-xattr';
       ms: number;
     }
   | { type: 'snapshot-done'; stats: SnapshotStats }

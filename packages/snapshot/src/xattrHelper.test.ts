@@ -1,16 +1,13 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { closeHashPool } from './hashPool.ts';
 import { takeSnapshot } from './takeSnapshot.ts';
-import { makeTempDir, run, writeTree } from './testTree.ts';
+import { compileXattrHelper, gcc, makeTempDir, run, writeTree } from './testTree.ts';
 import type { SnapshotEvent } from './types.ts';
 import { resolveXattrHelper } from './xattrHelper.ts';
 
-const source = fileURLToPath(new URL('../../../images/executor/xattr-helper.c', import.meta.url));
-const gcc = ['/usr/bin/gcc', '/usr/local/bin/gcc', '/bin/gcc'].find((candidate) => existsSync(candidate));
 const python = ['/usr/bin/python3', '/usr/local/bin/python3', '/bin/python3'].find((c) => existsSync(c));
 
 let cleanup: Array<() => void> = [];
@@ -21,12 +18,9 @@ afterEach(() => {
 });
 afterAll(closeHashPool);
 
-/** Compiles images/executor/xattr-helper.c the way the executor image does (static). */
 function compileHelper(): string {
-  const temp = makeTempDir('kiln-xattr-helper-');
-  cleanup.push(temp.remove);
-  const binary = path.join(temp.dir, 'kiln-xattr');
-  execFileSync(gcc!, ['-static', '-O2', '-Wall', '-Werror', '-o', binary, source], { stdio: 'pipe' });
+  const { binary, remove } = compileXattrHelper();
+  cleanup.push(remove);
   return binary;
 }
 

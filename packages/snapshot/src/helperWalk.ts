@@ -1,0 +1,167 @@
+import { spawn } from 'node:child_process';
+import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
+import type { EntryStat } from './listDirectory.ts';
+import type { WalkVisitor } from './walkTree.ts';
+import { resolveXattrHelper, type XattrHelperCommand } from './xattrHelper.ts';
+
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+const S_IFREG = 0o100000;
+const TWO_32 = 2 ** 32;
+const TAG_ENTRY = 0x45; // E
+const TAG_ENTER = 0x50; // P
+const TAG_LEAVE = 0x4f; // O
+const TAG_VANISHED = 0x56; // V
+const TAG_UNDECODABLE = 0x55; // U
+const TAG_FAILED = 0x46; // F
+
+/** `kiln-xattr walk`, when the helper is Kiln's C one (the python3 fallback has no walk). */
+export function walkHelper(env: NodeJS.ProcessEnv = process.env): XattrHelperCommand | undefined {
+  const helper = resolveXattrHelper('walk', '', env);
+  return helper?.args.length === 1 ? helper : undefined;
+}
+
+/**
+ * A first snapshot's walk, done by `kiln-xattr walk` (images/executor/xattr-helper.c) in its own
+ * process: it lists every directory, lstats all but regular files (the hash workers fstat those) and
+ * reads every entry's xattrs, with lookups relative to open directories; this thread only decodes its
+ * records, in path order, while hash results come in between chunks. Entries arrive as from walkTree,
+ * with `xattrs` set when an entry has any. `ignored` are prefix rules (relative paths): the helper
+ * never enters them.
+ */
+export async function walkWithHelper(
+  helper: XattrHelperCommand,
+  root: string,
+  ignored: readonly string[],
+  visitor: WalkVisitor,
+): Promise<void> {
+  const child = spawn(helper.command, helper.args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  exited.catch(() => {});
+  const stderr: Buffer[] = [];
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  child.stdin.on('error', () => {});
+  child.stdin.end(ignored.map((rule) => `${rule}\0`).join(''));
+
+  const parents: string[] = [];
+  let prefix = '';
+  let failure: Error | undefined;
+  const record = (buf: Buffer, start: number, end: number): void => {
+    let at = start + 1;
+    const tag = buf[start];
+    if (tag === TAG_LEAVE) {
+      prefix = parents.pop() ?? '';
+      return;
+    }
+    if (tag === TAG_FAILED) {
+      const errno = buf.readInt32LE(at);
+      const length = buf.readUInt16LE(at + 4);
+      const path = buf.toString('utf8', at + 6, at + 6 + length);
+      failure ??= failedListing(errno, root, path);
+      return;
+    }
+    const stated = tag === TAG_ENTRY ? buf[at++] === 1 : false;
+    const nameLength = buf.readUInt16LE(at);
+    at += 2;
+    const path = prefix + buf.toString('utf8', at, at + nameLength);
+    at += nameLength;
+    if (tag === TAG_ENTER) {
+      parents.push(prefix);
+      prefix = `${path}/`;
+      return;
+    }
+    if (tag === TAG_VANISHED || tag === TAG_UNDECODABLE) {
+      visitor.skipped(path, tag === TAG_VANISHED ? 'vanished' : 'undecodable-name');
+      return;
+    }
+    let stat: EntryStat;
+    if (stated) {
+      stat = {
+        mode: buf.readUInt32LE(at),
+        uid: buf.readUInt32LE(at + 4),
+        gid: buf.readUInt32LE(at + 8),
+        nlink: buf.readUInt32LE(at + 12),
+        size: uint64(buf, at + 16),
+        dev: uint64(buf, at + 24),
+        ino: uint64(buf, at + 32),
+        rdev: uint64(buf, at + 40),
+        mtimeNs: buf.readBigInt64LE(at + 48),
+        ctimeNs: buf.readBigInt64LE(at + 56),
+      };
+      at += 64;
+      if ((stat.mode & S_IFMT) === S_IFLNK) {
+        const length = buf.readUInt16LE(at);
+        stat.linkTarget = buf.toString('utf8', at + 2, at + 2 + length);
+        at += 2 + length;
+      }
+    } else {
+      stat = { ...deferredFile };
+    }
+    const count = buf.readUInt16LE(at);
+    at += 2;
+    if (count > 0) {
+      const xattrs: Record<string, Uint8Array> = {};
+      for (let n = 0; n < count && at < end; n++) {
+        const nameEnd = at + 2 + buf.readUInt16LE(at);
+        const name = buf.toString('utf8', at + 2, nameEnd);
+        const valueLength = buf.readUInt32LE(nameEnd);
+        xattrs[name] = new Uint8Array(buf.subarray(nameEnd + 4, nameEnd + 4 + valueLength));
+        at = nameEnd + 4 + valueLength;
+      }
+      stat.xattrs = xattrs;
+    }
+    visitor.entry(path, stat);
+  };
+
+  let pending: Buffer | undefined;
+  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+    const buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
+    let at = 0;
+    while (at + 4 <= buf.length) {
+      const length = buf.readUInt32LE(at);
+      if (at + 4 + length > buf.length) break;
+      if (failure === undefined) record(buf, at + 4, at + 4 + length);
+      at += 4 + length;
+    }
+    pending = at < buf.length ? buf.subarray(at) : undefined;
+    if (failure !== undefined) {
+      child.kill();
+      break;
+    }
+  }
+  const code = await exited;
+  if (failure !== undefined) throw failure;
+  if (code !== 0 || pending !== undefined) {
+    const detail = Buffer.concat(stderr).toString('utf8').trim();
+    throw new Error(`kiln-xattr walk exited with ${code}${detail === '' ? '' : `: ${detail}`}`);
+  }
+}
+
+/** A regular file by its directory entry: the hash worker stats it (see EntryStat.deferred). */
+const deferredFile: EntryStat = {
+  mode: S_IFREG,
+  uid: 0,
+  gid: 0,
+  size: 0,
+  dev: 0,
+  ino: 0,
+  nlink: 0,
+  rdev: 0,
+  mtimeNs: 0n,
+  ctimeNs: 0n,
+  deferred: true,
+};
+
+function uint64(buf: Buffer, at: number): number {
+  return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * TWO_32;
+}
+
+/** The error readdir would have thrown for the directory, with its code (EACCES, …). */
+function failedListing(errno: number, root: string, path: string): Error {
+  const code = getSystemErrorName(-errno);
+  const abs = path === '' ? root : `${root === '/' ? '' : root}/${path}`;
+  return Object.assign(new Error(`${code}: ${getSystemErrorMessage(-errno)}, scandir '${abs}'`), { code });
+}
