@@ -66,7 +66,8 @@ function sameWords(a: Int32Array, i: number, b: Int32Array, j: number): boolean 
 
 /** Walks `root` into a Snapshot with the chosen strategy (default `incremental`). */
 export async function takeSnapshot(root: string, options: SnapshotOptions = {}): Promise<Snapshot> {
-  // A first snapshot reads every entry's xattrs: by directory, so the walk sends a few names, not every path.
+  // A first snapshot reads every entry's xattrs: with the helper's walk, or by directory (the walk sends a
+  // few names, not every path); a rescan only those of entries whose ctime moved, by path.
   const run = new SnapshotRun(root, options, options.previous === undefined ? 'get-dirs' : 'get');
   const helper = run.useWalkHelper();
   if (helper !== undefined) await walkWithHelper(helper, run.root, run.isIgnored.prefixes ?? [], run.visitor);
