@@ -88,6 +88,20 @@ static void write_all(const char *p, size_t n) {
   }
 }
 
+/* Appends all of stdin to `input` (NUL-terminated, as every buf). */
+static void read_all_stdin(struct buf *input) {
+  for (;;) {
+    buf_reserve(input, 1 << 16);
+    ssize_t r = read(0, input->data + input->len, input->cap - input->len - 1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      die("cannot read stdin");
+    }
+    if (r == 0) break;
+    input->len += (size_t)r;
+  }
+}
+
 /* Lists `path`'s xattr names (NUL-separated) into *names; returns the byte length, or -1. */
 static ssize_t list_names(const char *path, char **names) {
   for (int attempt = 0; attempt < 8; attempt++) {
@@ -516,16 +530,7 @@ static void walk_dir(int dirfd) {
 
 static int run_walk(void) {
   struct buf input = {0};
-  for (;;) {
-    buf_reserve(&input, 1 << 12);
-    ssize_t r = read(0, input.data + input.len, input.cap - input.len - 1);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      die("cannot read stdin");
-    }
-    if (r == 0) break;
-    input.len += (size_t)r;
-  }
+  read_all_stdin(&input);
   for (size_t i = 0; i < input.len; i += strlen(input.data + i) + 1) {
     if (input.data[i] == '\0') continue;
     ignored = xrealloc(ignored, (ignored_count + 1) * sizeof *ignored);
@@ -664,16 +669,7 @@ static void put_json_string(struct buf *out, const char *s, size_t n) {
 
 static int run_set(void) {
   struct buf input = {0}, out = {0}, path = {0}, name = {0}, hexvalue = {0}, value = {0};
-  for (;;) {
-    buf_reserve(&input, 1 << 16);
-    ssize_t r = read(0, input.data + input.len, input.cap - input.len - 1);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      die("cannot read stdin");
-    }
-    if (r == 0) break;
-    input.len += (size_t)r;
-  }
+  read_all_stdin(&input);
   json_pos = input.data ? input.data : "";
   json_end = json_pos + input.len;
   buf_putc(&out, '[');
