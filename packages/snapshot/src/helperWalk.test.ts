@@ -140,4 +140,23 @@ describe.skipIf(gcc === undefined)(`kiln-xattr walk${skipReason}`, () => {
     expect(globbed.snapshot.get('c.log')).toBeUndefined();
     expect(walkHelper({ PATH: '' })).toBeUndefined();
   });
+
+  it('walks in process when kiln-xattr predates `walk`, reading xattrs by directory with it', async () => {
+    // Built with the mode under another name: `walk` gets the usage answer, as from a build before it.
+    const dispatch = 'strcmp(argv[1], "walk")';
+    const older = compileXattrHelper((source) => {
+      expect(source).toContain(dispatch);
+      return source.replace(dispatch, 'strcmp(argv[1], "walk-not-yet")');
+    });
+    cleanup.push(older.remove);
+    const temp = makeTempDir();
+    cleanup.push(temp.remove);
+    writeTree(temp.dir, { 'bin/ping': 'elf', 'etc/motd': 'hi' });
+    run('setcap', ['cap_net_raw+ep', path.join(temp.dir, 'bin/ping')]);
+    process.env.KILN_XATTR_HELPER = older.binary;
+    const { snapshot, walker } = await snapshotWith(temp.dir, { threads: 2 });
+    expect(walker).toBe('node');
+    expect(Object.keys(snapshot.get('bin/ping')!.xattrs!)).toEqual(['security.capability']);
+    expect(snapshot.get('etc/motd')!.hash).toMatch(/^[0-9a-f]{16}$/);
+  });
 });

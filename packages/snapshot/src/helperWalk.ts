@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
+import { KilnError } from '@kiln/errors';
 import type { EntryStat } from './listDirectory.ts';
 import type { WalkVisitor } from './walkTree.ts';
 import { resolveXattrHelper, type XattrHelperCommand } from './xattrHelper.ts';
@@ -27,14 +28,14 @@ export function walkHelper(env: NodeJS.ProcessEnv = process.env): XattrHelperCom
  * reads every entry's xattrs, with lookups relative to open directories; this thread only decodes its
  * records, in path order, while hash results come in between chunks. Entries arrive as from walkTree,
  * with `xattrs` set when an entry has any. `ignored` are prefix rules (relative paths): the helper
- * never enters them.
+ * never enters them. False when the helper has no `walk` (an older build): nothing was visited.
  */
 export async function walkWithHelper(
   helper: XattrHelperCommand,
   root: string,
   ignored: readonly string[],
   visitor: WalkVisitor,
-): Promise<void> {
+): Promise<boolean> {
   const child = spawn(helper.command, helper.args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
@@ -117,7 +118,9 @@ export async function walkWithHelper(
   };
 
   let pending: Buffer | undefined;
+  let received = false;
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+    received = true;
     const buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
     let at = 0;
     while (at + 4 <= buf.length) {
@@ -134,10 +137,19 @@ export async function walkWithHelper(
   }
   const code = await exited;
   if (failure !== undefined) throw failure;
+  // A kiln-xattr older than `walk` answers with its usage (exit 2) before any record: walk in process.
+  if (code === 2 && !received) return false;
   if (code !== 0 || pending !== undefined) {
     const detail = Buffer.concat(stderr).toString('utf8').trim();
-    throw new Error(`kiln-xattr walk exited with ${code}${detail === '' ? '' : `: ${detail}`}`);
+    throw new KilnError(
+      'SNAPSHOT_WALK_FAILED',
+      `kiln-xattr walk exited with ${code}${detail === '' ? '' : `: ${detail}`}`,
+      {
+        hint: `the helper was ${helper.command}; $KILN_XATTR_HELPER, if set, must name a current kiln-xattr`,
+      },
+    );
   }
+  return true;
 }
 
 /** A regular file by its directory entry: the hash worker stats it (see EntryStat.deferred). */

@@ -70,8 +70,13 @@ export async function takeSnapshot(root: string, options: SnapshotOptions = {}):
   // few names, not every path); a rescan only those of entries whose ctime moved, by path.
   const run = new SnapshotRun(root, options, options.previous === undefined ? 'get-dirs' : 'get');
   const helper = run.useWalkHelper();
-  if (helper !== undefined) await walkWithHelper(helper, run.root, run.isIgnored.prefixes ?? [], run.visitor);
-  else await walkTree(run.rootPrefix, '', run.isIgnored, run.visitor, run.walkOptions);
+  const walked =
+    helper !== undefined &&
+    (await walkWithHelper(helper, run.root, run.isIgnored.prefixes ?? [], run.visitor));
+  if (!walked) {
+    run.walkInProcess();
+    await walkTree(run.rootPrefix, '', run.isIgnored, run.visitor, run.walkOptions);
+  }
   return run.finish();
 }
 
@@ -204,6 +209,11 @@ class SnapshotRun {
     const helper = eligible ? walkHelper() : undefined;
     this.xattrsFromWalk = helper !== undefined;
     return helper;
+  }
+
+  /** The walk runs in this process after all (no helper, or one without `walk`): xattrs by directory. */
+  walkInProcess(): void {
+    this.xattrsFromWalk = false;
   }
 
   private words(): TimeWords {

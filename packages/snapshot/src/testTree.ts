@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,13 +42,22 @@ export const gcc = ['/usr/bin/gcc', '/usr/local/bin/gcc', '/bin/gcc'].find((cand
   existsSync(candidate),
 );
 
-/** Compiles images/executor/xattr-helper.c the way the executor image does (static), into a temp dir. */
-export function compileXattrHelper(): { binary: string; remove: () => void } {
+/**
+ * Compiles images/executor/xattr-helper.c the way the executor image does (static), into a temp dir;
+ * `edit` changes the source first (say, to build one as it was before a mode existed).
+ */
+export function compileXattrHelper(edit?: (source: string) => string): {
+  binary: string;
+  remove: () => void;
+} {
   if (gcc === undefined) throw new Error('gcc is needed to compile images/executor/xattr-helper.c');
   const temp = makeTempDir('kiln-xattr-helper-');
   const binary = path.join(temp.dir, 'kiln-xattr');
-  execFileSync(gcc, ['-static', '-O2', '-Wall', '-Werror', '-o', binary, xattrHelperSource], {
-    stdio: 'pipe',
-  });
+  let source = xattrHelperSource;
+  if (edit !== undefined) {
+    source = path.join(temp.dir, 'xattr-helper.c');
+    writeFileSync(source, edit(readFileSync(xattrHelperSource, 'utf8')));
+  }
+  execFileSync(gcc, ['-static', '-O2', '-Wall', '-Werror', '-o', binary, source], { stdio: 'pipe' });
   return { binary, remove: temp.remove };
 }
