@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rowTargetText } from '../report/targetText.ts';
 import { caseResults } from './caseResults.ts';
 import type { CaseRuns } from './runCase.ts';
 import type { BenchCase } from './suite.ts';
@@ -55,5 +56,33 @@ describe('caseResults', () => {
     expect(judged({ contender: 'k', minRatio: 0.6 })).toEqual({ minRatio: 0.6, met: false });
     expect(judged({ contender: 'k', maxMs: 45 })).toEqual({ maxMs: 45, met: false });
     expect(judged({ contender: 'k', note: 'under 200 ms' })).toEqual({ note: 'under 200 ms' });
+  });
+
+  it('judges a target against another contender of the case, from the same rounds', () => {
+    const withTwo: CaseRuns = {
+      ...runs,
+      contenders: [...runs.contenders, { name: 'k×1', runs: [{ ms: 80 }, { ms: 100 }, { ms: 90 }] }],
+    };
+    const benchCase: BenchCase = {
+      name: 'c',
+      baseline: { name: 'b', run },
+      contenders: [],
+      targets: [
+        { contender: 'k', maxRatio: 0.6 },
+        { contender: 'k', against: 'k×1', maxRatio: 1 / 1.6, note: '≥1.6× faster than k×1' },
+      ],
+    };
+    const [row] = caseResults('snapshot', benchCase, withTwo);
+    expect(row?.target).toEqual({ maxRatio: 0.6, met: true });
+    expect(row?.relativeTarget).toMatchObject({ against: 'k×1', maxRatio: 0.625, ratio: 50 / 90, met: true });
+    // Per round: 40/80, 50/100, 60/90.
+    expect(row?.relativeTarget?.ratioLow).toBeCloseTo(0.5);
+    expect(row?.relativeTarget?.ratioHigh).toBeCloseTo(0.667, 3);
+    expect(rowTargetText(row!, 'MISSED')).toBe('met ≤ 0.6×; met ≤ 0.625× of k×1 (0.556×)');
+
+    const slower = { ...benchCase, targets: [{ contender: 'k', against: 'k×1', minRatio: 0.8 }] };
+    expect(caseResults('snapshot', slower, withTwo)[0]?.relativeTarget?.met).toBe(false);
+    const unknown = { ...benchCase, targets: [{ contender: 'k', against: 'nobody', maxRatio: 1 }] };
+    expect(() => caseResults('snapshot', unknown, withTwo)).toThrow(/no contender named nobody/);
   });
 });

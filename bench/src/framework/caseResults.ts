@@ -1,7 +1,7 @@
 import type { CaseResult, ContenderStats } from './resultsSchema.ts';
 import type { CaseRuns, ContenderRuns, RunRecord } from './runCase.ts';
 import { estimateRatio, median, summarize } from './statistics.ts';
-import type { BenchCase } from './suite.ts';
+import type { BenchCase, BenchTarget } from './suite.ts';
 
 /** One result row per contender, each carrying the baseline it was measured against. */
 export function caseResults(suite: string, benchCase: BenchCase, runs: CaseRuns): CaseResult[] {
@@ -21,9 +21,11 @@ export function caseResults(suite: string, benchCase: BenchCase, runs: CaseRuns)
       ratioLow: estimate.low,
       ratioHigh: estimate.high,
     };
-    const target = benchCase.targets?.find((t) => t.contender === name);
+    const targets = benchCase.targets?.filter((t) => t.contender === name) ?? [];
+    const target = targets.find((t) => t.against === undefined);
     if (target) {
-      row.target = withoutContender(target);
+      const { contender: _, ...bounds } = target;
+      row.target = bounds;
       if (target.maxRatio !== undefined || target.minRatio !== undefined || target.maxMs !== undefined) {
         row.target.met =
           (target.maxRatio === undefined || estimate.ratio <= target.maxRatio) &&
@@ -31,13 +33,37 @@ export function caseResults(suite: string, benchCase: BenchCase, runs: CaseRuns)
           (target.maxMs === undefined || stats.median <= target.maxMs);
       }
     }
+    const relative = targets.find((t) => t.against !== undefined);
+    if (relative) row.relativeTarget = relativeTarget(relative, stats.samples, runs);
     return row;
   });
 }
 
-function withoutContender<T extends { contender: string }>(target: T): NonNullable<CaseResult['target']> {
-  const { contender: _, ...rest } = target;
-  return rest;
+/** A target on the ratio to another contender of the same case, from the same interleaved rounds. */
+function relativeTarget(
+  target: BenchTarget,
+  samples: number[],
+  runs: CaseRuns,
+): NonNullable<CaseResult['relativeTarget']> {
+  const against = target.against!;
+  const other = [runs.baseline, ...runs.contenders].find((c) => c.name === against);
+  if (other === undefined) throw new Error(`target of ${target.contender}: no contender named ${against}`);
+  const estimate = estimateRatio(samples, contenderStats(other).samples);
+  const result: NonNullable<CaseResult['relativeTarget']> = {
+    against,
+    ratio: estimate.ratio,
+    ratioLow: estimate.low,
+    ratioHigh: estimate.high,
+  };
+  if (target.maxRatio !== undefined) result.maxRatio = target.maxRatio;
+  if (target.minRatio !== undefined) result.minRatio = target.minRatio;
+  if (target.note !== undefined) result.note = target.note;
+  if (target.maxRatio !== undefined || target.minRatio !== undefined) {
+    result.met =
+      (target.maxRatio === undefined || estimate.ratio <= target.maxRatio) &&
+      (target.minRatio === undefined || estimate.ratio >= target.minRatio);
+  }
+  return result;
 }
 
 /** Throughput only where work was reported: a run that moved 0 bytes has no MB/s to speak of. */

@@ -49,6 +49,20 @@ export interface CaseResult {
   ratioHigh: number;
   /** `met` is absent when the target has no bound, only a note. */
   target?: { maxRatio?: number; minRatio?: number; maxMs?: number; note?: string; met?: boolean };
+  /**
+   * A target on the ratio to another contender of the case (`against`), e.g. ×2 against ×1: `ratio`
+   * and its per-round range are taken from the same interleaved rounds as `ratio` above.
+   */
+  relativeTarget?: {
+    against: string;
+    maxRatio?: number;
+    minRatio?: number;
+    note?: string;
+    ratio: number;
+    ratioLow: number;
+    ratioHigh: number;
+    met?: boolean;
+  };
 }
 
 export interface BenchEnvironment {

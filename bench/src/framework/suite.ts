@@ -37,8 +37,19 @@ export interface BenchCase {
   /**
    * Targets to print beside the ratio, e.g. `{ contender: 'kiln full ×2', maxRatio: 0.33 }`.
    * `maxMs` bounds the median time itself (e.g. "under 200 ms"); a target with only a note is shown, not judged.
+   * With `against`, the ratio bounded is to that other contender of the case (e.g. ×2 against ×1); a
+   * contender may have one target of each kind.
    */
-  targets?: Array<{ contender: string; maxRatio?: number; minRatio?: number; maxMs?: number; note?: string }>;
+  targets?: BenchTarget[];
+}
+
+export interface BenchTarget {
+  contender: string;
+  against?: string;
+  maxRatio?: number;
+  minRatio?: number;
+  maxMs?: number;
+  note?: string;
 }
 
 export interface SuiteContext {

@@ -3,7 +3,7 @@ import { resultKey } from '../framework/resultsSchema.ts';
 import { formatMs, formatRatio, formatRatioRange } from '../report/formatFigures.ts';
 import { markdownTable } from '../report/markdownTable.ts';
 import type { RatioChartInput } from '../report/ratioChart.ts';
-import { targetText } from '../report/targetText.ts';
+import { rowTargetText, targetText } from '../report/targetText.ts';
 
 export interface ResultsFile {
   /** As the README links it, relative to the README. */
@@ -151,9 +151,15 @@ export function performanceChart(files: ResultsFile[]): RatioChartInput {
 }
 
 function targetWithNote(row: CaseResult): string {
-  const text = targetText(row.target);
-  const note = row.target?.note;
-  return note && text !== note ? `${text} (${note})` : text;
+  const withNote = (text: string, note: string | undefined) =>
+    note && text !== note ? `${text} (${note})` : text;
+  const relative = row.relativeTarget;
+  return [
+    withNote(targetText(row.target), row.target?.note),
+    relative ? withNote(rowTargetText({ relativeTarget: relative }), relative.note) : '',
+  ]
+    .filter((text) => text !== '')
+    .join('; ');
 }
 
 function unique(values: string[]): string[] {

@@ -1,6 +1,6 @@
 import type { CaseResult } from '../framework/resultsSchema.ts';
 import { formatMs, formatPercent, formatRatioRange, significant } from './formatFigures.ts';
-import { targetText } from './targetText.ts';
+import { rowTargetText } from './targetText.ts';
 
 /** Plain-text table of one case's rows, baseline first, for the terminal and CI logs. */
 export function resultsTable(rows: CaseResult[]): string {
@@ -37,7 +37,7 @@ export function resultsTable(rows: CaseResult[]): string {
       formatRatioRange(row.ratio, row.ratioLow, row.ratioHigh),
       throughput(row),
       rss(row),
-      targetText(row.target, 'MISSED'),
+      rowTargetText(row, 'MISSED'),
     ]),
   ];
   const widths = header.map((_, column) => Math.max(...lines.map((line) => line[column]!.length)));
