@@ -159,4 +159,43 @@ describe.skipIf(gcc === undefined)(`kiln-xattr walk${skipReason}`, () => {
     expect(Object.keys(snapshot.get('bin/ping')!.xattrs!)).toEqual(['security.capability']);
     expect(snapshot.get('etc/motd')!.hash).toMatch(/^[0-9a-f]{16}$/);
   });
+
+  it('fails as the in-process walk does on a directory it may not read (run as nobody)', () => {
+    const helper = compileXattrHelper();
+    cleanup.push(helper.remove);
+    const temp = makeTempDir();
+    cleanup.push(temp.remove);
+    const root = temp.dir;
+    writeTree(root, { 'open/a': 'a', 'locked/b': 'b' });
+    for (const dir of [root, path.dirname(helper.binary)]) chmodSync(dir, 0o755);
+    chmodSync(path.join(root, 'locked'), 0o000);
+    const index = new URL('./index.ts', import.meta.url).href;
+    const script = `
+      import { closeHashPool, takeSnapshot } from ${JSON.stringify(index)};
+      const outcomes = [];
+      for (const threads of [1, 2]) {
+        // One thread walks in process; two hand the walk to kiln-xattr (prefix rules only).
+        await takeSnapshot(${JSON.stringify(root)}, { threads, strategy: 'full' }).then(
+          () => outcomes.push('snapshot taken'),
+          (error) => outcomes.push(error.code + ' / ' + error.message),
+        );
+      }
+      await closeHashPool();
+      console.log(JSON.stringify(outcomes));`;
+    const output = execFileSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        script,
+      ],
+      { env: { ...process.env, KILN_XATTR_HELPER: helper.binary }, encoding: 'utf8' },
+    );
+    const denied = `EACCES / EACCES: permission denied, scandir '${root}/locked'`;
+    expect(JSON.parse(output)).toEqual([denied, denied]);
+  });
 });

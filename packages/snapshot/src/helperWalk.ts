@@ -119,21 +119,25 @@ export async function walkWithHelper(
 
   let pending: Buffer | undefined;
   let received = false;
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    received = true;
-    const buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
-    let at = 0;
-    while (at + 4 <= buf.length) {
-      const length = buf.readUInt32LE(at);
-      if (at + 4 + length > buf.length) break;
-      if (failure === undefined) record(buf, at + 4, at + 4 + length);
-      at += 4 + length;
+  let completed = false;
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      received = true;
+      const buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
+      let at = 0;
+      while (at + 4 <= buf.length) {
+        const length = buf.readUInt32LE(at);
+        if (at + 4 + length > buf.length) break;
+        if (failure === undefined) record(buf, at + 4, at + 4 + length);
+        at += 4 + length;
+      }
+      pending = at < buf.length ? buf.subarray(at) : undefined;
+      if (failure !== undefined) break;
     }
-    pending = at < buf.length ? buf.subarray(at) : undefined;
-    if (failure !== undefined) {
-      child.kill();
-      break;
-    }
+    completed = failure === undefined;
+  } finally {
+    // A failed listing, or a visitor that threw: the rest of the walk is not wanted.
+    if (!completed) child.kill();
   }
   const code = await exited;
   if (failure !== undefined) throw failure;

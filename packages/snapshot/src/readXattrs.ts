@@ -88,6 +88,8 @@ export interface XattrRecord {
 export interface XattrReader {
   add(path: string): void;
   result(): Promise<XattrRecord[]>;
+  /** Stops the helper without waiting for an answer (the walk failed). */
+  cancel(): void;
 }
 
 export function startXattrReader(
@@ -123,6 +125,10 @@ export function startXattrReader(
       flush();
       child.stdin.end();
       return done;
+    },
+    cancel: () => {
+      child.stdin.destroy();
+      child.kill();
     },
   };
 }

@@ -69,14 +69,16 @@ export async function takeSnapshot(root: string, options: SnapshotOptions = {}):
   // A first snapshot reads every entry's xattrs: with the helper's walk, or by directory (the walk sends a
   // few names, not every path); a rescan only those of entries whose ctime moved, by path.
   const run = new SnapshotRun(root, options, options.previous === undefined ? 'get-dirs' : 'get');
-  const helper = run.useWalkHelper();
-  const walked =
-    helper !== undefined &&
-    (await walkWithHelper(helper, run.root, run.isIgnored.prefixes ?? [], run.visitor));
-  if (!walked) {
-    run.walkInProcess();
-    await walkTree(run.rootPrefix, '', run.isIgnored, run.visitor, run.walkOptions);
-  }
+  await run.walking(async () => {
+    const helper = run.useWalkHelper();
+    const walked =
+      helper !== undefined &&
+      (await walkWithHelper(helper, run.root, run.isIgnored.prefixes ?? [], run.visitor));
+    if (!walked) {
+      run.walkInProcess();
+      await walkTree(run.rootPrefix, '', run.isIgnored, run.visitor, run.walkOptions);
+    }
+  });
   return run.finish();
 }
 
@@ -96,24 +98,26 @@ export async function snapshotPaths(
   );
   const covered = starts.filter((p, i) => !starts.slice(0, i).some((start) => p.startsWith(`${start}/`)));
   const ancestors = new Set<string>();
-  for (const start of covered) {
-    if (isPathIgnored(run.isIgnored, start)) continue;
-    const stats = lstatEntry(`${run.rootPrefix}/${start}`);
-    if (stats === undefined) continue;
-    const parts = start.split('/');
-    for (let depth = 1; depth < parts.length; depth++) {
-      const ancestor = parts.slice(0, depth).join('/');
-      if (ancestors.has(ancestor)) continue;
-      ancestors.add(ancestor);
-      const abs = `${run.rootPrefix}/${ancestor}`;
-      const ancestorStats = lstatEntry(abs);
-      if (ancestorStats === undefined) continue;
-      run.visitor.entry(ancestor, ancestorStats);
+  await run.walking(async () => {
+    for (const start of covered) {
+      if (isPathIgnored(run.isIgnored, start)) continue;
+      const stats = lstatEntry(`${run.rootPrefix}/${start}`);
+      if (stats === undefined) continue;
+      const parts = start.split('/');
+      for (let depth = 1; depth < parts.length; depth++) {
+        const ancestor = parts.slice(0, depth).join('/');
+        if (ancestors.has(ancestor)) continue;
+        ancestors.add(ancestor);
+        const abs = `${run.rootPrefix}/${ancestor}`;
+        const ancestorStats = lstatEntry(abs);
+        if (ancestorStats === undefined) continue;
+        run.visitor.entry(ancestor, ancestorStats);
+      }
+      run.visitor.entry(start, stats);
+      if ((stats.mode & 0o170000) === 0o040000)
+        await walkTree(run.rootPrefix, start, run.isIgnored, run.visitor, run.walkOptions);
     }
-    run.visitor.entry(start, stats);
-    if ((stats.mode & 0o170000) === 0o040000)
-      await walkTree(run.rootPrefix, start, run.isIgnored, run.visitor, run.walkOptions);
-  }
+  });
   return run.finish();
 }
 
@@ -209,6 +213,16 @@ class SnapshotRun {
     const helper = eligible ? walkHelper() : undefined;
     this.xattrsFromWalk = helper !== undefined;
     return helper;
+  }
+
+  /** Runs the walk; if it fails, the xattr helper is stopped (nothing will ask it for answers). */
+  async walking(walk: () => Promise<void>): Promise<void> {
+    try {
+      await walk();
+    } catch (error) {
+      if (this.xattrReader) this.xattrReader.cancel();
+      throw error;
+    }
   }
 
   /** The walk runs in this process after all (no helper, or one without `walk`): xattrs by directory. */
