@@ -5,7 +5,7 @@ import { join, posix } from 'node:path';
 import type { AddInstruction, CopyInstruction, EscapeChar } from '@kiln/dockerfile';
 import { expandHeredocContent, expandWord } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
-import { resolveInRoot } from '../stage/resolveInRoot.ts';
+import { resolveInRoot } from '@kiln/layer';
 import { resolveUser } from '../stage/resolveUser.ts';
 import type { StageState } from '../stage/stageState.ts';
 import { stageLookup } from '../stage/stageState.ts';

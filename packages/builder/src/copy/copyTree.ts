@@ -15,7 +15,7 @@ import {
   symlink,
 } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { imagePathOf, resolveInRoot } from '../stage/resolveInRoot.ts';
+import { imagePathOf, resolveInRoot } from '@kiln/layer';
 
 export interface CopyOwnership {
   /** Owner to set; undefined keeps the source's (COPY --from without --chown). */

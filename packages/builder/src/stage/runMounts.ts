@@ -3,9 +3,9 @@ import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Mount } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
+import { resolveInRoot } from '@kiln/layer';
 import { relativeSourcePath } from '../copy/sourceRoot.ts';
 import type { ExecMount } from '../executor/executor.ts';
-import { resolveInRoot } from './resolveInRoot.ts';
 
 export interface RunMountContext {
   /** `Dockerfile:12` */
