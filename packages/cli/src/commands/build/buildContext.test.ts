@@ -52,10 +52,16 @@ describe('resolveDockerfilePath', () => {
     await writeFile(join(dir, 'host-secret'), 'host');
     await symlink(join(dir, 'host-secret'), join(ctx, 'Dockerfile'));
     await symlink('../../host-secret', join(ctx, 'sub', 'Dockerfile'));
-    const inside = join(ctx, dir, 'host-secret');
-    expect(resolveDockerfilePath(undefined, ctx, '/')).toBe(inside);
-    expect(resolveDockerfilePath('Dockerfile', ctx, ctx)).toBe(inside);
-    expect(resolveDockerfilePath(join(ctx, 'Dockerfile'), ctx, '/')).toBe(inside);
+    const refused = expect.objectContaining({ code: 'DOCKERFILE_NOT_FOUND' });
+    expect(() => resolveDockerfilePath(undefined, ctx, '/')).toThrow(refused);
+    expect(() => resolveDockerfilePath('Dockerfile', ctx, ctx)).toThrow(refused);
+    expect(() => resolveDockerfilePath(join(ctx, 'Dockerfile'), ctx, '/')).toThrow(refused);
+    expect(() => resolveDockerfilePath('sub/Dockerfile', ctx, '/')).toThrow(refused);
+    // The same links followed inside the context, as a chroot would.
+    await writeFile(join(ctx, 'host-secret'), 'FROM scratch\n');
+    await mkdir(join(ctx, dir), { recursive: true });
+    await writeFile(join(ctx, dir, 'host-secret'), 'FROM scratch\n');
+    expect(resolveDockerfilePath(undefined, ctx, '/')).toBe(join(ctx, dir, 'host-secret'));
     expect(resolveDockerfilePath('sub/Dockerfile', ctx, '/')).toBe(join(ctx, 'host-secret'));
     // A path the user names outside the context is theirs, links and all.
     expect(resolveDockerfilePath(join(dir, 'host-secret'), ctx, '/')).toBe(join(dir, 'host-secret'));

@@ -55,7 +55,18 @@ export function resolveDockerfilePath(
   const inContext = (path: string): string => {
     const inside = relative(contextDir, path);
     if (inside === '..' || inside.startsWith('../') || isAbsolute(inside)) return path;
-    return resolveInRootSync(contextDir, inside);
+    const resolved = resolveInRootSync(contextDir, inside);
+    if (resolved !== path && !existsSync(resolved)) {
+      // Named as given: the link's target is the context's text, and may spell a host path.
+      throw new KilnError(
+        'DOCKERFILE_NOT_FOUND',
+        `cannot read Dockerfile ${path}: it links to nothing in the context`,
+        {
+          hint: 'a Dockerfile in the context may link only to a file inside the context',
+        },
+      );
+    }
+    return resolved;
   };
   if (dockerfile === undefined) return inContext(join(contextDir, 'Dockerfile'));
   if (isAbsolute(dockerfile)) return inContext(dockerfile);
