@@ -78,6 +78,20 @@ describe('context bind mounts', () => {
     expect(mount).toMatchObject({ source: join(base, 'context', 'src'), readonly: true });
   });
 
+  it('resolve a stage source= inside that stage root', async () => {
+    const stageRoot = join(base, 'stage');
+    await mkdir(join(stageRoot, 'opt'), { recursive: true });
+    await writeFile(join(stageRoot, 'opt', 'tool'), 'tool');
+    await symlink('../../../../../..', join(stageRoot, 'up'));
+    await symlink(base, join(stageRoot, 'host'));
+    context.sourceRoot = async (from) => (from === 'st' ? stageRoot : join(base, 'context'));
+    const [up] = await resolveRunMounts([bind({ from: 'st', source: 'up/opt/tool' })], context);
+    expect(up).toMatchObject({ source: join(stageRoot, 'opt', 'tool') });
+    await expect(
+      resolveRunMounts([bind({ from: 'st', source: 'host/context/.env' })], context),
+    ).rejects.toMatchObject({ code: 'MOUNT_SOURCE_MISSING' });
+  });
+
   it('make a rw bind a throwaway copy', async () => {
     context.isIgnored = () => false;
     const [mount] = await resolveRunMounts([bind({ source: 'src', readonly: false })], context);
