@@ -80,13 +80,14 @@ describe('context links resolve inside the context', () => {
   it('COPY into a link the stage left lands inside the stage root', { timeout: 60_000 }, async () => {
     const result = await build('dest-link', {
       files: {
-        Dockerfile: `ARG BASE\nFROM $BASE\nRUN ln -s ${sentinel.dir} /out\nCOPY payload.txt /out/secret.txt\nCOPY payload.txt /out/nested/deeper/file\n`,
+        Dockerfile: `ARG BASE\nFROM $BASE\nRUN ln -s ${sentinel.dir} /out && ln -s /made/by/link /deep\nCOPY payload.txt /out/secret.txt\nCOPY payload.txt /out/nested/deeper/file\nCOPY payload.txt /deep/x\n`,
         'payload.txt': 'overwritten\n',
       },
     });
     expect(result.code, result.output).toBe(0);
     // The copies are in the image, under the link's target as the image sees it.
     expect(result.archive.includes(`${sentinel.dir.slice(1)}/secret.txt`)).toBe(true);
+    expect(result.archive.includes('made/by/link/x')).toBe(true);
   });
 
   it('a Dockerfile that links to a host file is not read from the host', { timeout: 60_000 }, async () => {

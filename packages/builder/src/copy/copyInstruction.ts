@@ -57,8 +57,8 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
   try {
     return await copySources(input);
   } catch (error) {
-    if (error instanceof KilnError || !isSystemError(error)) throw error;
-    // A system error's message names host paths (the context's, the work dir's): keep only what failed.
+    if (error instanceof KilnError || !isFileSystemError(error)) throw error;
+    // A file system error's message names host paths (the context's, the work dir's): keep what failed.
     throw new KilnError(
       'COPY_FAILED',
       `${input.where}: ${input.instruction.kind} failed: ${error.syscall ?? 'I/O'} ${error.code}`,
@@ -66,8 +66,8 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
   }
 }
 
-function isSystemError(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).path === 'string';
 }
 
 async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
