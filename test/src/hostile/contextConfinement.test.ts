@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BusyboxRegistry, startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
@@ -88,6 +88,17 @@ describe('context links resolve inside the context', () => {
     // The copies are in the image, under the link's target as the image sees it.
     expect(result.archive.includes(`${sentinel.dir.slice(1)}/secret.txt`)).toBe(true);
     expect(result.archive.includes('made/by/link/x')).toBe(true);
+  });
+
+  it('a .dockerignore that links to a host file is not read from the host', { timeout: 60_000 }, async () => {
+    // A host file that, read as .dockerignore, would fail to parse and be quoted in the error.
+    const hostFile = join(env.work, 'host-ignore');
+    await writeFile(hostFile, `[${sentinel.secretText}\n`);
+    const result = await build('ignore-link', {
+      files: { Dockerfile: 'ARG BASE\nFROM $BASE\nCOPY app.txt /app.txt\n', 'app.txt': 'app\n' },
+      links: { '.dockerignore': hostFile },
+    });
+    expect(result.code, result.output).toBe(0);
   });
 
   it('a Dockerfile that links to a host file is not read from the host', { timeout: 60_000 }, async () => {
