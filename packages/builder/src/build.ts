@@ -496,6 +496,7 @@ function runMountContext(
     expand: (word) => expandWord(word, stageLookup(state), { escape: context.dockerfile.escape }),
     cacheMountDir: context.env.cacheMountDir ?? join(context.env.workDir, 'cache-mounts'),
     scratchDir: join(context.env.workDir, 'scratch', `${stage.index}-${step.step}`),
+    isIgnored: context.isIgnored,
     sourceRoot: async (from) =>
       from === undefined
         ? context.input.contextDir
@@ -678,7 +679,8 @@ async function initialState(context: StageContext, stage: PlannedStage, root: st
 async function contextIgnoreMatcher(contextDir: string): Promise<(path: string, isDir: boolean) => boolean> {
   let text: string;
   try {
-    text = await readFile(join(contextDir, '.dockerignore'), 'utf8');
+    // Resolved inside the context: a .dockerignore linking to a host file is not read from the host.
+    text = await readFile(await resolveInRoot(contextDir, '.dockerignore'), 'utf8');
   } catch {
     return () => false;
   }

@@ -100,6 +100,35 @@ describe('BlobStore', () => {
     expect((await store.write(Buffer.from('two'))).digest).toBe(sha256Digest('two'));
   });
 
+  it('verifies a blob as it streams: a blob changed on disk fails at the end and is dropped', async () => {
+    const store = new BlobStore(dir);
+    const data = Buffer.alloc(3 * 1024 * 1024, 7);
+    const { digest } = await store.write(data);
+    const tampered = Buffer.from(data);
+    tampered[tampered.length - 1] = 8;
+    await writeFile(store.path(digest), tampered);
+    let seen = 0;
+    const read = async () => {
+      for await (const chunk of await store.open(digest)) seen += (chunk as Buffer).length;
+    };
+    await expect(read()).rejects.toMatchObject({ code: 'BLOB_CORRUPT' });
+    // The last chunk waits for the verdict, so a consumer never gets the whole corrupt blob.
+    expect(seen).toBeLessThan(data.length);
+    expect(await store.has(digest)).toBe(false);
+
+    // A store that is the user's (an OCI layout read as a base) reports but keeps the blob.
+    const kept = new BlobStore(join(dir, 'layout'), { dropCorrupt: false });
+    const again = await kept.write(data);
+    await writeFile(kept.path(again.digest), tampered);
+    await expect(kept.verify(again.digest)).rejects.toMatchObject({ code: 'BLOB_CORRUPT' });
+    expect(await kept.has(again.digest)).toBe(true);
+    // …and a corrupt blob is never linked into another store.
+    await expect(new BlobStore(join(dir, 'other')).copyFrom(kept, again.digest)).rejects.toMatchObject({
+      code: 'BLOB_CORRUPT',
+    });
+    expect(await new BlobStore(join(dir, 'other')).has(again.digest)).toBe(false);
+  });
+
   it('reads JSON blobs, verifying their digest', async () => {
     const store = new BlobStore(dir);
     const { digest } = await store.write(Buffer.from('{"a":1}'));

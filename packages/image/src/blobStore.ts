@@ -2,7 +2,7 @@ import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { KilnError } from '@kiln/errors';
 import { type Digest, digestHex, parseDigest, sha256Digest } from './digest.ts';
 
@@ -38,14 +38,21 @@ const flushThreshold = 256 * 1024;
  * inside the store and renamed into place, so a reader never sees a partial blob and concurrent
  * writers of the same blob are harmless (the content and so the final file is the same).
  */
+export interface BlobStoreOptions {
+  /** Remove a blob found corrupt, so it is fetched again (default); false for a store that is the user's. */
+  dropCorrupt?: boolean;
+}
+
 export class BlobStore {
   readonly root: string;
   readonly #tmpDir: string;
+  readonly #dropCorrupt: boolean;
   #ready: Promise<void> | undefined;
 
-  constructor(root: string) {
+  constructor(root: string, options: BlobStoreOptions = {}) {
     this.root = root;
     this.#tmpDir = join(root, 'blobs', '.tmp');
+    this.#dropCorrupt = options.dropCorrupt ?? true;
   }
 
   path(digest: Digest): string {
@@ -104,6 +111,8 @@ export class BlobStore {
   async copyFrom(source: BlobStore, digest: Digest): Promise<BlobWriteResult> {
     if (await this.has(digest)) return { digest, size: await this.size(digest) };
     await this.#ensureDirs();
+    // A link shares the source's bytes, so they are checked first: a corrupt blob is never linked.
+    await source.verify(digest);
     const tmp = join(this.#tmpDir, `${randomBytes(8).toString('hex')}.link`);
     try {
       await link(source.path(digest), tmp);
@@ -141,9 +150,8 @@ export class BlobStore {
     }
     const actual = sha256Digest(data);
     if (actual !== digest) {
-      throw new KilnError('BLOB_CORRUPT', `blob ${digest} in ${this.root} hashes to ${actual}`, {
-        hint: 'delete the blob (or the whole store) so it is fetched again',
-      });
+      await this.#drop(digest);
+      throw corrupt(digest, actual, this.root, this.#dropCorrupt);
     }
     return data;
   }
@@ -158,7 +166,12 @@ export class BlobStore {
     }
   }
 
-  /** A read stream of a blob; throws BLOB_NOT_FOUND up front rather than on the stream. */
+  /**
+   * A read stream of a blob, verified as it streams: the content is hashed along and, when it is not
+   * `digest`, the stream fails at its end with BLOB_CORRUPT (before its last byte is handed on) and
+   * the blob is dropped from the store, so the next pull fetches it again. A consumer must read to
+   * the end to get the verdict. Throws BLOB_NOT_FOUND up front rather than on the stream.
+   */
   async open(digest: Digest): Promise<Readable> {
     let handle: FileHandle;
     try {
@@ -166,7 +179,36 @@ export class BlobStore {
     } catch (error) {
       throw notFoundOr(error, digest, this.root);
     }
-    return handle.createReadStream({ highWaterMark: 1024 * 1024 });
+    const file = handle.createReadStream({ highWaterMark: 1024 * 1024 });
+    return Readable.from(this.#verified(file, digest), { objectMode: false });
+  }
+
+  /** Reads a whole blob and checks its digest; a corrupt blob is dropped and BLOB_CORRUPT thrown. */
+  async verify(digest: Digest): Promise<void> {
+    for await (const _ of await this.open(digest)) {
+      // the verdict comes at the end
+    }
+  }
+
+  async *#verified(file: Readable, digest: Digest): AsyncGenerator<Buffer> {
+    const hash = createHash('sha256');
+    // Each chunk is handed on only once the next has arrived, so the last one waits for the verdict.
+    let held: Buffer | undefined;
+    for await (const chunk of file as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      if (held !== undefined) yield held;
+      held = chunk;
+    }
+    const actual: Digest = `sha256:${hash.digest('hex')}`;
+    if (actual !== digest) {
+      await this.#drop(digest);
+      throw corrupt(digest, actual, this.root, this.#dropCorrupt);
+    }
+    if (held !== undefined) yield held;
+  }
+
+  async #drop(digest: Digest): Promise<void> {
+    if (this.#dropCorrupt) await unlink(this.path(digest)).catch(() => {});
   }
 
   #ensureDirs(): Promise<void> {
@@ -277,6 +319,15 @@ function isCode(error: unknown, code: string): boolean {
 
 function isNotFound(error: unknown): boolean {
   return isCode(error, 'ENOENT');
+}
+
+function corrupt(digest: Digest, actual: Digest, root: string, dropped: boolean): KilnError {
+  const message = `blob ${digest} in ${root} hashes to ${actual}`;
+  return new KilnError('BLOB_CORRUPT', dropped ? `${message}; it was removed` : message, {
+    hint: dropped
+      ? 'the store was changed on disk; run the build again to fetch the blob anew'
+      : 'the blob was changed on disk; restore or re-create it',
+  });
 }
 
 function notFoundOr(error: unknown, digest: Digest, root: string): unknown {

@@ -1,4 +1,10 @@
-export type { BlobSource, BlobWriteOptions, BlobWriteResult, BlobWriter } from './blobStore.ts';
+export type {
+  BlobSource,
+  BlobStoreOptions,
+  BlobWriteOptions,
+  BlobWriteResult,
+  BlobWriter,
+} from './blobStore.ts';
 export { BlobStore } from './blobStore.ts';
 export type { Digest } from './digest.ts';
 export { digestHex, isDigest, parseDigest, sha256Digest } from './digest.ts';

@@ -143,7 +143,8 @@ export async function readOciLayout(
   }
   const index = await readIndexIfAny(dir);
   if (index === undefined) throw new KilnError('INVALID_OCI_LAYOUT', `${dir} has no index.json`);
-  const store = new BlobStore(dir);
+  // The layout is the user's: a corrupt blob in it is reported, never removed.
+  const store = new BlobStore(dir, { dropCorrupt: false });
 
   let candidates = index.manifests;
   if (tag !== undefined) {

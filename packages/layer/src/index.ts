@@ -3,5 +3,14 @@ export type { ExtractLayerOptions, ExtractResult } from './extractLayer.ts';
 export { extractLayer } from './extractLayer.ts';
 export { closeLayerPool } from './gzipPool.ts';
 export type { LayerEvent } from './layerEvents.ts';
+export type { RootPathOptions } from './rootResolver.ts';
+export {
+  archivePathComponents,
+  imagePathOf,
+  RootResolver,
+  resolveInRoot,
+  resolveInRootSync,
+  resolvePathInRoot,
+} from './rootResolver.ts';
 export type { LayerResult, WriteLayerOptions } from './writeLayer.ts';
 export { writeLayer } from './writeLayer.ts';

@@ -80,49 +80,60 @@ export async function uploadBlob(
     await response.body.dump();
   };
 
-  const chunkSize = client.chunkSize;
-  if (chunkSize === undefined || size <= chunkSize) {
-    await client.retry(base, async () => {
-      const location = await startUpload();
-      await finish(location, slice(0, size - 1), size);
-    });
-  } else {
-    let location: string | undefined;
-    let offset = 0;
-    await client.retry(base, async (attempt) => {
-      if (location === undefined) {
-        location = await startUpload();
-        offset = 0;
-      } else if (attempt > 0) {
-        const resumed = await uploadOffset(client, base, location);
-        if (resumed === undefined) {
+  const send = async (): Promise<void> => {
+    const chunkSize = client.chunkSize;
+    if (chunkSize === undefined || size <= chunkSize) {
+      await client.retry(base, async () => {
+        const location = await startUpload();
+        await finish(location, slice(0, size - 1), size);
+      });
+    } else {
+      let location: string | undefined;
+      let offset = 0;
+      await client.retry(base, async (attempt) => {
+        if (location === undefined) {
           location = await startUpload();
           offset = 0;
-        } else {
-          ({ location, offset } = resumed);
-          client.emit({ type: 'upload-resumed', ...target, digest, offset });
+        } else if (attempt > 0) {
+          const resumed = await uploadOffset(client, base, location);
+          if (resumed === undefined) {
+            location = await startUpload();
+            offset = 0;
+          } else {
+            ({ location, offset } = resumed);
+            client.emit({ type: 'upload-resumed', ...target, digest, offset });
+          }
         }
-      }
-      while (offset < size) {
-        const end = Math.min(offset + chunkSize, size) - 1;
-        const request: RegistryRequest = {
-          ...base,
-          method: 'PATCH',
-          url: location,
-          headers: {
-            'content-type': 'application/octet-stream',
-            'content-range': `${offset}-${end}`,
-            'content-length': String(end - offset + 1),
-          },
-          body: slice(offset, end),
-        };
-        const response = await client.sendExpecting(request, [202, 204]);
-        await response.body.dump();
-        location = headerValue(response.headers.location) ?? location;
-        offset = rangeEnd(headerValue(response.headers.range)) ?? end + 1;
-      }
-      await finish(location, () => Buffer.alloc(0), 0);
-    });
+        while (offset < size) {
+          const end = Math.min(offset + chunkSize, size) - 1;
+          const request: RegistryRequest = {
+            ...base,
+            method: 'PATCH',
+            url: location,
+            headers: {
+              'content-type': 'application/octet-stream',
+              'content-range': `${offset}-${end}`,
+              'content-length': String(end - offset + 1),
+            },
+            body: slice(offset, end),
+          };
+          const response = await client.sendExpecting(request, [202, 204]);
+          await response.body.dump();
+          location = headerValue(response.headers.location) ?? location;
+          offset = rangeEnd(headerValue(response.headers.range)) ?? end + 1;
+        }
+        await finish(location, () => Buffer.alloc(0), 0);
+      });
+    }
+  };
+
+  try {
+    await send();
+  } catch (error) {
+    // The registry checks what it received against the digest (400 DIGEST_INVALID) and keeps
+    // nothing; when the store's copy changed on disk, say so (BLOB_CORRUPT; the store drops it).
+    if (error instanceof KilnError && error.code === 'REGISTRY_HTTP_ERROR') await store.verify(digest);
+    throw error;
   }
   client.emit({ type: 'blob-done', direction: 'push', ...target, digest, size });
 }

@@ -37,7 +37,8 @@ export async function fingerprintTree(root: string): Promise<string> {
     if (info.isFile()) hash.update(await readFile(path));
     else if (info.isSymbolicLink()) hash.update(await readlink(path));
     else if (info.isDirectory()) {
-      for (const name of (await readdir(path)).sort()) await visit(relative === '' ? name : `${relative}/${name}`);
+      for (const name of (await readdir(path)).sort())
+        await visit(relative === '' ? name : `${relative}/${name}`);
     }
     hash.update('\n');
   };

@@ -1,8 +1,13 @@
+import { KilnError } from '@kiln/errors';
 import type { BlobStore } from '@kiln/image';
 import { extractLayer } from '@kiln/layer';
 import type { StageLayer } from '../stage/stageState.ts';
 
-/** Unpacks layers in order into a root (whiteouts applied; nothing may escape the root). */
+/**
+ * Unpacks layers in order into a root (whiteouts applied; nothing may escape the root). Each blob
+ * is verified against its digest as it streams from the store: a blob changed on disk (the store
+ * is shared across builds) fails the build with BLOB_CORRUPT and is dropped so it is fetched anew.
+ */
 export async function extractImageLayers(
   layers: StageLayer[],
   root: string,
@@ -13,9 +18,26 @@ export async function extractImageLayers(
   const isIgnored = (path: string) =>
     prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
   for (const layer of layers) {
-    await extractLayer(store.path(layer.descriptor.digest), root, {
-      mediaType: layer.descriptor.mediaType,
-      ...(prefixes.length > 0 ? { ignore: isIgnored } : {}),
-    });
+    const { digest } = layer.descriptor;
+    try {
+      await extractLayer(await store.open(digest), root, {
+        mediaType: layer.descriptor.mediaType,
+        ...(prefixes.length > 0 ? { ignore: isIgnored } : {}),
+      });
+    } catch (error) {
+      const blobError = corruptionIn(error);
+      if (blobError !== undefined) throw blobError;
+      if (error instanceof KilnError && error.code === 'BLOB_NOT_FOUND') throw error;
+      // Corrupt bytes usually break the gzip or the tar before the end: tell that apart from a bad layer.
+      await store.verify(digest);
+      throw error;
+    }
   }
+}
+
+function corruptionIn(error: unknown): KilnError | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (current instanceof KilnError && current.code === 'BLOB_CORRUPT') return current;
+  }
+  return undefined;
 }

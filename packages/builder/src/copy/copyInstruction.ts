@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { glob, lstat, mkdir, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { AddInstruction, CopyInstruction, EscapeChar } from '@kiln/dockerfile';
 import { expandHeredocContent, expandWord } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
-import { resolveInRoot } from '../stage/resolveInRoot.ts';
+import { resolveInRoot } from '@kiln/layer';
 import { resolveUser } from '../stage/resolveUser.ts';
 import type { StageState } from '../stage/stageState.ts';
 import { stageLookup } from '../stage/stageState.ts';
 import { extractArchive, isLocalArchive } from './archive.ts';
 import { type CopyTarget, copyEntry, ensureImageDir, hashEntry } from './copyTree.ts';
 import { downloadSource } from './downloadSource.ts';
-import { hasWildcard, relativeSourcePath } from './sourceRoot.ts';
+import { expandSourceWildcard, hasWildcard, relativeSourcePath } from './sourceRoot.ts';
 
 export interface CopySource {
   /** Host directory the sources are relative to: the context, a stage root or an image's tree. */
@@ -54,6 +54,23 @@ export interface CopyStepResult {
 
 /** COPY and ADD: resolves sources, copies them into the stage root, reports what changed. */
 export async function copyInstruction(input: CopyStepInput): Promise<CopyStepResult> {
+  try {
+    return await copySources(input);
+  } catch (error) {
+    if (error instanceof KilnError || !isFileSystemError(error)) throw error;
+    // A file system error's message names host paths (the context's, the work dir's): keep what failed.
+    throw new KilnError(
+      'COPY_FAILED',
+      `${input.where}: ${input.instruction.kind} failed: ${error.syscall ?? 'I/O'} ${error.code}`,
+    );
+  }
+}
+
+function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).path === 'string';
+}
+
+async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
   const { state, instruction, source, where } = input;
   if (instruction.kind === 'COPY' && instruction.options.parents) {
     throw new KilnError('UNSUPPORTED_FLAG', `${where}: COPY --parents is not supported yet`, {
@@ -129,9 +146,16 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
       continue;
     }
     const relative = relativeSourcePath(text, where);
-    const matches = hasWildcard(relative) ? await globSources(source.root, relative) : [relative];
-    const kept = matches.filter((match) => match === '' || !excluded(match, false));
-    if (kept.length === 0 || (!hasWildcard(relative) && !(await exists(source.root, relative)))) {
+    const matches = hasWildcard(relative)
+      ? await expandSourceWildcard(source.root, relative, where)
+      : [relative];
+    const kept: string[] = [];
+    for (const match of matches) {
+      // Resolved inside the root: a link leaving the context (or stage) points at nothing.
+      if (match !== '' && excluded(match, false)) continue;
+      if (await exists(source.root, match)) kept.push(match);
+    }
+    if (kept.length === 0 || (!hasWildcard(relative) && kept.length !== matches.length)) {
       throw new KilnError(
         'COPY_SOURCE_MISSING',
         `${where}: ${instruction.kind} source "${text}" not found in the ${describeSource(source)}`,
@@ -190,12 +214,6 @@ function heredocFor(instruction: CopyInstruction | AddInstruction, word: string)
   const match = /^<<-?["']?([A-Za-z0-9_]+)["']?$/.exec(word);
   if (!match) return undefined;
   return instruction.heredocs.find((heredoc) => heredoc.name === match[1]);
-}
-
-async function globSources(root: string, pattern: string): Promise<string[]> {
-  const found: string[] = [];
-  for await (const match of glob(pattern, { cwd: root })) found.push(String(match).split('\\').join('/'));
-  return found.sort();
 }
 
 async function exists(root: string, relative: string): Promise<boolean> {

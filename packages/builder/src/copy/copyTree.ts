@@ -14,8 +14,8 @@ import {
   stat,
   symlink,
 } from 'node:fs/promises';
-import { join, posix } from 'node:path';
-import { imagePathOf, resolveInRoot } from '../stage/resolveInRoot.ts';
+import { dirname, join, posix } from 'node:path';
+import { imagePathOf, resolveInRoot } from '@kiln/layer';
 
 export interface CopyOwnership {
   /** Owner to set; undefined keeps the source's (COPY --from without --chown). */
@@ -50,15 +50,31 @@ export async function ensureImageDir(target: CopyTarget, imageDir: string): Prom
       // missing
     }
     if (!exists) {
-      await mkdir(host, { mode: 0o755 });
-      await chmod(host, 0o755);
-      // Missing parents get the --chown owner too, as BuildKit and buildah create them.
-      if (target.ownership.uid !== undefined)
-        await lchown(host, target.ownership.uid, target.ownership.gid ?? 0);
-      target.touched.add(imagePathOf(target.root, host));
+      // A link may name a directory several levels from anything that exists: make them all.
+      const missing = [host];
+      for (let parent = dirname(host); parent.length > target.root.length; parent = dirname(parent)) {
+        if (await isDirectory(parent)) break;
+        missing.unshift(parent);
+      }
+      for (const dir of missing) {
+        await mkdir(dir, { mode: 0o755 });
+        await chmod(dir, 0o755);
+        // Missing parents get the --chown owner too, as BuildKit and buildah create them.
+        if (target.ownership.uid !== undefined)
+          await lchown(dir, target.ownership.uid, target.ownership.gid ?? 0);
+        target.touched.add(imagePathOf(target.root, dir));
+      }
     }
   }
   return host;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { KilnError } from '@kiln/errors';
+import { resolveInRoot } from '@kiln/layer';
 import type { ExecUser } from '../executor/executor.ts';
-import { resolveInRoot } from './resolveInRoot.ts';
 
 interface PasswdEntry {
   name: string;

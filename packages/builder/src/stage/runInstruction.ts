@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import type { RunInstruction } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
+import { resolveInRoot } from '@kiln/layer';
 import type { Executor, OutputStream } from '../executor/executor.ts';
 import type { ArgSources } from './argScope.ts';
 import { runArgs } from './argScope.ts';
 import { defaultShell } from './metadataInstructions.ts';
-import { resolveInRoot } from './resolveInRoot.ts';
 import { resolveUser } from './resolveUser.ts';
 import { type RunMountContext, resolveRunMounts } from './runMounts.ts';
 import type { StageState } from './stageState.ts';

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
-import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, chown, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Mount } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
+import { resolveInRoot } from '@kiln/layer';
+import { copyEntry } from '../copy/copyTree.ts';
 import { relativeSourcePath } from '../copy/sourceRoot.ts';
 import type { ExecMount } from '../executor/executor.ts';
-import { resolveInRoot } from './resolveInRoot.ts';
 
 export interface RunMountContext {
   /** `Dockerfile:12` */
@@ -19,6 +21,8 @@ export interface RunMountContext {
   scratchDir: string;
   /** The tree `from=` names (a stage's root or an image's tree); undefined: the build context. */
   sourceRoot: (from: string | undefined) => Promise<string>;
+  /** The context's .dockerignore (relative path, is-directory): ignored files are never bound. */
+  isIgnored: (relativePath: string, isDir: boolean) => boolean;
 }
 
 /**
@@ -51,11 +55,17 @@ export async function resolveRunMounts(mounts: Mount[], context: RunMountContext
         );
       }
       const id = context.expand(mount.id ?? target);
-      const dir = join(context.cacheMountDir, id.replace(/[^A-Za-z0-9_.-]/g, '_'));
+      const dir = join(context.cacheMountDir, cacheMountName(id, context.where));
       let fresh = false;
       try {
-        await stat(dir);
-      } catch {
+        if (!(await lstat(dir)).isDirectory()) {
+          throw new KilnError(
+            'CACHE_MOUNT_INVALID',
+            `${context.where}: cache mount "${id}" is not a directory`,
+          );
+        }
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         fresh = true;
         await mkdir(dir, { recursive: true });
       }
@@ -66,28 +76,80 @@ export async function resolveRunMounts(mounts: Mount[], context: RunMountContext
       resolved.push({ kind: 'bind', source: dir, target, readonly: mount.readonly });
       continue;
     }
-    const root = await context.sourceRoot(mount.from === undefined ? undefined : context.expand(mount.from));
+    const fromContext = mount.from === undefined;
+    const root = await context.sourceRoot(fromContext ? undefined : context.expand(mount.from!));
     const relative = relativeSourcePath(context.expand(mount.source ?? '/'), context.where);
     const source = await resolveInRoot(root, relative);
+    // Where the source lies in its root once links are followed: what .dockerignore is matched against.
+    const inRoot = source === root ? '' : source.slice(root.length + 1);
+    let info: Awaited<ReturnType<typeof stat>>;
     try {
-      await stat(source);
+      info = await stat(source);
+      if (fromContext && inRoot !== '' && context.isIgnored(inRoot, info.isDirectory()))
+        throw new Error('ignored');
     } catch {
       throw new KilnError(
         'MOUNT_SOURCE_MISSING',
         `${context.where}: --mount source "${mount.source ?? '/'}" not found`,
+        fromContext ? { hint: 'check the path and .dockerignore' } : undefined,
       );
     }
-    if (mount.readonly) {
+    const filtered =
+      fromContext && info.isDirectory() && (await hasIgnored(source, inRoot, context.isIgnored));
+    if (mount.readonly && !filtered) {
       resolved.push({ kind: 'bind', source, target, readonly: true });
+      continue;
+    }
+    // A copy: rw binds write into a throwaway tree, never into the context or another stage, and a
+    // context with ignored files is bound as BuildKit sends it, without them.
+    const copy = join(context.scratchDir, `mount-${index}`);
+    await mkdir(context.scratchDir, { recursive: true });
+    if (fromContext) {
+      await mkdir(copy, { mode: 0o755 });
+      const name = info.isDirectory() ? '/' : `/${posix.basename(inRoot)}`;
+      await copyEntry(
+        { root: copy, ownership: {}, touched: new Set(), isExcluded: context.isIgnored },
+        source,
+        inRoot,
+        name,
+      );
+      resolved.push({ kind: 'bind', source: join(copy, name), target, readonly: mount.readonly });
     } else {
-      // rw binds: the command may write, but never into the context or another stage.
-      const copy = join(context.scratchDir, `mount-${index}`);
-      await mkdir(context.scratchDir, { recursive: true });
       await copyTree(source, copy, context.where);
-      resolved.push({ kind: 'bind', source: copy, target, readonly: false });
+      resolved.push({ kind: 'bind', source: copy, target, readonly: mount.readonly });
     }
   }
   return resolved;
+}
+
+/**
+ * The directory a cache mount id names under the cache-mount dir: a readable prefix and a hash of
+ * the whole id, so any id (`/`, `..`, a long one) is one name that cannot climb or collide.
+ */
+export function cacheMountName(id: string, where: string): string {
+  if (id.includes('\0')) {
+    throw new KilnError('INVALID_MOUNT', `${where}: a cache mount id must not contain NUL`);
+  }
+  const readable = id
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(0, 48);
+  const hash = createHash('sha256').update(id).digest('hex').slice(0, 16);
+  return `${readable || 'cache'}-${hash}`;
+}
+
+/** Whether anything under a context directory is .dockerignore'd (links are not followed). */
+async function hasIgnored(
+  dir: string,
+  relative: string,
+  isIgnored: RunMountContext['isIgnored'],
+): Promise<boolean> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+    if (isIgnored(path, entry.isDirectory())) return true;
+    if (entry.isDirectory() && (await hasIgnored(join(dir, entry.name), path, isIgnored))) return true;
+  }
+  return false;
 }
 
 function copyTree(source: string, destination: string, where: string): Promise<void> {

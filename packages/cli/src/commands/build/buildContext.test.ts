@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,27 @@ describe('resolveDockerfilePath', () => {
     expect(resolveDockerfilePath('sub/Dockerfile.dev', ctx, dir)).toBe(join(ctx, 'sub/Dockerfile.dev'));
     expect(resolveDockerfilePath('ctx/Dockerfile', '/elsewhere', dir)).toBe(join(dir, 'ctx/Dockerfile'));
     expect(resolveDockerfilePath('/abs/Dockerfile', ctx, dir)).toBe('/abs/Dockerfile');
+  });
+
+  it("resolves the context's own links inside the context, never to a host file", async () => {
+    const ctx = join(dir, 'linked');
+    await mkdir(join(ctx, 'sub'), { recursive: true });
+    await writeFile(join(dir, 'host-secret'), 'host');
+    await symlink(join(dir, 'host-secret'), join(ctx, 'Dockerfile'));
+    await symlink('../../host-secret', join(ctx, 'sub', 'Dockerfile'));
+    const refused = expect.objectContaining({ code: 'DOCKERFILE_NOT_FOUND' });
+    expect(() => resolveDockerfilePath(undefined, ctx, '/')).toThrow(refused);
+    expect(() => resolveDockerfilePath('Dockerfile', ctx, ctx)).toThrow(refused);
+    expect(() => resolveDockerfilePath(join(ctx, 'Dockerfile'), ctx, '/')).toThrow(refused);
+    expect(() => resolveDockerfilePath('sub/Dockerfile', ctx, '/')).toThrow(refused);
+    // The same links followed inside the context, as a chroot would.
+    await writeFile(join(ctx, 'host-secret'), 'FROM scratch\n');
+    await mkdir(join(ctx, dir), { recursive: true });
+    await writeFile(join(ctx, dir, 'host-secret'), 'FROM scratch\n');
+    expect(resolveDockerfilePath(undefined, ctx, '/')).toBe(join(ctx, dir, 'host-secret'));
+    expect(resolveDockerfilePath('sub/Dockerfile', ctx, '/')).toBe(join(ctx, 'host-secret'));
+    // A path the user names outside the context is theirs, links and all.
+    expect(resolveDockerfilePath(join(dir, 'host-secret'), ctx, '/')).toBe(join(dir, 'host-secret'));
   });
 });
 

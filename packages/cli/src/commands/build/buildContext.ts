@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { KilnError } from '@kiln/errors';
+import { resolveInRootSync } from '@kiln/layer';
 
 /**
  * The context directory for `--context`: a directory (`dir://` optional) is used in place and
@@ -41,18 +42,37 @@ export async function resolveContext(text: string, workDir: string, cwd = proces
 
 /**
  * The Dockerfile path as Kaniko finds it: absolute as given; relative to the working directory
- * when it exists there, else relative to the context; default `<context>/Dockerfile`.
+ * when it exists there, else relative to the context; default `<context>/Dockerfile`. A path that
+ * lies in the context is resolved inside it as a chroot would: the context's own links are
+ * untrusted, so a `Dockerfile -> /etc/shadow` there never reads the host's file. A path the user
+ * names outside the context is theirs to name.
  */
 export function resolveDockerfilePath(
   dockerfile: string | undefined,
   contextDir: string,
   cwd = process.cwd(),
 ): string {
-  if (dockerfile === undefined) return join(contextDir, 'Dockerfile');
-  if (isAbsolute(dockerfile)) return dockerfile;
+  const inContext = (path: string): string => {
+    const inside = relative(contextDir, path);
+    if (inside === '..' || inside.startsWith('../') || isAbsolute(inside)) return path;
+    const resolved = resolveInRootSync(contextDir, inside);
+    if (resolved !== path && !existsSync(resolved)) {
+      // Named as given: the link's target is the context's text, and may spell a host path.
+      throw new KilnError(
+        'DOCKERFILE_NOT_FOUND',
+        `cannot read Dockerfile ${path}: it links to nothing in the context`,
+        {
+          hint: 'a Dockerfile in the context may link only to a file inside the context',
+        },
+      );
+    }
+    return resolved;
+  };
+  if (dockerfile === undefined) return inContext(join(contextDir, 'Dockerfile'));
+  if (isAbsolute(dockerfile)) return inContext(dockerfile);
   const fromCwd = resolve(cwd, dockerfile);
-  if (existsSync(fromCwd)) return fromCwd;
-  return resolve(contextDir, dockerfile);
+  if (existsSync(fromCwd)) return inContext(fromCwd);
+  return inContext(resolve(contextDir, dockerfile));
 }
 
 function untar(archive: string, dir: string): Promise<void> {
