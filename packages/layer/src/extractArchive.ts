@@ -22,6 +22,7 @@ import {
 import { posix } from 'node:path';
 import { isKilnError, KilnError } from '@kiln/errors';
 import { type ArchiveCompression, openDecompressed } from './archiveCompression.ts';
+import { IntactPaths } from './intactPaths.ts';
 import type { LayerEvent } from './layerEvents.ts';
 import { archivePathComponents, RootResolver } from './rootResolver.ts';
 import { setXattrs, type XattrTarget } from './setXattrs.ts';
@@ -222,15 +223,8 @@ class ArchiveApplier {
    */
   finish(): string[] {
     const root = this.#resolver.root;
-    const dirs = new Map<string, boolean>();
-    const intact = (rel: string) => {
-      const slash = rel.lastIndexOf('/');
-      return (
-        (slash === -1 || this.#isRealDir(rel.slice(0, slash), dirs)) &&
-        lstatSync(this.#resolver.abs(rel), { throwIfNoEntry: false }) !== undefined
-      );
-    };
-    const xattrs = this.#pendingXattrs.filter((target) => intact(target.rel));
+    const intact = new IntactPaths(root);
+    const xattrs = this.#pendingXattrs.filter((target) => intact.exists(target.rel));
     for (const failure of setXattrs(xattrs)) {
       this.#options.onEvent?.({
         type: 'extract-xattr-skipped',
@@ -242,21 +236,9 @@ class ArchiveApplier {
     // Deepest first, so setting a parent's time is not undone by touching its children.
     for (let i = this.#dirTimes.length - 1; i >= 0; i--) {
       const [rel, mtime] = this.#dirTimes[i]!;
-      if (this.#isRealDir(rel, dirs)) utimesSync(this.#resolver.abs(rel), mtime, mtime);
+      if (intact.isRealDir(rel)) utimesSync(this.#resolver.abs(rel), mtime, mtime);
     }
-    return [...this.#written].filter(intact).sort();
-  }
-
-  /** Whether `rel` and each of its parents is a directory, not a symlink (answers cached). */
-  #isRealDir(rel: string, cache: Map<string, boolean>): boolean {
-    const known = cache.get(rel);
-    if (known !== undefined) return known;
-    const slash = rel.lastIndexOf('/');
-    const parentOk = slash === -1 || this.#isRealDir(rel.slice(0, slash), cache);
-    const ok =
-      parentOk && lstatSync(this.#resolver.abs(rel), { throwIfNoEntry: false })?.isDirectory() === true;
-    cache.set(rel, ok);
-    return ok;
+    return [...this.#written].filter((rel) => intact.exists(rel)).sort();
   }
 
   #remove(abs: string): void {
