@@ -214,6 +214,17 @@ describe('extractArchive', () => {
     expect(existsSync(join(root, '.wh.victim'))).toBe(true);
   });
 
+  it('sets xattrs from the archive', async () => {
+    const archive = tar([{ name: 'f', content: 'x', xattrs: { 'user.kiln': Buffer.from('value') } }]);
+    await extractArchive(write('a.tar', archive), root);
+    const value = execFileSync('python3', [
+      '-c',
+      'import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], "user.kiln").decode())',
+      join(root, 'f'),
+    ]);
+    expect(value.toString()).toBe('value');
+  });
+
   it('makes devices and fifos', async () => {
     await extractArchive(
       write(

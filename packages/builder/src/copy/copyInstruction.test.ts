@@ -94,6 +94,12 @@ describe('ADD of an archive', () => {
     expect(lstatSync(join(root, 'chowned/f'))).toMatchObject({ uid: 5, gid: 6 });
   });
 
+  it('--chmod does not apply to the entries of an archive, as in BuildKit', async () => {
+    tarOf(join(context, 'a.tar'), { f: 'x' });
+    await run('ADD --chmod=700 a.tar /m/');
+    expect(lstatSync(join(root, 'm/f')).mode & 0o7777).toBe(0o644);
+  });
+
   it('a download is unpacked only with --unpack=true', async () => {
     tarOf(join(dir, 'served.tar'), { inside: 'unpacked' });
     const body = readFileSync(join(dir, 'served.tar'));
