@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { PushedImage } from '@kiln/fixtures/images';
@@ -28,7 +28,10 @@ beforeAll(async () => {
   ({ registry, base, work } = await startBusyboxRegistry('kiln-e2e-add-archive-'));
   sentinel = await createSentinelTree();
 });
-afterAll(() => stopBusyboxRegistry({ registry, work }));
+afterAll(async () => {
+  await stopBusyboxRegistry({ registry, work });
+  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
+});
 beforeEach(async () => {
   before = await sentinel.fingerprint();
 });
