@@ -17,6 +17,7 @@ import { changeSetFromTree } from './changeSetFromTree.ts';
 import { extractLayer } from './extractLayer.ts';
 import { closeLayerPool } from './gzipPool.ts';
 import type { LayerEvent } from './layerEvents.ts';
+import { contentPadding, encodeTarHeader } from './tarHeader.ts';
 import { listTree, makeTree } from './testTrees.ts';
 import { writeLayer } from './writeLayer.ts';
 
@@ -294,5 +295,33 @@ describe('extractLayer', () => {
     await extractLayer(layer, out);
     expect(statSync(join(out, 'dev/null')).isCharacterDevice()).toBe(true);
     expect(statSync(join(out, 'dev/null')).rdev).toBe(statSync('/dev/null').rdev);
+  });
+
+  it('sets no xattr or directory time through a parent a later entry turned into a symlink', async () => {
+    const outside = join(dir, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'secret'), 'keep');
+    const header = (name: string, type: 'dir' | 'file' | 'symlink', extra: object = {}) =>
+      encodeTarHeader({ name, type, mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 1000, ...extra });
+    // d/secret carries an xattr; then d becomes a link to the host dir, where d/secret is the host's file.
+    const layer = Buffer.concat([
+      header('d', 'dir'),
+      header('d/secret', 'file', { size: 1, xattrs: { 'user.kiln': Buffer.from('v') } }),
+      Buffer.from('x'),
+      Buffer.alloc(contentPadding(1)),
+      header('d', 'symlink', { linkname: outside }),
+      Buffer.alloc(1024),
+    ]);
+    writeFileSync(join(dir, 'layer.tar'), layer);
+    const mtime = statSync(outside).mtimeMs;
+    await extractLayer(join(dir, 'layer.tar'), join(dir, 'root'));
+    const xattrs = execFileSync('python3', [
+      '-c',
+      'import os,sys; print(os.listxattr(sys.argv[1]))',
+      join(outside, 'secret'),
+    ]);
+    expect(xattrs.toString().trim()).toBe('[]');
+    expect(statSync(outside).mtimeMs).toBe(mtime);
+    expect(readFileSync(join(outside, 'secret'), 'utf8')).toBe('keep');
   });
 });

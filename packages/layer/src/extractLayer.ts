@@ -26,6 +26,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { KilnError } from '@kiln/errors';
 import { type Compression, layerCompression } from '@kiln/image';
+import { IntactPaths } from './intactPaths.ts';
 import type { LayerEvent } from './layerEvents.ts';
 import { archivePathComponents, RootResolver } from './rootResolver.ts';
 import { setXattrs, type XattrTarget } from './setXattrs.ts';
@@ -243,7 +244,11 @@ class LayerApplier {
 
   finish(): void {
     const root = this.#resolver.root;
-    for (const failure of setXattrs(this.#pendingXattrs)) {
+    // A later entry may have turned a parent into a symlink: never set anything through it.
+    const intact = new IntactPaths(root);
+    const relative = (abs: string) => abs.slice(root.length + 1);
+    const xattrs = this.#pendingXattrs.filter((target) => intact.exists(relative(target.path)));
+    for (const failure of setXattrs(xattrs)) {
       this.#options.onEvent?.({
         type: 'extract-xattr-skipped',
         path: failure.path.slice(root.length + 1),
@@ -254,7 +259,7 @@ class LayerApplier {
     // Deepest first, so setting a parent's time is not undone by touching its children.
     for (let i = this.#dirTimes.length - 1; i >= 0; i--) {
       const [abs, mtime] = this.#dirTimes[i]!;
-      utimesSync(abs, mtime, mtime);
+      if (intact.isRealDir(relative(abs))) utimesSync(abs, mtime, mtime);
     }
   }
 

@@ -1,4 +1,8 @@
+export type { ArchiveCompression } from './archiveCompression.ts';
+export { detectArchiveCompression } from './archiveCompression.ts';
 export { changeSetFromTree, entryFromLstat } from './changeSetFromTree.ts';
+export type { ExtractArchiveOptions, ExtractArchiveResult } from './extractArchive.ts';
+export { extractArchive, isTarArchive } from './extractArchive.ts';
 export type { ExtractLayerOptions, ExtractResult } from './extractLayer.ts';
 export { extractLayer } from './extractLayer.ts';
 export { closeLayerPool } from './gzipPool.ts';

@@ -1,52 +1,51 @@
-import { spawn } from 'node:child_process';
-import { open } from 'node:fs/promises';
-import { KilnError } from '@kiln/errors';
+import { basename } from 'node:path';
+import { isKilnError, KilnError } from '@kiln/errors';
+import { extractArchive as extractInsideRoot, isTarArchive } from '@kiln/layer';
 
-/** Whether a file is a tar archive ADD unpacks: plain, gzip, bzip2 or xz (by content, as Docker). */
-export async function isLocalArchive(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const header = Buffer.alloc(512);
-    const { bytesRead } = await handle.read(header, 0, 512, 0);
-    if (bytesRead >= 2 && header[0] === 0x1f && header[1] === 0x8b) return true;
-    if (bytesRead >= 3 && header.subarray(0, 3).toString('latin1') === 'BZh') return true;
-    if (bytesRead >= 6 && header.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
-      return true;
-    }
-    return bytesRead >= 262 && header.subarray(257, 262).toString('latin1') === 'ustar';
-  } finally {
-    await handle.close();
-  }
+/**
+ * Whether ADD unpacks a file: a tar, plain or gzip, bzip2, xz or zstd compressed, decided by
+ * content as BuildKit does (it decompresses and its first tar header reads). Anything else,
+ * a compressed file that is not a tar included, is copied as it is.
+ */
+export function isLocalArchive(path: string): Promise<boolean> {
+  return isTarArchive(path);
+}
+
+export interface ExtractOptions {
+  /** `ADD --chown`: replaces the archive's owners on every entry. */
+  owner?: { uid: number; gid: number };
+  /** The in-image destination, to name it in messages instead of a host path. */
+  imageDir?: string;
 }
 
 /**
- * Unpacks an archive into a host directory with the system tar (owners and modes kept, as ADD
- * does; GNU tar refuses members with `..` or absolute names). Returns the member paths.
+ * Unpacks an archive into a host directory (the ADD destination) with Kiln's own extractor, every
+ * path confined to that directory as BuildKit's chroot there would see it. Owners, modes and times
+ * come from the archive (`--chmod` does not apply, as in BuildKit). Returns the paths written,
+ * relative to `hostDir` and free of symlinks.
  */
-export async function extractArchive(archive: string, hostDir: string, where: string): Promise<string[]> {
-  const members = (await runTar(['-t', '-f', archive], where)).split('\n').filter(Boolean);
-  await runTar(
-    ['-x', '-f', archive, '-C', hostDir, '--same-owner', '--numeric-owner', '-p', '--overwrite'],
-    where,
-  );
-  return members.map((member) => member.replace(/^\.?\/+/, '').replace(/\/+$/, '')).filter(Boolean);
-}
-
-function runTar(args: string[], where: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(out);
-      else reject(new KilnError('ADD_EXTRACT_FAILED', `${where}: cannot unpack the archive: ${err.trim()}`));
-    });
-  });
+export async function extractArchive(
+  archive: string,
+  hostDir: string,
+  where: string,
+  options: ExtractOptions = {},
+): Promise<string[]> {
+  try {
+    const result = await extractInsideRoot(archive, hostDir, options.owner ? { owner: options.owner } : {});
+    return result.paths;
+  } catch (error) {
+    const raw = error instanceof Error ? error.message : String(error);
+    const reason = raw.split(hostDir).join(options.imageDir ?? '');
+    const unsafe = isKilnError(error) && error.code === 'LAYER_UNSAFE_PATH';
+    throw new KilnError(
+      unsafe ? 'ADD_UNSAFE_PATH' : 'ADD_EXTRACT_FAILED',
+      `${where}: cannot unpack ${basename(archive)}: ${reason}`,
+      {
+        cause: error,
+        hint: unsafe
+          ? 'the archive writes outside its destination through ".." or a symlink; Kiln refuses it'
+          : 'the archive is corrupt, truncated, or holds entries that cannot be created there',
+      },
+    );
+  }
 }

@@ -5,7 +5,7 @@ import { join, posix } from 'node:path';
 import type { AddInstruction, CopyInstruction, EscapeChar } from '@kiln/dockerfile';
 import { expandHeredocContent, expandWord } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
-import { resolveInRoot } from '@kiln/layer';
+import { imagePathOf, resolveInRoot } from '@kiln/layer';
 import { resolveUser } from '../stage/resolveUser.ts';
 import type { StageState } from '../stage/stageState.ts';
 import { stageLookup } from '../stage/stageState.ts';
@@ -137,12 +137,9 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       );
       hash.update(`url:${text}\0${download.sha256}\0`);
       if (ownership.mode === undefined) ownership.mode = 0o600;
-      items.push({
-        hostPath: download.path,
-        relative: download.fileName,
-        name: download.fileName,
-        archive: false,
-      });
+      // A download is unpacked only when asked with --unpack=true, as in BuildKit.
+      const archive = instruction.options.unpack === true && (await isLocalArchive(download.path));
+      items.push({ hostPath: download.path, relative: download.fileName, name: download.fileName, archive });
       continue;
     }
     const relative = relativeSourcePath(text, where);
@@ -195,9 +192,13 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     const info = await stat(item.hostPath);
     if (item.archive) {
       const hostDir = await ensureImageDir(target, destination);
-      for (const member of await extractArchive(item.hostPath, hostDir, where)) {
-        target.touched.add(posix.join(destination, member));
-      }
+      // The archive keeps its owners unless --chown; what it wrote is named as resolved in-image paths.
+      const owner = chown === undefined ? undefined : { uid: ownership.uid ?? 0, gid: ownership.gid ?? 0 };
+      const written = await extractArchive(item.hostPath, hostDir, where, {
+        imageDir: destination,
+        ...(owner ? { owner } : {}),
+      });
+      for (const member of written) target.touched.add(imagePathOf(state.root, join(hostDir, member)));
     } else if (info.isDirectory()) {
       await copyEntry(target, item.hostPath, item.relative, destination);
     } else {
