@@ -1,7 +1,7 @@
 import { parseDockerfile } from '@kiln/dockerfile';
 import { describe, expect, it } from 'vitest';
 import { planStages } from './planStages.ts';
-import { platformArgs } from './platform.ts';
+import { platformArgs } from './platformArgs.ts';
 
 const automaticArgs = platformArgs(
   { os: 'linux', architecture: 'arm64', variant: 'v8' },

@@ -9,7 +9,7 @@ import { BlobStore } from '@kiln/image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractImageLayers } from './base/extractImageLayers.ts';
 import { ociLayoutImageSource } from './base/ociLayoutImageSource.ts';
-import { buildImage } from './build.ts';
+import { buildImage } from './buildImage.ts';
 import type { BuildInput } from './buildOptions.ts';
 import { directoryLayerCache } from './directoryLayerCache.ts';
 import type { BuildEvent } from './events.ts';
