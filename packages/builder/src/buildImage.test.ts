@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -219,6 +230,15 @@ COPY --from=build /out/artifact /artifact
     expect(config.config?.Labels).toEqual({ who: 'kiln', extra: 'yes' });
   });
 
+  it('a platform ARG declared before FROM keeps its automatic value in the stage', async () => {
+    const { tree, config } = await build(
+      'global-targetarch',
+      'ARG TARGETARCH\nFROM busybox\nARG TARGETARCH\nRUN echo "arch=$TARGETARCH" > /arch\n',
+      {},
+    );
+    expect(await readFile(join(tree, 'arch'), 'utf8')).toBe(`arch=${config.architecture}\n`);
+  });
+
   it('single-snapshot makes one layer for the stage', async () => {
     const { config, tree } = await build(
       'single',
@@ -227,6 +247,10 @@ COPY --from=build /out/artifact /artifact
       { singleSnapshot: true },
     );
     expect(config.rootfs.diff_ids).toHaveLength(2);
+    // History agrees: one entry with a layer per layer, the stage's owned by its last RUN.
+    const withLayer = (config.history ?? []).filter((entry) => !entry.empty_layer);
+    expect(withLayer).toHaveLength(2);
+    expect(withLayer[1]?.created_by).toMatch(/^RUN .*echo 2/);
     expect(await readFile(join(tree, 'two'), 'utf8')).toBe('2\n');
     expect(await readFile(join(tree, 'f'), 'utf8')).toBe('f');
   });

@@ -52,6 +52,16 @@ COPY --from=0 /b /b
     expect(plan(text).globalArgs.get('TAG')).toBe('1');
   });
 
+  it('keeps the automatic value of a platform ARG declared before FROM without a value', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile syntax
+    const result = plan('ARG TARGETARCH\nARG BUILDOS\nFROM busybox:${TARGETARCH}-${BUILDOS}\n');
+    expect(result.stages[0]?.base).toBe('busybox:arm64-linux');
+    expect(result.globalArgs.get('TARGETARCH')).toBe('arm64');
+    expect(
+      plan('ARG TARGETARCH\nFROM busybox:$TARGETARCH\n', { buildArgs: { TARGETARCH: 'x' } }).stages[0]?.base,
+    ).toBe('busybox:x');
+  });
+
   it('refuses instructions before FROM (other than ARG), unknown --from stages and no FROM at all', () => {
     expect(() => plan('RUN true\nFROM alpine\n')).toThrow(expect.objectContaining({ code: 'NO_FROM' }));
     expect(() => plan('ARG X\n')).toThrow(expect.objectContaining({ code: 'NO_FROM' }));

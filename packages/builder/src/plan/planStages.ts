@@ -91,9 +91,10 @@ export function planStages(dockerfile: Dockerfile, options: PlanOptions): BuildP
         );
       }
       for (const arg of instruction.args) {
+        // Declared without a value, an automatic arg (TARGETARCH…) keeps its value, as in BuildKit.
         const value =
           options.buildArgs.get(arg.name) ??
-          (arg.defaultValue === undefined ? undefined : expand(arg.defaultValue));
+          (arg.defaultValue === undefined ? options.automaticArgs.get(arg.name) : expand(arg.defaultValue));
         globalArgs.set(arg.name, value);
       }
       continue;
