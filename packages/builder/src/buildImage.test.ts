@@ -239,6 +239,26 @@ COPY --from=build /out/artifact /artifact
     expect(await readFile(join(tree, 'arch'), 'utf8')).toBe(`arch=${config.architecture}\n`);
   });
 
+  it('history records ARG names and declared defaults, never a build-arg value', async () => {
+    const { config } = await build(
+      'arg-history',
+      'FROM busybox\nARG PASSWORD\nARG LEVEL=debug MODE\nRUN test "$PASSWORD" = hunter2\n',
+      {},
+      {
+        buildArgs: new Map([
+          ['PASSWORD', 'hunter2'],
+          ['LEVEL', 'trace'],
+          ['MODE', 'fast'],
+        ]),
+      },
+    );
+    const own = (config.history ?? []).map((entry) => entry.created_by ?? '').slice(-3);
+    expect(own[0]).toBe('/bin/sh -c #(nop)  ARG PASSWORD');
+    expect(own[1]).toBe('/bin/sh -c #(nop)  ARG LEVEL=debug MODE');
+    // RUN keeps the values it saw, as BuildKit records them (`|N NAME=value`).
+    expect(own[2]).toMatch(/^RUN \|3 PASSWORD=hunter2 LEVEL=trace MODE=fast /);
+  });
+
   it('single-snapshot makes one layer for the stage', async () => {
     const { config, tree } = await build(
       'single',
