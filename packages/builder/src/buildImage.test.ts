@@ -259,6 +259,23 @@ COPY --from=build /out/artifact /artifact
     expect(own[2]).toMatch(/^RUN \|3 PASSWORD=hunter2 LEVEL=trace MODE=fast /);
   });
 
+  it('cache entries of stages that never reach the image carry no build-arg value', async () => {
+    const shared = { storeDir: join(dir, 'redact-store'), cacheDir: join(dir, 'redact-steps') };
+    const { config } = await build(
+      'redact',
+      'FROM busybox AS tools\nARG PASSWORD\nRUN echo built > /tool\nENV TOKEN=$PASSWORD\nCOPY f /f\n' +
+        'FROM busybox\nCOPY --from=tools /tool /tool\nRUN cat /tool\n',
+      { f: 'f' },
+      { buildArgs: new Map([['PASSWORD', 'hunter2']]) },
+      shared,
+    );
+    expect(JSON.stringify(config)).not.toContain('hunter2');
+    const entries = await readdir(shared.cacheDir);
+    expect(entries.length).toBeGreaterThanOrEqual(4);
+    for (const entry of entries)
+      expect(await readFile(join(shared.cacheDir, entry), 'utf8'), entry).not.toContain('hunter2');
+  });
+
   it('single-snapshot makes one layer for the stage', async () => {
     const { config, tree } = await build(
       'single',

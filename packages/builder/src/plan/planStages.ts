@@ -18,6 +18,8 @@ export interface PlannedStage {
   baseStage?: number;
   /** `FROM --platform=…` resolved (e.g. $BUILDPLATFORM for a cross-compiling stage); else the target's. */
   platform?: Platform;
+  /** Whether the stage's history and config end up in the image (the target and its FROM chain). */
+  inImage: boolean;
   /** Each `--from` word of COPY and RUN --mount as written → what it names. */
   sources: Map<string, FromSource>;
   instructions: Instruction[];
@@ -63,6 +65,7 @@ export function planStages(dockerfile: Dockerfile, options: PlanOptions): BuildP
         base,
         instructions: [],
         dependencies: [],
+        inImage: false,
         sources: new Map(),
       };
       if (instruction.platform !== undefined) {
@@ -130,6 +133,8 @@ export function planStages(dockerfile: Dockerfile, options: PlanOptions): BuildP
       hint: `stages: ${stages.map((stage) => stage.name).join(', ')}`,
     });
   }
+  for (let index: number | undefined = target; index !== undefined; index = stages[index]!.baseStage)
+    stages[index]!.inImage = true;
   return { globalArgs, globalLookup: fromLookup, stages, order: stagesNeeded(stages, target), target };
 }
 

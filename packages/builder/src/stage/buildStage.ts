@@ -2,6 +2,7 @@ import type { Instruction } from '@kiln/dockerfile';
 import { parseDockerfile } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
 import type { HistoryEntry } from '@kiln/image';
+import { withoutBuildArgValues } from '../cache/withoutBuildArgValues.ts';
 import { stepCacheKey } from '../cacheKey.ts';
 import { prepareStep } from '../instructions/prepareStep.ts';
 import type { StepScope } from '../instructions/step.ts';
@@ -39,6 +40,8 @@ export async function buildStage(context: BuildContext, stage: PlannedStage): Pr
     base: stage.base,
     steps: instructions.length,
   });
+  // A stage the image never shows must not publish build-arg values through its cache entries.
+  const cache = env.cache && !stage.inImage ? withoutBuildArgValues(env.cache, input.buildArgs) : env.cache;
   const metadata: MetadataContext = { escape: context.dockerfile.escape, cmdSetInStage: false };
   await policy.start(state, () => materialiseRoot(context, state, recorder));
   // The history entry of the last step that changed files: it owns a deferred (single) layer.
@@ -62,7 +65,7 @@ export async function buildStage(context: BuildContext, stage: PlannedStage): Pr
       step,
       where: describeLocation(context.dockerfile, instruction),
       metadata,
-      cache: policy.cachesSteps ? env.cache : undefined,
+      cache: policy.cachesSteps ? cache : undefined,
       keyFor: (text, sourcesHash) => cacheKeyOf(context, state, text, sourcesHash),
     };
     const outcome = await runStep(scope, await prepareStep(instruction, scope), policy, recorder);
