@@ -276,6 +276,22 @@ COPY --from=build /out/artifact /artifact
       expect(await readFile(join(shared.cacheDir, entry), 'utf8'), entry).not.toContain('hunter2');
   });
 
+  it('--ignore-path and the executor rules leave COPY, ADD and WORKDIR paths out of layers', async () => {
+    const { tree } = await build(
+      'ignore-copy',
+      'FROM busybox\nCOPY secret.txt /data/ignored/secret.txt\nCOPY keep.txt /data/keep.txt\n' +
+        'ADD keep.txt /data/ignored/added.txt\nWORKDIR /scratch/ignored/deep\nCOPY keep.txt /etc/hosts\n',
+      { 'secret.txt': 'secret', 'keep.txt': 'keep' },
+      { ignorePaths: ['/data/ignored', 'scratch/ignored'] },
+    );
+    expect(await readFile(join(tree, 'data/keep.txt'), 'utf8')).toBe('keep');
+    await expect(lstat(join(tree, 'data/ignored'))).rejects.toThrow();
+    await expect(lstat(join(tree, 'scratch/ignored'))).rejects.toThrow();
+    expect((await lstat(join(tree, 'scratch'))).isDirectory()).toBe(true);
+    // /etc/hosts is the sandbox's bind mount: no layer holds it.
+    expect(await readFile(join(tree, 'etc/hosts'), 'utf8').catch(() => 'absent')).not.toBe('keep');
+  });
+
   it('single-snapshot makes one layer for the stage', async () => {
     const { config, tree } = await build(
       'single',
