@@ -113,22 +113,13 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       });
     }
     const built = await buildImage(
+      // The request's build settings are BuildInput's, with the context and Dockerfile read.
       {
+        ...request,
         contextDir,
         dockerfileText,
         dockerfileName:
           request.dockerfileText === undefined ? (request.dockerfile ?? 'Dockerfile') : 'Dockerfile (stdin)',
-        ...(request.target ? { target: request.target } : {}),
-        buildArgs: request.buildArgs,
-        labels: request.labels,
-        ...(request.platform ? { platform: request.platform } : {}),
-        snapshotStrategy: request.snapshotStrategy,
-        singleSnapshot: request.singleSnapshot,
-        reproducible: request.reproducible,
-        ...(request.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: request.sourceDateEpoch }),
-        ignorePaths: request.ignorePaths,
-        compression: request.compression,
-        ...(request.compressionLevel === undefined ? {} : { compressionLevel: request.compressionLevel }),
       },
       {
         executor,
