@@ -6,6 +6,7 @@ import { BlobStore, createReference, parseReference, type Reference } from '@kil
 import { createRegistryClient, type RegistryClient } from '@kiln/registry';
 import { buildImage } from './buildImage.ts';
 import type { BuildRequest, BuildResult } from './buildRequest.ts';
+import { defaultCacheTtlMs } from './cache/cacheTtl.ts';
 import { lazyRegistryImageSource } from './cache/lazyRegistryImageSource.ts';
 import { type RegistryLayerCache, registryLayerCache } from './cache/registryLayerCache.ts';
 import { RemoteBlobs } from './cache/remoteBlobs.ts';
@@ -98,7 +99,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
         repository: cacheRepo,
         store,
         remote,
-        ttlMs: request.cache.ttlMs,
+        ttlMs: request.cache.ttlMs ?? defaultCacheTtlMs,
         push: request.cache.push,
         onWarning: (message) => emit({ type: 'warning', message }),
       });

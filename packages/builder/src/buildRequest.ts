@@ -47,7 +47,8 @@ export interface CacheRequest {
   repository?: string;
   /** On-disk blob store (and step cache without a repository) shared across builds. */
   dir?: string;
-  ttlMs: number;
+  /** Entries older than this are misses; default two weeks. */
+  ttlMs?: number;
   /** False: read the cache, write nothing to it. */
   push: boolean;
   runLayers: boolean;

@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
-import { type BuildEvent, build, defaultCacheTtlMs, parseCacheTtl } from '@kiln/builder';
-import { KilnError } from '@kiln/errors';
+import { type BuildEvent, type BuildRequest, build, parseCacheTtl } from '@kiln/builder';
 import { type Compression, parsePlatform } from '@kiln/image';
+import { interruptSignals } from '../../interruptSignals.ts';
 import type { Output } from '../../output.ts';
+import { readStdin } from '../../readStdin.ts';
 import { type RegistryFlags, registryClientOptions } from '../../registryOptions.ts';
 import { createReporter, type LogFormat } from '../../reporter/createReporter.ts';
 import {
@@ -55,7 +56,7 @@ export interface BuildFlags extends RegistryFlags {
 /** `kiln build`: flags → a build request; the builder's events → the reporter (and --trace). */
 export async function runBuild(flags: BuildFlags, output: Output): Promise<void> {
   const epoch = Number(process.env.SOURCE_DATE_EPOCH);
-  const request = {
+  const request: BuildRequest = {
     context: flags.context,
     ...defined({ dockerfile: flags.dockerfile === '-' ? undefined : flags.dockerfile, target: flags.target }),
     ...(flags.dockerfile === '-' ? { dockerfileText: await readStdin() } : {}),
@@ -79,7 +80,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     cache: {
       enabled: flags.cache === true || flags.cache === 'true',
       ...defined({ repository: flags.cacheRepo, dir: flags.cacheDir }),
-      ttlMs: flags.cacheTtl === undefined ? defaultCacheTtlMs : parseCacheTtl(flags.cacheTtl),
+      ...(flags.cacheTtl === undefined ? {} : { ttlMs: parseCacheTtl(flags.cacheTtl) }),
       push: flags.pushCache !== false,
       runLayers: flagEnabled(flags.cacheRunLayers),
       copyLayers: flagEnabled(flags.cacheCopyLayers),
@@ -108,28 +109,15 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     reporter.onEvent(event);
     trace?.onEvent(event);
   };
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) =>
-    controller.abort(
-      new KilnError('INTERRUPTED', `interrupted by ${signal}`, { exitCode: signal === 'SIGINT' ? 130 : 143 }),
-    );
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = interruptSignals();
   try {
-    const result = await build(request, { onEvent, signal: controller.signal });
+    const result = await build(request, { onEvent, signal: interrupt.signal });
     reporter.finish({ digest: result.digest, destinations: result.destinations });
   } catch (error) {
     reporter.fail(error);
     throw error;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
     if (trace && flags.trace) await writeFile(flags.trace, JSON.stringify(trace.toJson()));
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
