@@ -37,6 +37,8 @@ interface BuildRun {
   executedRuns: string[];
   cachedSteps: number;
   warnings: string[];
+  /** What the image-done event says was pushed. */
+  pushed: unknown;
   /** The registry's access log lines written during this build. */
   log: string[];
 }
@@ -86,6 +88,7 @@ async function build(options: { cacheDir: string; buildArgs?: string[] }): Promi
     executedRuns,
     cachedSteps: cached.size,
     warnings: events.filter((event) => event.type === 'warning').map((event) => String(event.message)),
+    pushed: events.find((event) => event.type === 'image-done')?.destinations,
     log,
   };
 }
@@ -214,6 +217,8 @@ describe('kiln build --cache against a real registry', () => {
     const secret = 'tok-5ecret-e2e';
     const run = await build({ cacheDir: join(work, 'secret-1'), buildArgs: [`TOKEN=${secret}`] });
     expect(run.code, run.stderr).toBe(0);
+    // image-done names what was pushed (it used to say [] always).
+    expect(run.pushed).toEqual([`${registry.host}/cache-e2e/app:latest`]);
     const repository = `${registry.url}/v2/cache-e2e/app/cache`;
     const { tags } = (await (await fetch(`${repository}/tags/list`)).json()) as { tags: string[] };
     expect(tags.length).toBeGreaterThanOrEqual(2);
