@@ -2,20 +2,17 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KilnError } from '@kiln/errors';
-import { BlobStore, createReference, parseReference, type Reference } from '@kiln/image';
+import { BlobStore, createReference, parseReference } from '@kiln/image';
 import { createRegistryClient, type RegistryClient } from '@kiln/registry';
 import { buildImage } from './buildImage.ts';
 import type { BuildRequest, BuildResult } from './buildRequest.ts';
-import { defaultCacheTtlMs } from './cache/cacheTtl.ts';
 import { lazyRegistryImageSource } from './cache/lazyRegistryImageSource.ts';
-import { type RegistryLayerCache, registryLayerCache } from './cache/registryLayerCache.ts';
+import { type OpenedLayerCache, openLayerCache } from './cache/openLayerCache.ts';
 import { RemoteBlobs } from './cache/remoteBlobs.ts';
 import { resolveContext, resolveDockerfilePath } from './context/resolveContext.ts';
-import { directoryLayerCache } from './directoryLayerCache.ts';
 import type { BuildEvent, BuildEventListener } from './events.ts';
 import type { Executor } from './executor/executor.ts';
 import { createExecutor, selectExecutorKind } from './executor/selectExecutor.ts';
-import type { LayerCache } from './layerCache.ts';
 import { checkPushAccess } from './output/checkPushAccess.ts';
 import { parseDestinations, writeOutputs } from './output/writeOutputs.ts';
 
@@ -37,6 +34,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
   const started = performance.now();
   const emit = (event: BuildEvent) => options.onEvent?.(event);
   // Everything cheap is checked before any work: a bad flag must not cost a base image pull.
+  if (request.cache.repository !== undefined) parseReference(request.cache.repository);
   const destinations = parseDestinations(request.outputs.destinations);
   if (request.outputs.push && destinations.length === 0) {
     throw new KilnError('NO_DESTINATION', 'no --destination given', {
@@ -45,7 +43,6 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
     });
   }
   const executorKind = selectExecutorKind({ requested: request.executor, force: request.force });
-  const cacheRepo = cacheRepository(request.cache.repository, destinations);
 
   // One fresh dir per build, also inside --kiln-dir, so concurrent builds never share state.
   // Container mode: RUN steps own `/` and often empty /tmp, so Kiln's state lives under /kiln,
@@ -59,7 +56,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
   const workDir = await mkdtemp(join(parent, 'kiln-'));
   let executor: Executor | undefined;
   let client: RegistryClient | undefined;
-  let registryCache: RegistryLayerCache | undefined;
+  let layerCache: OpenedLayerCache | undefined;
   try {
     const contextDir = await resolveContext(request.context, workDir);
     const dockerfilePath =
@@ -92,27 +89,14 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
     if (request.outputs.push && request.outputs.checkPushAccess) await checkPushAccess(client, destinations);
     // Base layers and cache hits stay in the registry until a root needs their files.
     const remote = new RemoteBlobs(client, store);
-    let cache: LayerCache | undefined;
-    if (request.cache.enabled && cacheRepo) {
-      registryCache = registryLayerCache({
-        client,
-        repository: cacheRepo,
-        store,
-        remote,
-        ttlMs: request.cache.ttlMs ?? defaultCacheTtlMs,
-        push: request.cache.push,
-        onWarning: (message) => emit({ type: 'warning', message }),
-      });
-      cache = registryCache;
-    } else if (request.cache.enabled && request.cache.dir) {
-      cache = directoryLayerCache(join(resolve(request.cache.dir), 'steps'), store);
-    } else if (request.cache.enabled) {
-      emit({
-        type: 'warning',
-        message:
-          '--cache without --destination, --cache-repo or --cache-dir: nowhere to cache; building without',
-      });
-    }
+    layerCache = openLayerCache(request.cache, {
+      client,
+      store,
+      remote,
+      destinations,
+      onWarning: (message) => emit({ type: 'warning', message }),
+    });
+    const { cache } = layerCache;
     const built = await buildImage(
       // The request's build settings are BuildInput's, with the context and Dockerfile read.
       {
@@ -139,7 +123,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
     const { image } = built;
     // The cache repository then holds every layer this build wrote: the push mounts them from
     // there rather than uploading them a second time.
-    await registryCache?.flush();
+    await layerCache.flush();
     // Blobs never downloaded: a push to their own registry mounts them; anything else needs the bytes.
     const layers = image.manifest.layers.map((descriptor) => ({ descriptor }));
     const { outputs } = request;
@@ -157,7 +141,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
         client,
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
         mountFrom: [
-          ...(registryCache && cacheRepo ? [cacheRepo] : []),
+          ...(layerCache.repository ? [layerCache.repository] : []),
           ...remote.repositories().map(({ registry, repository }) => createReference(registry, repository)),
         ],
         // A registry may refuse a mount (another project, a policy): then the bytes are fetched.
@@ -185,18 +169,11 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       : error;
   } finally {
     // Cache writes of the steps that did run are kept even when the build failed later.
-    await registryCache?.flush();
+    await layerCache?.flush();
     await client?.close().catch(() => undefined);
     await executor?.dispose().catch(() => undefined);
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
-}
-
-/** `--cache-repo`, else `<first destination's repository>/cache` (Kaniko's default). */
-function cacheRepository(flag: string | undefined, destinations: Reference[]): Reference | undefined {
-  if (flag !== undefined) return parseReference(flag);
-  const first = destinations[0];
-  return first === undefined ? undefined : createReference(first.registry, `${first.repository}/cache`);
 }
 
 /** Absolute paths of the context, the Dockerfile and every file or dir the request names. */
