@@ -37,6 +37,8 @@ interface BuildRun {
   executedRuns: string[];
   cachedSteps: number;
   warnings: string[];
+  /** What the image-done event says was pushed. */
+  pushed: unknown;
   /** The registry's access log lines written during this build. */
   log: string[];
 }
@@ -86,6 +88,7 @@ async function build(options: { cacheDir: string; buildArgs?: string[] }): Promi
     executedRuns,
     cachedSteps: cached.size,
     warnings: events.filter((event) => event.type === 'warning').map((event) => String(event.message)),
+    pushed: events.find((event) => event.type === 'image-done')?.destinations,
     log,
   };
 }
@@ -198,6 +201,37 @@ describe('kiln build --cache against a real registry', () => {
     const reads = fleet.log.filter((line) => /"GET \/v2\/[^ ]+\/blobs\/sha256:/.test(line));
     expect(reads.length).toBeGreaterThan(0);
     for (const line of reads) expect(line).toContain(baseManifest.config.digest);
+  });
+
+  it('cache entries pushed for a stage the image never shows carry no build-arg value', {
+    timeout: 300_000,
+  }, async () => {
+    const context = join(work, 'context');
+    await rm(context, { recursive: true, force: true });
+    await mkdir(context, { recursive: true });
+    await writeFile(
+      join(context, 'Dockerfile'),
+      `ARG BASE\nFROM \${BASE} AS fetch\nARG TOKEN\nRUN echo fetched > /got\nENV AUTH=$TOKEN\n` +
+        `FROM \${BASE}\nCOPY --from=fetch /got /got\n`,
+    );
+    const secret = 'tok-5ecret-e2e';
+    const run = await build({ cacheDir: join(work, 'secret-1'), buildArgs: [`TOKEN=${secret}`] });
+    expect(run.code, run.stderr).toBe(0);
+    // image-done names what was pushed (it used to say [] always).
+    expect(run.pushed).toEqual([`${registry.host}/cache-e2e/app:latest`]);
+    const repository = `${registry.url}/v2/cache-e2e/app/cache`;
+    const { tags } = (await (await fetch(`${repository}/tags/list`)).json()) as { tags: string[] };
+    expect(tags.length).toBeGreaterThanOrEqual(2);
+    for (const tag of tags) {
+      const manifest = await (
+        await fetch(`${repository}/manifests/${tag}`, {
+          headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+        })
+      ).text();
+      expect(manifest).not.toContain(secret);
+      const { config } = JSON.parse(manifest) as { config: { digest: string } };
+      expect(await (await fetch(`${repository}/blobs/${config.digest}`)).text()).not.toContain(secret);
+    }
   });
 
   it('kiln warm fills --cache-dir: a later build downloads no base layer', { timeout: 300_000 }, async () => {

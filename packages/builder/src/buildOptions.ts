@@ -1,33 +1,32 @@
-import type { BlobStore, Compression, Platform } from '@kiln/image';
-import type { SnapshotStrategyName } from '@kiln/snapshot';
+import type { BlobStore } from '@kiln/image';
 import type { ImageSource } from './base/imageSource.ts';
+import type { BuildRequest } from './buildRequest.ts';
 import type { BuildEventListener } from './events.ts';
 import type { Executor } from './executor/executor.ts';
 import type { LayerCache } from './layerCache.ts';
 import type { StageLayer } from './stage/stageState.ts';
 
-export interface BuildInput {
-  /** The build context directory (the CLI unpacks tar contexts first). */
+/** What `buildImage` builds: the request's build settings, with the context and Dockerfile read. */
+export type BuildInput = Pick<
+  BuildRequest,
+  | 'target'
+  | 'buildArgs'
+  | 'labels'
+  | 'platform'
+  | 'snapshotStrategy'
+  | 'singleSnapshot'
+  | 'reproducible'
+  | 'sourceDateEpoch'
+  | 'ignorePaths'
+  | 'compression'
+  | 'compressionLevel'
+> & {
+  /** The build context directory (tarball contexts unpacked first). */
   contextDir: string;
   dockerfileText: string;
   /** For messages: `Dockerfile`, `ci/Dockerfile.prod`. */
   dockerfileName: string;
-  target?: string;
-  buildArgs: Map<string, string>;
-  /** `--label`: set on the final image after the Dockerfile's LABELs. */
-  labels: Record<string, string>;
-  /** TARGETPLATFORM; default the host's. */
-  platform?: Platform;
-  snapshotStrategy: SnapshotStrategyName;
-  singleSnapshot: boolean;
-  /** Timestamps from SOURCE_DATE_EPOCH (or 0) in config, history and layers. */
-  reproducible: boolean;
-  sourceDateEpoch?: number;
-  /** `--ignore-path`: in-image paths left out of every snapshot. */
-  ignorePaths: string[];
-  compression: Compression;
-  compressionLevel?: number;
-}
+};
 
 export interface BuildEnvironment {
   executor: Executor;

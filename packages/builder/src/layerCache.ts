@@ -11,7 +11,7 @@ export interface CachedStep {
 }
 
 /**
- * The layer cache the step loop consults (issue 6 backs it with a registry repository).
+ * The layer cache the step runner consults (a registry repository, or a directory on one machine).
  * `get` runs before a step executes; a hit reuses the layer and skips the work.
  */
 export interface LayerCache {

@@ -1,11 +1,10 @@
 import { isKilnError } from '@kiln/errors';
 import { CommanderError } from 'commander';
 import { createProgram } from './cli.ts';
-import { ExitError } from './exitError.ts';
 import { type Output, processOutput } from './output.ts';
 
 /**
- * Runs the CLI and returns the exit code. Expected failures (KilnError, ExitError, usage errors)
+ * Runs the CLI and returns the exit code. Expected failures (KilnError, usage errors)
  * become one line on stderr; anything else is a bug and says so.
  */
 export async function runCli(args: string[], output: Output = processOutput()): Promise<number> {
@@ -23,10 +22,6 @@ function reportFailure(error: unknown, output: Output): number {
     // commander already printed its message (help, version or a usage error).
     return error.exitCode === 0 ? 0 : 2;
   }
-  if (error instanceof ExitError) {
-    if (error.message) output.error(`error: ${error.message}`);
-    return error.exitCode;
-  }
   if (isKilnError(error)) {
     output.error(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
     return error.exitCode;
@@ -38,5 +33,4 @@ function reportFailure(error: unknown, output: Output): number {
   return 70;
 }
 
-export { ExitError } from './exitError.ts';
 export type { Output } from './output.ts';

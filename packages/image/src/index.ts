@@ -25,6 +25,7 @@ export type {
   WriteOciLayoutResult,
 } from './ociLayout.ts';
 export { readOciLayout, refNameAnnotation, writeOciLayout } from './ociLayout.ts';
+export { formatPlatform, hostPlatform, parsePlatform } from './platform.ts';
 export type { ParseReferenceOptions, Reference } from './reference.ts';
 export {
   createReference,

@@ -19,7 +19,7 @@ export {
 export type { RegistryEvent, RegistryEventHandler } from './events.ts';
 export type { FetchedManifest } from './manifests.ts';
 export { getManifest, manifestAccept, putManifest } from './manifests.ts';
-export { formatPlatform, hostPlatform, parsePlatform, selectPlatform } from './platform.ts';
+export { selectPlatform } from './platform.ts';
 export type { PulledImage, PullImageOptions } from './pullImage.ts';
 export { mirrorReference, pullImage } from './pullImage.ts';
 export type { PushableImage, PushedDestination, PushImageOptions, PushImageResult } from './pushImage.ts';

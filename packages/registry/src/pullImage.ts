@@ -5,6 +5,7 @@ import {
   type Descriptor,
   type Digest,
   dockerHubRegistry,
+  hostPlatform,
   type ImageConfig,
   type ImageManifest,
   isIndexMediaType,
@@ -18,7 +19,7 @@ import {
 import { fetchBlob } from './blobs.ts';
 import { getManifest } from './manifests.ts';
 import { mapConcurrent } from './mapConcurrent.ts';
-import { hostPlatform, selectPlatform } from './platform.ts';
+import { selectPlatform } from './platform.ts';
 import { redactSecrets } from './redact.ts';
 import type { RegistryClient } from './registryClient.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { BlobStore } from '@kiln/image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ociLayoutImageSource } from '../base/ociLayoutImageSource.ts';
-import { buildImage } from '../build.ts';
+import { buildImage } from '../buildImage.ts';
 import { type CacheKeyInput, stepCacheKey } from '../cacheKey.ts';
 import type { BuildEvent } from '../events.ts';
 import { SandboxExecutor } from '../executor/sandboxExecutor.ts';

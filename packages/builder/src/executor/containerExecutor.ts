@@ -53,16 +53,12 @@ export class ContainerExecutor implements Executor {
 
   /** There is one root: the first stage starts from it emptied, like every later one. */
   async prepareRoot(_stage: StageRootRequest): Promise<string> {
-    await this.resetRoot(this.#root);
+    await emptyDirectoryKeeping(this.#root, '/', this.#rules);
     return this.#root;
   }
 
   ignoredPaths(): IgnoreRule[] {
     return this.#rules;
-  }
-
-  async resetRoot(root: string): Promise<void> {
-    await emptyDirectoryKeeping(root, '/', this.#rules);
   }
 
   async dispose(): Promise<void> {

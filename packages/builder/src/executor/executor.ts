@@ -73,8 +73,6 @@ export interface Executor {
   run(command: ExecCommand, options?: RunOptions): Promise<number>;
   /** Paths the snapshot must skip in every root of this executor. */
   ignoredPaths(): IgnoreRule[];
-  /** Empties a root (ignored paths kept in container mode) so the next stage can start from it. */
-  resetRoot(root: string): Promise<void>;
   /** Removes whatever the executor created; safe to call twice. */
   dispose(): Promise<void>;
 }

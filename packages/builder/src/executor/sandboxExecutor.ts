@@ -64,11 +64,6 @@ export class SandboxExecutor implements Executor {
     ];
   }
 
-  async resetRoot(root: string): Promise<void> {
-    await rm(root, { recursive: true, force: true });
-    await mkdir(root, { recursive: true, mode: 0o755 });
-  }
-
   async dispose(): Promise<void> {
     await rm(this.#rootsDir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 import { parseDockerfile } from '@kiln/dockerfile';
 import { describe, expect, it } from 'vitest';
 import { planStages } from './planStages.ts';
-import { platformArgs } from './platform.ts';
+import { platformArgs } from './platformArgs.ts';
 
 const automaticArgs = platformArgs(
   { os: 'linux', architecture: 'arm64', variant: 'v8' },
@@ -50,6 +50,16 @@ COPY --from=0 /b /b
     expect(plan(text).stages[0]?.base).toBe('library/alpine:1-arm64');
     expect(plan(text, { buildArgs: { TAG: '2' } }).stages[0]?.base).toBe('library/alpine:2-arm64');
     expect(plan(text).globalArgs.get('TAG')).toBe('1');
+  });
+
+  it('keeps the automatic value of a platform ARG declared before FROM without a value', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile syntax
+    const result = plan('ARG TARGETARCH\nARG BUILDOS\nFROM busybox:${TARGETARCH}-${BUILDOS}\n');
+    expect(result.stages[0]?.base).toBe('busybox:arm64-linux');
+    expect(result.globalArgs.get('TARGETARCH')).toBe('arm64');
+    expect(
+      plan('ARG TARGETARCH\nFROM busybox:$TARGETARCH\n', { buildArgs: { TARGETARCH: 'x' } }).stages[0]?.base,
+    ).toBe('busybox:x');
   });
 
   it('refuses instructions before FROM (other than ARG), unknown --from stages and no FROM at all', () => {

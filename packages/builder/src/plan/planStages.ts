@@ -1,7 +1,11 @@
 import type { Dockerfile, FromInstruction, Instruction } from '@kiln/dockerfile';
 import { expandWord } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
+import { type Platform, parsePlatform } from '@kiln/image';
 import { describeLocation } from '../stage/location.ts';
+
+/** What a `--from` word names: an earlier stage, or an image reference. */
+export type FromSource = { kind: 'stage'; word: string; index: number } | { kind: 'image'; word: string };
 
 export interface PlannedStage {
   index: number;
@@ -12,6 +16,12 @@ export interface PlannedStage {
   base: string;
   /** Set when FROM names an earlier stage. */
   baseStage?: number;
+  /** `FROM --platform=…` resolved (e.g. $BUILDPLATFORM for a cross-compiling stage); else the target's. */
+  platform?: Platform;
+  /** Whether the stage's history and config end up in the image (the target and its FROM chain). */
+  inImage: boolean;
+  /** Each `--from` word of COPY and RUN --mount as written → what it names. */
+  sources: Map<string, FromSource>;
   instructions: Instruction[];
   /** Earlier stages this one needs (FROM, COPY --from, RUN --mount from). */
   dependencies: number[];
@@ -20,6 +30,8 @@ export interface PlannedStage {
 export interface BuildPlan {
   /** ARGs declared before the first FROM, with their values after --build-arg. */
   globalArgs: Map<string, string | undefined>;
+  /** The one lookup of FROM lines and `--from` words: global ARGs, then the automatic args. */
+  globalLookup: (name: string) => string | undefined;
   stages: PlannedStage[];
   /** The stages the target needs, dependencies first, target last. */
   order: number[];
@@ -40,10 +52,11 @@ export function planStages(dockerfile: Dockerfile, options: PlanOptions): BuildP
   let current: PlannedStage | undefined;
   const fromLookup = (name: string) =>
     globalArgs.has(name) ? globalArgs.get(name) : options.automaticArgs.get(name);
+  const expand = (word: string) => expandWord(word, fromLookup, { escape: dockerfile.escape });
 
   for (const instruction of dockerfile.instructions) {
     if (instruction.kind === 'FROM') {
-      const base = expandWord(instruction.image, fromLookup, { escape: dockerfile.escape });
+      const base = expand(instruction.image);
       const index = stages.length;
       current = {
         index,
@@ -52,7 +65,13 @@ export function planStages(dockerfile: Dockerfile, options: PlanOptions): BuildP
         base,
         instructions: [],
         dependencies: [],
+        inImage: false,
+        sources: new Map(),
       };
+      if (instruction.platform !== undefined) {
+        const where = describeLocation(dockerfile, instruction);
+        current.platform = parsePlatform(expand(instruction.platform), `${where}: FROM --platform`);
+      }
       const baseStage = findStage(stages, base.toLowerCase());
       if (baseStage !== undefined) {
         current.baseStage = baseStage;
@@ -75,21 +94,22 @@ export function planStages(dockerfile: Dockerfile, options: PlanOptions): BuildP
         );
       }
       for (const arg of instruction.args) {
+        // Declared without a value, an automatic arg (TARGETARCH…) keeps its value, as in BuildKit.
         const value =
           options.buildArgs.get(arg.name) ??
-          (arg.defaultValue === undefined
-            ? undefined
-            : expandWord(arg.defaultValue, fromLookup, { escape: dockerfile.escape }));
+          (arg.defaultValue === undefined ? options.automaticArgs.get(arg.name) : expand(arg.defaultValue));
         globalArgs.set(arg.name, value);
       }
       continue;
     }
     current.instructions.push(instruction);
     for (const from of referencedStages(instruction)) {
-      const word = expandWord(from, fromLookup, { escape: dockerfile.escape }).toLowerCase();
+      const expanded = expand(from);
+      const word = expanded.toLowerCase();
       const dependency = findStage(stages, word);
       if (dependency !== undefined) {
         if (!current.dependencies.includes(dependency)) current.dependencies.push(dependency);
+        current.sources.set(from, { kind: 'stage', word: expanded, index: dependency });
       } else if (looksLikeStageName(word)) {
         throw new KilnError(
           'UNKNOWN_STAGE',
@@ -100,7 +120,7 @@ export function planStages(dockerfile: Dockerfile, options: PlanOptions): BuildP
             }; an image needs a full reference such as ${word}:latest`,
           },
         );
-      }
+      } else current.sources.set(from, { kind: 'image', word: expanded });
     }
   }
   if (stages.length === 0) {
@@ -113,7 +133,16 @@ export function planStages(dockerfile: Dockerfile, options: PlanOptions): BuildP
       hint: `stages: ${stages.map((stage) => stage.name).join(', ')}`,
     });
   }
-  return { globalArgs, stages, order: stagesNeeded(stages, target), target };
+  for (let index: number | undefined = target; index !== undefined; index = stages[index]!.baseStage)
+    stages[index]!.inImage = true;
+  return { globalArgs, globalLookup: fromLookup, stages, order: stagesNeeded(stages, target), target };
+}
+
+/** A `--from` word expanded with the global args: a stage of the plan, or an image. */
+export function resolveFromWord(plan: BuildPlan, from: string, escapeChar: Dockerfile['escape']): FromSource {
+  const word = expandWord(from, plan.globalLookup, { escape: escapeChar });
+  const index = findStage(plan.stages, word.toLowerCase());
+  return index === undefined ? { kind: 'image', word } : { kind: 'stage', word, index };
 }
 
 /** A stage by name (case-insensitive) or by index. */

@@ -4,7 +4,7 @@ import type { StageState } from './stageState.ts';
 import { stageLookup } from './stageState.ts';
 
 /** Args every build may pass without declaring them; kept out of history as BuildKit does. */
-export const proxyArgs = new Set([
+const proxyArgs = new Set([
   'HTTP_PROXY',
   'http_proxy',
   'HTTPS_PROXY',
@@ -16,6 +16,11 @@ export const proxyArgs = new Set([
   'ALL_PROXY',
   'all_proxy',
 ]);
+
+/** `HTTP_PROXY`, `no_proxy`…: the predefined proxy args (either case, as BuildKit lists them). */
+export function isProxyArg(name: string): boolean {
+  return proxyArgs.has(name);
+}
 
 export interface ArgSources {
   buildArgs: Map<string, string>;

@@ -1,7 +1,7 @@
 import type { BlobStore, Compression } from '@kiln/image';
 import { changeSetFromTree, writeLayer } from '@kiln/layer';
 import type { ChangeSet, Snapshot, SnapshotStrategyName } from '@kiln/snapshot';
-import { diffSnapshots, takeSnapshot } from '@kiln/snapshot';
+import { compileIgnoreRules, diffSnapshots, isPathIgnored, takeSnapshot } from '@kiln/snapshot';
 import type { StageLayer } from './stageState.ts';
 
 export interface LayerRecorderOptions {
@@ -63,9 +63,15 @@ export class LayerRecorder {
     return this.#write(root, changeSet, after.size, snapshotMs);
   }
 
+  /** The paths a step says it wrote, less the ignored ones (as a RUN's snapshot leaves them out). */
   async recordPaths(root: string, imagePaths: string[]): Promise<RecordedLayer> {
     const started = performance.now();
-    const changeSet = changeSetFromTree(root, topmostPaths(imagePaths));
+    const listed = changeSetFromTree(root, topmostPaths(imagePaths));
+    const ignored = compileIgnoreRules(this.#options.ignore);
+    const changeSet = {
+      ...listed,
+      changes: listed.changes.filter((change) => !isPathIgnored(ignored, change.path)),
+    };
     const snapshotMs = performance.now() - started;
     this.#stale = true;
     return this.#write(root, changeSet, changeSet.changes.length, snapshotMs);

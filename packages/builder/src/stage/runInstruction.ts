@@ -4,7 +4,7 @@ import { KilnError } from '@kiln/errors';
 import { resolveInRoot } from '@kiln/layer';
 import type { Executor, OutputStream } from '../executor/executor.ts';
 import type { ArgSources } from './argScope.ts';
-import { runArgs } from './argScope.ts';
+import { isProxyArg, runArgs } from './argScope.ts';
 import { defaultShell } from './metadataInstructions.ts';
 import { resolveUser } from './resolveUser.ts';
 import { type RunMountContext, resolveRunMounts } from './runMounts.ts';
@@ -43,10 +43,6 @@ export function runCreatedBy(state: StageState, instruction: RunInstruction, arg
   const prefix =
     visible.length === 0 ? '' : `|${visible.length} ${visible.map(([k, v]) => `${k}=${v}`).join(' ')} `;
   return `RUN ${prefix}${runArgv(state, instruction).join(' ')} # buildkit`;
-}
-
-function isProxyArg(name: string): boolean {
-  return /^(https?|ftp|no|all)_proxy$/i.test(name);
 }
 
 /** Executes a RUN in the stage root; a non-zero exit becomes RUN_FAILED with its exit code. */

@@ -1,4 +1,6 @@
+/** Parsers of `kiln build` flag values; each failure is a usage error (exit 2). */
 import { KilnError } from '@kiln/errors';
+import type { SnapshotStrategyName } from '@kiln/snapshot';
 
 /** `--build-arg K=V` or `K` (value from the environment, as Docker and Kaniko take it). */
 export function parseBuildArgs(values: string[], env: NodeJS.ProcessEnv = process.env): Map<string, string> {
@@ -33,4 +35,39 @@ export function parseLabels(values: string[]): Record<string, string> {
     labels[value.slice(0, equals)] = value.slice(equals + 1);
   }
   return labels;
+}
+
+// Kaniko's names for the snapshot strategies.
+const snapshotModes: Record<string, SnapshotStrategyName> = {
+  full: 'full',
+  metadata: 'metadata',
+  incremental: 'incremental',
+  overlay: 'overlay',
+  redo: 'metadata',
+  time: 'metadata',
+};
+
+/** `--snapshot-mode`, Kaniko's names included. */
+export function snapshotStrategy(mode: string): SnapshotStrategyName {
+  return snapshotModes[mode] ?? 'incremental';
+}
+
+/** `--flag`, `--flag=true` or absent: on; `--flag=false`: off. */
+export function flagEnabled(value: boolean | string | undefined): boolean {
+  return value === undefined || value === true || !/^(false|0|f|no)$/i.test(String(value));
+}
+
+/** The entries whose value is set (optional request fields must be absent, not undefined). */
+export function defined<T extends Record<string, string | undefined>>(
+  values: T,
+): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: string;
+  };
+}
+
+export function parseCount(text: string, flag: string): number {
+  if (!/^\d+$/.test(text))
+    throw new KilnError('INVALID_FLAG', `${flag} "${text}" is not a whole number`, { exitCode: 2 });
+  return Number(text);
 }

@@ -10,7 +10,7 @@ export interface BuildCommandDefaults {
   context?: string;
 }
 
-/** `kiln build`: every flag of issue 5 (Kaniko's spellings are mapped by `kiln executor`). */
+/** `kiln build` and its flags (Kaniko's spellings are mapped by `kiln executor`). */
 export function createBuildCommand(
   output: Output,
   name = 'build',

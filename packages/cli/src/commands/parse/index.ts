@@ -3,6 +3,7 @@ import { parseDockerfile } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
 import type { Command } from 'commander';
 import type { Output } from '../../output.ts';
+import { readStdin } from '../../readStdin.ts';
 import { formatListing } from './formatListing.ts';
 
 interface ParseCommandOptions {
@@ -35,10 +36,4 @@ async function readDockerfile(file: string): Promise<string> {
       { hint: 'name the Dockerfile to parse, or - to read it from standard input', cause: error },
     );
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

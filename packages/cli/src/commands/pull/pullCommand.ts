@@ -1,6 +1,6 @@
 import { KilnError } from '@kiln/errors';
-import { BlobStore, parseReference, writeOciLayout } from '@kiln/image';
-import { createRegistryClient, parsePlatform, pullImage } from '@kiln/registry';
+import { BlobStore, parsePlatform, parseReference, writeOciLayout } from '@kiln/image';
+import { createRegistryClient, pullImage } from '@kiln/registry';
 import { Command } from 'commander';
 import type { Output } from '../../output.ts';
 import { addRegistryOptions, type RegistryFlags, registryClientOptions } from '../../registryOptions.ts';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { KilnError } from '@kiln/errors';
-import { BlobStore, parseReference } from '@kiln/image';
-import { createRegistryClient, parsePlatform, pullImage } from '@kiln/registry';
+import { BlobStore, parsePlatform, parseReference } from '@kiln/image';
+import { createRegistryClient, pullImage } from '@kiln/registry';
 import { Command } from 'commander';
 import type { Output } from '../../output.ts';
 import { addRegistryOptions, type RegistryFlags, registryClientOptions } from '../../registryOptions.ts';

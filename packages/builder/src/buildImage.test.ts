@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +20,7 @@ import { BlobStore } from '@kiln/image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractImageLayers } from './base/extractImageLayers.ts';
 import { ociLayoutImageSource } from './base/ociLayoutImageSource.ts';
-import { buildImage } from './build.ts';
+import { buildImage } from './buildImage.ts';
 import type { BuildInput } from './buildOptions.ts';
 import { directoryLayerCache } from './directoryLayerCache.ts';
 import type { BuildEvent } from './events.ts';
@@ -219,6 +230,68 @@ COPY --from=build /out/artifact /artifact
     expect(config.config?.Labels).toEqual({ who: 'kiln', extra: 'yes' });
   });
 
+  it('a platform ARG declared before FROM keeps its automatic value in the stage', async () => {
+    const { tree, config } = await build(
+      'global-targetarch',
+      'ARG TARGETARCH\nFROM busybox\nARG TARGETARCH\nRUN echo "arch=$TARGETARCH" > /arch\n',
+      {},
+    );
+    expect(await readFile(join(tree, 'arch'), 'utf8')).toBe(`arch=${config.architecture}\n`);
+  });
+
+  it('history records ARG names and declared defaults, never a build-arg value', async () => {
+    const { config } = await build(
+      'arg-history',
+      'FROM busybox\nARG PASSWORD\nARG LEVEL=debug MODE\nRUN test "$PASSWORD" = hunter2\n',
+      {},
+      {
+        buildArgs: new Map([
+          ['PASSWORD', 'hunter2'],
+          ['LEVEL', 'trace'],
+          ['MODE', 'fast'],
+        ]),
+      },
+    );
+    const own = (config.history ?? []).map((entry) => entry.created_by ?? '').slice(-3);
+    expect(own[0]).toBe('/bin/sh -c #(nop)  ARG PASSWORD');
+    expect(own[1]).toBe('/bin/sh -c #(nop)  ARG LEVEL=debug MODE');
+    // RUN keeps the values it saw, as BuildKit records them (`|N NAME=value`).
+    expect(own[2]).toMatch(/^RUN \|3 PASSWORD=hunter2 LEVEL=trace MODE=fast /);
+  });
+
+  it('cache entries of stages that never reach the image carry no build-arg value', async () => {
+    const shared = { storeDir: join(dir, 'redact-store'), cacheDir: join(dir, 'redact-steps') };
+    const { config } = await build(
+      'redact',
+      'FROM busybox AS tools\nARG PASSWORD\nRUN echo built > /tool\nENV TOKEN=$PASSWORD\nCOPY f /f\n' +
+        'FROM busybox\nCOPY --from=tools /tool /tool\nRUN cat /tool\n',
+      { f: 'f' },
+      { buildArgs: new Map([['PASSWORD', 'hunter2']]) },
+      shared,
+    );
+    expect(JSON.stringify(config)).not.toContain('hunter2');
+    const entries = await readdir(shared.cacheDir);
+    expect(entries.length).toBeGreaterThanOrEqual(4);
+    for (const entry of entries)
+      expect(await readFile(join(shared.cacheDir, entry), 'utf8'), entry).not.toContain('hunter2');
+  });
+
+  it('--ignore-path and the executor rules leave COPY, ADD and WORKDIR paths out of layers', async () => {
+    const { tree } = await build(
+      'ignore-copy',
+      'FROM busybox\nCOPY secret.txt /data/ignored/secret.txt\nCOPY keep.txt /data/keep.txt\n' +
+        'ADD keep.txt /data/ignored/added.txt\nWORKDIR /scratch/ignored/deep\nCOPY keep.txt /etc/hosts\n',
+      { 'secret.txt': 'secret', 'keep.txt': 'keep' },
+      { ignorePaths: ['/data/ignored', 'scratch/ignored'] },
+    );
+    expect(await readFile(join(tree, 'data/keep.txt'), 'utf8')).toBe('keep');
+    await expect(lstat(join(tree, 'data/ignored'))).rejects.toThrow();
+    await expect(lstat(join(tree, 'scratch/ignored'))).rejects.toThrow();
+    expect((await lstat(join(tree, 'scratch'))).isDirectory()).toBe(true);
+    // /etc/hosts is the sandbox's bind mount: no layer holds it.
+    expect(await readFile(join(tree, 'etc/hosts'), 'utf8').catch(() => 'absent')).not.toBe('keep');
+  });
+
   it('single-snapshot makes one layer for the stage', async () => {
     const { config, tree } = await build(
       'single',
@@ -227,6 +300,10 @@ COPY --from=build /out/artifact /artifact
       { singleSnapshot: true },
     );
     expect(config.rootfs.diff_ids).toHaveLength(2);
+    // History agrees: one entry with a layer per layer, the stage's owned by its last RUN.
+    const withLayer = (config.history ?? []).filter((entry) => !entry.empty_layer);
+    expect(withLayer).toHaveLength(2);
+    expect(withLayer[1]?.created_by).toMatch(/^RUN .*echo 2/);
     expect(await readFile(join(tree, 'two'), 'utf8')).toBe('2\n');
     expect(await readFile(join(tree, 'f'), 'utf8')).toBe('f');
   });

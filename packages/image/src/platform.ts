@@ -1,6 +1,6 @@
 import { arch } from 'node:os';
 import { KilnError } from '@kiln/errors';
-import type { Platform } from '@kiln/image';
+import type { Platform } from './types.ts';
 
 const nodeArchToOci: Record<string, string> = {
   x64: 'amd64',
@@ -30,18 +30,4 @@ export function parsePlatform(text: string, source = '--custom-platform'): Platf
 
 export function formatPlatform(platform: Platform): string {
   return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
-}
-
-/** The automatic platform ARGs BuildKit defines (usable in FROM; in a stage once declared). */
-export function platformArgs(target: Platform, build: Platform): Map<string, string> {
-  return new Map([
-    ['TARGETPLATFORM', formatPlatform(target)],
-    ['TARGETOS', target.os],
-    ['TARGETARCH', target.architecture],
-    ['TARGETVARIANT', target.variant ?? ''],
-    ['BUILDPLATFORM', formatPlatform(build)],
-    ['BUILDOS', build.os],
-    ['BUILDARCH', build.architecture],
-    ['BUILDVARIANT', build.variant ?? ''],
-  ]);
 }

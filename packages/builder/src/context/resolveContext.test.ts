@@ -3,8 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBuildArgs, parseLabels } from './buildArgs.ts';
-import { resolveContext, resolveDockerfilePath } from './buildContext.ts';
+import { resolveContext, resolveDockerfilePath } from './resolveContext.ts';
 
 let dir: string;
 
@@ -65,25 +64,5 @@ describe('resolveDockerfilePath', () => {
     expect(resolveDockerfilePath('sub/Dockerfile', ctx, '/')).toBe(join(ctx, 'host-secret'));
     // A path the user names outside the context is theirs, links and all.
     expect(resolveDockerfilePath(join(dir, 'host-secret'), ctx, '/')).toBe(join(dir, 'host-secret'));
-  });
-});
-
-describe('build flags', () => {
-  it('parses --build-arg K=V and K (from the environment), refusing bad names', () => {
-    const args = parseBuildArgs(['A=1', 'B=x=y', 'FROM_ENV', 'UNSET'], { FROM_ENV: 'env' });
-    expect([...args]).toEqual([
-      ['A', '1'],
-      ['B', 'x=y'],
-      ['FROM_ENV', 'env'],
-    ]);
-    expect(() => parseBuildArgs(['=1'])).toThrow(
-      expect.objectContaining({ code: 'INVALID_BUILD_ARG', exitCode: 2 }),
-    );
-    expect(() => parseBuildArgs(['1A=1'])).toThrow(expect.objectContaining({ code: 'INVALID_BUILD_ARG' }));
-  });
-
-  it('parses --label k=v', () => {
-    expect(parseLabels(['a=1', 'b.c=x=y'])).toEqual({ a: '1', 'b.c': 'x=y' });
-    expect(() => parseLabels(['novalue'])).toThrow(expect.objectContaining({ code: 'INVALID_LABEL' }));
   });
 });

@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import { createIgnoreMatcher, parseDockerfile, parseDockerignore } from '@kiln/dockerfile';
+import { hostPlatform } from '@kiln/image';
+import { resolveInRoot } from '@kiln/layer';
+import type { BuildEnvironment, BuildInput } from './buildOptions.ts';
+import { LazyRoots } from './cache/lazyRoots.ts';
+import type { BuildEvent } from './events.ts';
+import { assembleImage, type BuiltImage } from './image/assembleImage.ts';
+import { planStages } from './plan/planStages.ts';
+import { platformArgs } from './plan/platformArgs.ts';
+import { type ArgSources, isProxyArg } from './stage/argScope.ts';
+import type { BuildContext } from './stage/buildContext.ts';
+import { buildStage } from './stage/buildStage.ts';
+import type { StageState } from './stage/stageState.ts';
+
+export interface BuiltStages {
+  image: BuiltImage;
+  /** The target stage's name. */
+  target: string;
+  /** Build args given but declared nowhere (Docker warns about them). */
+  unusedBuildArgs: string[];
+}
+
+/**
+ * Builds the target stage of a Dockerfile into an image in `env.store`: plans the stages, builds
+ * them (independent ones at once when the executor allows), assembles config and manifest.
+ */
+export async function buildImage(input: BuildInput, env: BuildEnvironment): Promise<BuiltStages> {
+  const emit = (event: BuildEvent) => env.onEvent?.(event);
+  const dockerfile = parseDockerfile(input.dockerfileText, { fileName: input.dockerfileName });
+  const platform = input.platform ?? hostPlatform();
+  const automaticArgs = platformArgs(platform, hostPlatform());
+  const plan = planStages(dockerfile, {
+    ...(input.target ? { target: input.target } : {}),
+    buildArgs: input.buildArgs,
+    automaticArgs,
+  });
+  const args: ArgSources = {
+    buildArgs: input.buildArgs,
+    globalArgs: plan.globalArgs,
+    automaticArgs,
+    consumed: new Set(plan.globalArgs.keys()),
+  };
+  const targetStage = plan.stages[plan.target]!;
+  if (input.snapshotStrategy === 'overlay') {
+    // Capturing RUN through an overlayfs upper dir is not built yet: say so rather than fail.
+    emit({ type: 'warning', message: 'snapshot mode overlay is not available yet; using incremental' });
+  }
+  emit({
+    type: 'build-started',
+    stages: plan.order.map((index) => plan.stages[index]!.name),
+    target: targetStage.name,
+    executor: env.executor.kind,
+  });
+  // Independent stages build at once when the executor has a root per stage; the first failure
+  // stops the others (their RUNs are killed) and is the one reported.
+  const failFast = new AbortController();
+  const context: BuildContext = {
+    input,
+    env,
+    dockerfile,
+    plan,
+    args,
+    isIgnored: await contextIgnoreMatcher(input.contextDir),
+    created: input.reproducible
+      ? new Date((input.sourceDateEpoch ?? 0) * 1000).toISOString()
+      : new Date().toISOString(),
+    ignore: [...env.executor.ignoredPaths().map((rule) => rule.path), ...input.ignorePaths].map((path) =>
+      path.replace(/^\/+/, ''),
+    ),
+    built: new Map<number, StageState>(),
+    emit,
+    platform,
+    signal: env.signal ? AbortSignal.any([env.signal, failFast.signal]) : failFast.signal,
+    lazy: new LazyRoots(),
+  };
+  const { built } = context;
+  if (env.executor.concurrentStages) {
+    const running = new Map<number, Promise<void>>();
+    const start = (index: number): Promise<void> => {
+      let promise = running.get(index);
+      if (!promise) {
+        const stage = plan.stages[index]!;
+        promise = Promise.all(stage.dependencies.map(start)).then(async () => {
+          built.set(index, await buildStage(context, stage));
+        });
+        promise.catch((error: unknown) => failFast.abort(error));
+        running.set(index, promise);
+      }
+      return promise;
+    };
+    const results = await Promise.allSettled(plan.order.map(start));
+    if (results.some((result) => result.status === 'rejected'))
+      throw env.signal?.aborted ? env.signal.reason : failFast.signal.reason;
+  } else {
+    for (const index of plan.order) built.set(index, await buildStage(context, plan.stages[index]!));
+  }
+  const final = built.get(plan.target)!;
+  if (Object.keys(input.labels).length > 0) {
+    final.config.config.Labels = { ...(final.config.config.Labels ?? {}), ...input.labels };
+  }
+  const image = await assembleImage(final, env.store);
+  const unusedBuildArgs = [...input.buildArgs.keys()].filter(
+    (name) => !args.consumed.has(name) && !isProxyArg(name),
+  );
+  for (const name of unusedBuildArgs)
+    emit({
+      type: 'warning',
+      message: `build arg ${name} was given but the Dockerfile declares no ARG ${name}`,
+    });
+  return { image, target: targetStage.name, unusedBuildArgs };
+}
+
+async function contextIgnoreMatcher(contextDir: string): Promise<(path: string, isDir: boolean) => boolean> {
+  let text: string;
+  try {
+    // Resolved inside the context: a .dockerignore linking to a host file is not read from the host.
+    text = await readFile(await resolveInRoot(contextDir, '.dockerignore'), 'utf8');
+  } catch {
+    return () => false;
+  }
+  const matcher = createIgnoreMatcher(parseDockerignore(text));
+  return (path) => matcher.ignores(path);
+}

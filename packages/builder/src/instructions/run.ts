@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import type { RunInstruction } from '@kiln/dockerfile';
+import { expandWord } from '@kiln/dockerfile';
+import { runCreatedBy, runInstruction } from '../stage/runInstruction.ts';
+import type { RunMountContext } from '../stage/runMounts.ts';
+import { sourceFrom } from '../stage/stageSources.ts';
+import { stageLookup } from '../stage/stageState.ts';
+import type { Step, StepScope } from './step.ts';
+
+/** RUN: executes a command in the root; its layer is what a snapshot diff finds. */
+export function runCommandStep(instruction: RunInstruction, scope: StepScope): Step {
+  const { build, state, stage } = scope;
+  const createdBy = runCreatedBy(state, instruction, build.args);
+  // A bind mount's files are not part of the key, so such a RUN is never served from the cache.
+  const uncached =
+    build.env.cacheLayers?.run === false || instruction.mounts.some((mount) => mount.type === 'bind');
+  return {
+    createdBy,
+    cacheKey: scope.keyFor(createdBy),
+    changes: 'snapshot',
+    cache: uncached ? 'never' : 'always',
+    needsTree: true,
+    async execute() {
+      await runInstruction({
+        state,
+        instruction,
+        executor: build.env.executor,
+        args: build.args,
+        where: scope.where,
+        onOutput: (line, stream) =>
+          build.emit({ type: 'run-output', stage: stage.name, step: scope.step, stream, line }),
+        signal: build.signal,
+        // Only the sandbox can mount; container mode (an unprivileged container) refuses --mount.
+        ...(build.env.executor.kind === 'sandbox' ? { mounts: mountContext(scope) } : {}),
+      });
+      return {};
+    },
+  };
+}
+
+function mountContext(scope: StepScope): Omit<RunMountContext, 'cwd'> {
+  const { build, state, stage } = scope;
+  return {
+    where: scope.where,
+    expand: (word) => expandWord(word, stageLookup(state), { escape: build.dockerfile.escape }),
+    cacheMountDir: build.env.cacheMountDir ?? join(build.env.workDir, 'cache-mounts'),
+    scratchDir: join(build.env.workDir, 'scratch', `${stage.index}-${scope.step}`),
+    isIgnored: build.isIgnored,
+    sourceRoot: async (from) =>
+      from === undefined ? build.input.contextDir : (await sourceFrom(build, stage, from, scope.where)).root,
+  };
+}

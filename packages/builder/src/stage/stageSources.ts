@@ -1,0 +1,123 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KilnError } from '@kiln/errors';
+import type { Platform } from '@kiln/image';
+import { extractImageLayers } from '../base/extractImageLayers.ts';
+import type { PulledImage } from '../base/imageSource.ts';
+import type { CopySource } from '../copy/copyInstruction.ts';
+import { type FromSource, type PlannedStage, resolveFromWord } from '../plan/planStages.ts';
+import type { BuildContext } from './buildContext.ts';
+import type { LayerRecorder } from './layerRecorder.ts';
+import type { StageLayer, StageState } from './stageState.ts';
+
+/** Extracts the stage's pending layers (fetching their blobs first) before something reads the root. */
+export async function materialiseRoot(
+  context: BuildContext,
+  state: StageState,
+  recorder?: LayerRecorder,
+): Promise<void> {
+  const extracted = await context.lazy.materialise(state, async (layers) => {
+    await context.env.fetchBlobs?.(layers);
+    await extractImageLayers(layers, state.root, context.env.store, context.ignore);
+  });
+  if (extracted) recorder?.invalidate();
+}
+
+/** The plan's answer for a `--from` word, with the stage it names built by now. */
+function planned(
+  context: BuildContext,
+  stage: PlannedStage,
+  from: string,
+  where: string,
+): FromSource & { built?: StageState } {
+  // ONBUILD triggers come with the base image, after planning: they are resolved here.
+  const source = stage.sources.get(from) ?? resolveFromWord(context.plan, from, context.dockerfile.escape);
+  if (source.kind === 'image') return source;
+  const built = context.built.get(source.index);
+  if (!built)
+    throw new KilnError(
+      'UNKNOWN_STAGE',
+      `${where}: stage "${source.word}" has not been built before this one`,
+    );
+  return { ...source, built };
+}
+
+/** What a `--from` reads, for cache keys: the stage's last cache key, or the image's manifest digest. */
+export async function fromIdentity(
+  context: BuildContext,
+  stage: PlannedStage,
+  from: string,
+  where: string,
+): Promise<string> {
+  const source = planned(context, stage, from, where);
+  if (source.built) return `stage:${source.built.cacheKey}`;
+  return `image:${(await pullBase(context, source.word, where, stage.name)).digest}`;
+}
+
+/** The tree a `--from` names (COPY --from, RUN --mount from=): an earlier stage's, or an image's. */
+export async function sourceFrom(
+  context: BuildContext,
+  stage: PlannedStage,
+  from: string,
+  where: string,
+): Promise<CopySource> {
+  const source = planned(context, stage, from, where);
+  const { word, built } = source;
+  if (source.kind === 'stage' && built) {
+    if (context.env.executor.concurrentStages) {
+      await materialiseRoot(context, built);
+      return { root: built.root, kind: 'stage', from: word };
+    }
+    // One root only (container mode): rebuild the stage's tree from its layers.
+    const dir = join(context.env.workDir, 'stages', String(source.index));
+    await extractInto(context, dir, built.layers);
+    return { root: dir, kind: 'stage', from: word };
+  }
+  const image = await pullBase(context, word, where, stage.name);
+  const dir = join(context.env.workDir, 'images', image.digest.replace(':', '-'));
+  await extractInto(context, dir, layersOf(image));
+  return { root: dir, kind: 'image', from: word };
+}
+
+async function extractInto(context: BuildContext, dir: string, layers: StageLayer[]): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await context.env.fetchBlobs?.(layers);
+  await extractImageLayers(layers, dir, context.env.store, []);
+}
+
+export async function pullBase(
+  context: BuildContext,
+  reference: string,
+  where: string,
+  stage: string,
+  platform: Platform = context.platform,
+): Promise<PulledImage> {
+  const started = performance.now();
+  try {
+    const image = await context.env.images.pull(reference, platform);
+    context.emit({
+      type: 'base-pulled',
+      stage,
+      reference: image.reference,
+      digest: image.digest,
+      layers: image.manifest.layers.length,
+      ms: performance.now() - started,
+    });
+    return image;
+  } catch (error) {
+    if (error instanceof KilnError) {
+      throw new KilnError(error.code, `${where}: cannot pull base image "${reference}": ${error.message}`, {
+        cause: error,
+        exitCode: error.exitCode,
+        ...(error.hint ? { hint: error.hint } : {}),
+      });
+    }
+    throw error;
+  }
+}
+
+export function layersOf(image: PulledImage): StageLayer[] {
+  const diffIds = image.config.rootfs.diff_ids;
+  return image.manifest.layers.map((descriptor, index) => ({ descriptor, diffId: diffIds[index]! }));
+}
