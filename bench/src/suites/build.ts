@@ -13,7 +13,7 @@ import { buildInPodCase } from './buildInPod.ts';
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const cliDir = join(repoRoot, 'packages/cli');
 
-/** The example builds of PEERS.md, each written into the suite's work dir. */
+/** The example builds of the peers' figures in shared/PEERS.md, each written into the suite's work dir. */
 interface Example {
   name: 'small' | 'multistage' | 'debian-20k';
   base: 'busybox' | 'debian';
