@@ -30,6 +30,7 @@ import { runCreatedBy, runInstruction } from './stage/runInstruction.ts';
 import type { RunMountContext } from './stage/runMounts.ts';
 import type { StageLayer, StageState } from './stage/stageState.ts';
 import { stageLookup } from './stage/stageState.ts';
+import { type WorkerPools, withWorkerPools } from './workerPools.ts';
 
 export interface BuildResult {
   image: BuiltImage;
@@ -45,6 +46,14 @@ export interface BuildResult {
  * Outputs (push, tar, layout) are the caller's next step (`writeOutputs`).
  */
 export async function buildImage(input: BuildInput, env: BuildEnvironment): Promise<BuildResult> {
+  return withWorkerPools((pools) => buildWithPools(input, env, pools));
+}
+
+async function buildWithPools(
+  input: BuildInput,
+  env: BuildEnvironment,
+  pools: WorkerPools,
+): Promise<BuildResult> {
   const started = performance.now();
   const emit = (event: BuildEvent) => env.onEvent?.(event);
   const dockerfile = parseDockerfile(input.dockerfileText, { fileName: input.dockerfileName });
@@ -100,6 +109,7 @@ export async function buildImage(input: BuildInput, env: BuildEnvironment): Prom
     platform: targetPlatform,
     signal,
     lazy: new LazyRoots(),
+    pools,
   };
   if (env.executor.concurrentStages) {
     const running = new Map<number, Promise<void>>();
@@ -161,6 +171,8 @@ interface StageContext {
   signal: AbortSignal;
   /** Layers of each stage not extracted yet: a fully cached stage never touches its root. */
   lazy: LazyRoots;
+  /** The build's worker threads, shared by every snapshot and layer. */
+  pools: WorkerPools;
 }
 
 /** Extracts the stage's pending layers (fetching their blobs first) before something reads the root. */
@@ -188,6 +200,7 @@ async function buildStage(context: StageContext, stage: PlannedStage): Promise<S
     compression: context.input.compression,
     ...(context.input.compressionLevel === undefined ? {} : { level: context.input.compressionLevel }),
     ...(context.input.reproducible ? { sourceDateEpoch: context.input.sourceDateEpoch ?? 0 } : {}),
+    pools: context.pools,
   });
   const triggers = state.onbuild;
   const instructions = [...triggers, ...stage.instructions];
