@@ -1,7 +1,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
-import { buildExecutorImage, type PushedImage } from '@kiln/fixtures/images';
+import { buildExecutorImage } from '@kiln/executor-image';
+import type { PushedImage } from '@kiln/fixtures/images';
 import { type PodmanEnvironment, preparePodman } from '@kiln/fixtures/podman';
 import type { TestRegistry } from '@kiln/fixtures/registry';
 import type { BenchCase, Contender, SuiteContext } from '../framework/suite.ts';
