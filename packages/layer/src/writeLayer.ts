@@ -4,11 +4,10 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
 import { type BlobStore, type Compression, type Digest, ociLayerMediaType } from '@kiln/image';
-import type { ChangeSet, Entry } from '@kiln/snapshot';
+import { type ChangeSet, comparePaths, type Entry } from '@kiln/snapshot';
 import { createBlockSink } from './compressedSink.ts';
 import { createGzipPool, type GzipPool } from './gzipPool.ts';
 import type { LayerEvent } from './layerEvents.ts';
-import { compareUtf8 } from './pathOrder.ts';
 import { blockSize, contentPadding, encodeTarHeader, type TarHeader } from './tarHeader.ts';
 
 export interface WriteLayerOptions {
@@ -277,7 +276,7 @@ function orderItems(changeSet: ChangeSet): Item[] {
   for (const dir of changeSet.opaqueDirs) {
     items.push({ kind: 'opaque', path: `${dir}/.wh..wh..opq`, dir });
   }
-  items.sort((a, b) => compareUtf8(a.path, b.path));
+  items.sort((a, b) => comparePaths(a.path, b.path));
   return items;
 }
 
