@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { KilnError } from '@kiln/errors';
+import spawn, { SubprocessError } from 'nano-spawn';
 
 /** Whether a file is a tar archive ADD unpacks: plain, gzip, bzip2 or xz (by content, as Docker). */
 export async function isLocalArchive(path: string): Promise<boolean> {
@@ -32,21 +32,13 @@ export async function extractArchive(archive: string, hostDir: string, where: st
   return members.map((member) => member.replace(/^\.?\/+/, '').replace(/\/+$/, '')).filter(Boolean);
 }
 
-function runTar(args: string[], where: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
+async function runTar(args: string[], where: string): Promise<string> {
+  try {
+    return (await spawn('tar', args, { stdin: 'ignore' })).stdout;
+  } catch (error) {
+    const reason = error instanceof SubprocessError && error.stderr !== '' ? error.stderr : String(error);
+    throw new KilnError('ADD_EXTRACT_FAILED', `${where}: cannot unpack the archive: ${reason.trim()}`, {
+      cause: error,
     });
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(out);
-      else reject(new KilnError('ADD_EXTRACT_FAILED', `${where}: cannot unpack the archive: ${err.trim()}`));
-    });
-  });
+  }
 }

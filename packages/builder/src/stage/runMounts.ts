@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Mount } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
+import spawn, { SubprocessError } from 'nano-spawn';
 import { relativeSourcePath } from '../copy/sourceRoot.ts';
 import type { ExecMount } from '../executor/executor.ts';
 import { resolveInRoot } from './resolveInRoot.ts';
@@ -90,20 +90,13 @@ export async function resolveRunMounts(mounts: Mount[], context: RunMountContext
   return resolved;
 }
 
-function copyTree(source: string, destination: string, where: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('cp', ['-a', '--', source, destination], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
+async function copyTree(source: string, destination: string, where: string): Promise<void> {
+  try {
+    await spawn('cp', ['-a', '--', source, destination], { stdin: 'ignore' });
+  } catch (error) {
+    const reason = error instanceof SubprocessError && error.stderr !== '' ? error.stderr : String(error);
+    throw new KilnError('MOUNT_COPY_FAILED', `${where}: cannot copy the bind source: ${reason.trim()}`, {
+      cause: error,
     });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve()
-        : reject(
-            new KilnError('MOUNT_COPY_FAILED', `${where}: cannot copy the bind source: ${stderr.trim()}`),
-          ),
-    );
-  });
+  }
 }
