@@ -1,13 +1,13 @@
 // Builds Kiln's executor image with Kiln itself: stages the context (patched Node + glibc under /kiln/lib,
 // CLI bundle, launcher, CA bundle, busybox for the debug target), then `kiln build` of
 // images/executor/Dockerfile to HOST/REPO:TAG and HOST/REPO:debug. See images/executor/README.md.
-// Scripts are not a workspace package, so the fixtures are imported by path.
+// Scripts are not a workspace package, so the executor image's package is imported by path.
 //
 //   pnpm executor-image --registry 127.0.0.1:5000 [--insecure] [--repository kiln/executor] [--tag latest]
 //   pnpm executor-image --stage-only [--context DIR]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildExecutorImage, stageExecutorContext } from '../fixtures/src/images/index.ts';
+import { buildExecutorImage, stageExecutorContext } from '../images/executor/src/index.ts';
 
 const repo = join(import.meta.dirname, '..');
 const { values } = parseArgs({

@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { bundleCli } from '@kiln/cli/bundle';
 import { KilnError } from '@kiln/errors';
 import { ensureBusyboxImage, ensureDebianImage, type PushedImage } from '@kiln/fixtures/images';
 import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
@@ -13,7 +12,7 @@ import { buildInPodCase } from './buildInPod.ts';
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const cliDir = join(repoRoot, 'packages/cli');
 
-/** The example builds of PEERS.md, each written into the suite's work dir. */
+/** The example builds of the peers' figures in shared/PEERS.md, each written into the suite's work dir. */
 interface Example {
   name: 'small' | 'multistage' | 'debian-20k';
   base: 'busybox' | 'debian';
@@ -66,33 +65,14 @@ async function multistage(): Promise<Example> {
   };
 }
 
-const run = promisify(execFile);
-
 /**
  * The CLI as it ships (dist/: one bundle plus the worker entry files, as packages/cli/build.ts
  * makes it), built into the work dir so a stale dist/ is never measured and nobody's is replaced.
  */
-async function bundleCli(ctx: SuiteContext): Promise<string> {
+async function bundleCliForBench(ctx: SuiteContext): Promise<string> {
   const outdir = join(ctx.workDir, 'kiln-dist');
-  const script = `
-    import { renameSync, writeFileSync } from 'node:fs';
-    import { createRequire } from 'node:module';
-    import { dirname, join } from 'node:path';
-    import { build } from 'esbuild';
-    const piscinaMain = createRequire(new URL('../layer/package.json', 'file://${cliDir}/')).resolve('piscina');
-    await build({
-      absWorkingDir: ${JSON.stringify(cliDir)}, bundle: true, platform: 'node', format: 'esm', target: 'node24',
-      splitting: true, chunkNames: '[name]-[hash]', outdir: ${JSON.stringify(outdir)}, outExtension: { '.js': '.mjs' },
-      define: { 'process.env.KILN_BUNDLE': '"1"' }, external: ['@napi-rs/nice'], logLevel: 'silent',
-      banner: { js: "import { createRequire as __kilnRequire } from 'node:module'; import { fileURLToPath as __kilnFileURLToPath } from 'node:url'; const require = __kilnRequire(import.meta.url); const __filename = __kilnFileURLToPath(import.meta.url); const __dirname = __kilnFileURLToPath(new URL('.', import.meta.url));" },
-      entryPoints: { kiln: 'src/main.ts', worker: join(dirname(piscinaMain), 'worker.js'),
-        'workers/layer-gzip': '../layer/src/worker/gzipWorker.ts', 'workers/snapshot-hash': '../snapshot/src/worker/hashWorker.ts' },
-    });
-    renameSync(${JSON.stringify(join(outdir, 'worker.mjs'))}, ${JSON.stringify(join(outdir, 'worker.js'))});
-    writeFileSync(${JSON.stringify(join(outdir, 'package.json'))}, '{ "type": "module" }\\n');
-  `;
   try {
-    await run(process.execPath, ['--input-type=module', '-e', script], { cwd: cliDir });
+    await bundleCli({ outdir, logLevel: 'silent' });
     return join(outdir, 'kiln.mjs');
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
@@ -374,7 +354,7 @@ export const buildSuite: Suite = {
       registry: active,
       busybox: await ensureBusyboxImage(active),
       ...(ctx.quick ? {} : { debian: await ensureDebianImage(active) }),
-      cli: await bundleCli(ctx),
+      cli: await bundleCliForBench(ctx),
     };
     for (const example of examples) {
       const dir = contextDir(ctx, example);

@@ -1,7 +1,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
-import { buildExecutorImage, type PushedImage } from '@kiln/fixtures/images';
+import { buildExecutorImage } from '@kiln/executor-image';
+import type { PushedImage } from '@kiln/fixtures/images';
 import { type PodmanEnvironment, preparePodman } from '@kiln/fixtures/podman';
 import type { TestRegistry } from '@kiln/fixtures/registry';
 import type { BenchCase, Contender, SuiteContext } from '../framework/suite.ts';
@@ -21,8 +22,8 @@ export interface BuildInPodOptions {
 const podmanTimeoutMs = 600_000;
 
 /**
- * Kiln's executor image as a pipeline runs it in a default pod, for the Kaniko figures of PEERS.md: a fresh
- * `podman run --rm` per build (runc, host network, the pod's seccomp profile, uid 0 with default
+ * Kiln's executor image as a pipeline runs it in a default pod, for the peers' Kaniko figures in
+ * shared/PEERS.md: a fresh `podman run --rm` per build (runc, host network, the pod's seccomp profile, uid 0 with default
  * capabilities), the context at /workspace, config.json at /kaniko/.docker, push to the plain registry.
  * Each run is timed as the pipeline sees it, container start included; the image is pulled beforehand,
  * as a node that ran the job before has it. The executor image is built from this tree in `setup`.
@@ -112,7 +113,7 @@ export function buildInPodCase(ctx: SuiteContext, options: BuildInPodOptions): B
     targets: [
       {
         contender: 'kiln executor in pod, cold',
-        note: 'Kaniko v1.24 in a pod: 12–18 s (PEERS.md); aim ≤ 0.7× that',
+        note: 'Kaniko v1.24 in a pod: 12–18 s (peers’ figures in shared/PEERS.md); aim ≤ 0.7× that',
       },
       { contender: 'kiln executor in pod, fleet-warm', maxMs: 1000, note: 'under 1 s (Kaniko: 11.7 s)' },
     ],

@@ -16,8 +16,9 @@ import { KilnError } from '@kiln/errors';
 import { ensureDebianRootfs } from '@kiln/fixtures/images';
 import { ensureRootfs, isRootfsPreset } from '@kiln/fixtures/rootfs';
 import {
-  closeHashPool,
+  createHashPool,
   diffSnapshots,
+  type HashPool,
   type Snapshot,
   type SnapshotStrategyName,
   takeSnapshot,
@@ -103,6 +104,7 @@ const kaniko = (root: string): Contender => ({
 /** A Kiln contender; with `previous`, the rescan includes the diff against it. */
 function kiln(
   root: string,
+  pool: () => HashPool,
   strategy: SnapshotStrategyName,
   threads: number,
   previous?: () => Snapshot | undefined,
@@ -114,6 +116,7 @@ function kiln(
       const snapshot = await takeSnapshot(root, {
         strategy,
         threads,
+        pool: pool(),
         ...(before ? { previous: before } : {}),
       });
       const extra: Record<string, number> = {
@@ -164,6 +167,16 @@ async function snapshotCases(ctx: SuiteContext): Promise<BenchCase[]> {
   const { name, root } = await prepareFixture(ctx);
   const threads = availableParallelism();
   const { find, read } = floors(root);
+  // Each case's workers, as a build's: started by the first snapshot, kept warm across runs.
+  let current: HashPool | undefined;
+  const pool = () => {
+    current ??= createHashPool({ threads });
+    return current;
+  };
+  const closePool = async () => {
+    await current?.close();
+    current = undefined;
+  };
   const cases: BenchCase[] = [
     {
       name: `first/${name}`,
@@ -171,13 +184,13 @@ async function snapshotCases(ctx: SuiteContext): Promise<BenchCase[]> {
       contenders: [
         find,
         read,
-        kiln(root, 'metadata', 1),
-        kiln(root, 'full', 1),
-        kiln(root, 'full', threads),
-        kiln(root, 'incremental', 1),
-        kiln(root, 'incremental', threads),
+        kiln(root, pool, 'metadata', 1),
+        kiln(root, pool, 'full', 1),
+        kiln(root, pool, 'full', threads),
+        kiln(root, pool, 'incremental', 1),
+        kiln(root, pool, 'incremental', threads),
       ],
-      teardown: closeHashPool,
+      teardown: closePool,
       targets: [
         { contender: `kiln full ×${threads}`, maxRatio: 1 / 3, note: '≥3× faster than Kaniko-style' },
         {
@@ -199,19 +212,19 @@ async function snapshotCases(ctx: SuiteContext): Promise<BenchCase[]> {
       baseline: find,
       setup: async () => {
         for (const strategy of strategies)
-          previous.set(strategy, await takeSnapshot(root, { strategy, threads }));
+          previous.set(strategy, await takeSnapshot(root, { strategy, threads, pool: pool() }));
         undo = change?.(previous.get('incremental')!);
       },
       teardown: async () => {
         undo?.();
-        await closeHashPool();
+        await closePool();
       },
       contenders: [
         kaniko(root),
-        kiln(root, 'full', threads, () => previous.get('full')),
-        kiln(root, 'metadata', 1, () => previous.get('metadata')),
-        kiln(root, 'incremental', 1, () => previous.get('incremental')),
-        kiln(root, 'incremental', threads, () => previous.get('incremental')),
+        kiln(root, pool, 'full', threads, () => previous.get('full')),
+        kiln(root, pool, 'metadata', 1, () => previous.get('metadata')),
+        kiln(root, pool, 'incremental', 1, () => previous.get('incremental')),
+        kiln(root, pool, 'incremental', threads, () => previous.get('incremental')),
       ],
       targets:
         scenario === 'rescan-unchanged'

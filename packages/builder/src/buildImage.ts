@@ -12,6 +12,7 @@ import { type ArgSources, isProxyArg } from './stage/argScope.ts';
 import type { BuildContext } from './stage/buildContext.ts';
 import { buildStage } from './stage/buildStage.ts';
 import type { StageState } from './stage/stageState.ts';
+import { type WorkerPools, withWorkerPools } from './workerPools.ts';
 
 export interface BuiltStages {
   image: BuiltImage;
@@ -25,7 +26,15 @@ export interface BuiltStages {
  * Builds the target stage of a Dockerfile into an image in `env.store`: plans the stages, builds
  * them (independent ones at once when the executor allows), assembles config and manifest.
  */
-export async function buildImage(input: BuildInput, env: BuildEnvironment): Promise<BuiltStages> {
+export function buildImage(input: BuildInput, env: BuildEnvironment): Promise<BuiltStages> {
+  return withWorkerPools((pools) => buildWithPools(input, env, pools));
+}
+
+async function buildWithPools(
+  input: BuildInput,
+  env: BuildEnvironment,
+  pools: WorkerPools,
+): Promise<BuiltStages> {
   const emit = (event: BuildEvent) => env.onEvent?.(event);
   const dockerfile = parseDockerfile(input.dockerfileText, { fileName: input.dockerfileName });
   const platform = input.platform ?? hostPlatform();
@@ -73,6 +82,7 @@ export async function buildImage(input: BuildInput, env: BuildEnvironment): Prom
     platform,
     signal: env.signal ? AbortSignal.any([env.signal, failFast.signal]) : failFast.signal,
     lazy: new LazyRoots(),
+    pools,
   };
   const { built } = context;
   if (env.executor.concurrentStages) {

@@ -1,7 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Change, ChangeSet, Entry } from '@kiln/snapshot';
-import { compareUtf8 } from './pathOrder.ts';
+import { type Change, type ChangeSet, comparePaths, type Entry } from '@kiln/snapshot';
 
 /** An entry from lstat, as the snapshotter would describe it (xattrs not read: Node has no API for them). */
 export function entryFromLstat(root: string, path: string): Entry | undefined {
@@ -48,6 +47,6 @@ export function changeSetFromTree(root: string, paths?: string[]): ChangeSet {
   };
   const starts = paths ?? readdirSync(root);
   for (const start of starts) visit(start.replace(/^\/+|\/+$/g, ''));
-  changes.sort((a, b) => compareUtf8(a.path, b.path));
+  changes.sort((a, b) => comparePaths(a.path, b.path));
   return { changes, opaqueDirs: [] };
 }

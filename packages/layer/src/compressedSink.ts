@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { constants, createZstdCompress, gzipSync } from 'node:zlib';
 import { KilnError } from '@kiln/errors';
 import type { BlobWriter, Compression } from '@kiln/image';
-import { compressBlockInPool } from './gzipPool.ts';
+import type { GzipPool } from './gzipPool.ts';
 
 /** Takes tar blocks in order and writes them, compressed, to a blob writer. */
 export interface BlockSink {
@@ -19,12 +19,16 @@ export interface SinkOptions {
    * worker would only add a copy per block, and one thread should mean one thread.
    */
   threads: number;
+  /** The workers for more than one thread. */
+  pool: () => GzipPool;
 }
 
 export function createBlockSink(writer: BlobWriter, options: SinkOptions): BlockSink {
   if (options.compression === 'gzip') {
     const threads = Math.max(1, options.threads);
-    return threads === 1 ? inlineGzipSink(writer, options.level) : gzipSink(writer, options.level, threads);
+    return threads === 1
+      ? inlineGzipSink(writer, options.level)
+      : gzipSink(writer, options.level, threads, options.pool());
   }
   if (options.compression === 'zstd') return zstdSink(writer, options.level);
   return {
@@ -50,7 +54,7 @@ function inlineGzipSink(writer: BlobWriter, level: number): BlockSink {
 }
 
 // Blocks go out to the pool and come back in any order; they are written in submission order.
-function gzipSink(writer: BlobWriter, level: number, threads: number): BlockSink {
+function gzipSink(writer: BlobWriter, level: number, threads: number, pool: GzipPool): BlockSink {
   const inFlight: Promise<Uint8Array>[] = [];
   let failure: unknown;
   // One blob write outstanding at a time, overlapping with tar production rather than blocking it.
@@ -66,7 +70,7 @@ function gzipSink(writer: BlobWriter, level: number, threads: number): BlockSink
   return {
     async push(block) {
       if (failure !== undefined) throw failure;
-      const job = compressBlockInPool(block, level, threads);
+      const job = pool.compress(block, level);
       // Keep a rejection from surfacing as unhandled before its turn comes.
       job.catch((error: unknown) => {
         failure ??= error;

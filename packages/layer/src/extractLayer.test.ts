@@ -12,10 +12,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobStore, readOciLayout } from '@kiln/image';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changeSetFromTree } from './changeSetFromTree.ts';
 import { extractLayer } from './extractLayer.ts';
-import { closeLayerPool } from './gzipPool.ts';
 import type { LayerEvent } from './layerEvents.ts';
 import { contentPadding, encodeTarHeader } from './tarHeader.ts';
 import { listTree, makeTree } from './testTrees.ts';
@@ -27,9 +26,6 @@ beforeEach(() => {
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
-});
-afterAll(async () => {
-  await closeLayerPool();
 });
 
 /**

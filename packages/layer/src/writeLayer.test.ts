@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { BlobStore, type ImageConfig, MediaType, sha256Digest, writeOciLayout } from '@kiln/image';
 import type { ChangeSet } from '@kiln/snapshot';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changeSetFromTree, entryFromLstat } from './changeSetFromTree.ts';
-import { closeLayerPool } from './gzipPool.ts';
 import { listTree, longDir, makeTree } from './testTrees.ts';
 import { writeLayer } from './writeLayer.ts';
 
@@ -19,9 +18,6 @@ beforeEach(() => {
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
-});
-afterAll(async () => {
-  await closeLayerPool();
 });
 
 function tarList(file: string, args: string[] = []): string[] {

@@ -4,10 +4,10 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
 import { type BlobStore, type Compression, type Digest, ociLayerMediaType } from '@kiln/image';
-import type { ChangeSet, Entry } from '@kiln/snapshot';
+import { type ChangeSet, comparePaths, type Entry } from '@kiln/snapshot';
 import { createBlockSink } from './compressedSink.ts';
+import { createGzipPool, type GzipPool } from './gzipPool.ts';
 import type { LayerEvent } from './layerEvents.ts';
-import { compareUtf8 } from './pathOrder.ts';
 import { blockSize, contentPadding, encodeTarHeader, type TarHeader } from './tarHeader.ts';
 
 export interface WriteLayerOptions {
@@ -16,8 +16,16 @@ export interface WriteLayerOptions {
   compression?: Compression;
   /** gzip 1–9 (default 6), zstd 1–19 (default 3). */
   level?: number;
-  /** gzip blocks compressed at once across worker threads (default: all cores). Output bytes do not depend on it. */
+  /**
+   * gzip blocks compressed at once across worker threads (default: the pool's, else all cores); 1
+   * compresses on the calling thread. Output bytes do not depend on it.
+   */
   threads?: number;
+  /**
+   * The gzip workers, owned by the caller (a build shares one across its layers). Without one, a
+   * layer that needs workers starts a pool of its own and closes it when written.
+   */
+  pool?: GzipPool;
   /**
    * Reproducible mode: every mtime becomes this many seconds since the epoch (pass
    * `SOURCE_DATE_EPOCH`, or 0), so the same tree gives the same digest on any machine.
@@ -63,11 +71,19 @@ export async function writeLayer(
   const level = options.level ?? (compression === 'zstd' ? 3 : 6);
   const epoch = options.sourceDateEpoch;
   const items = orderItems(changeSet);
+  const threads = options.threads ?? options.pool?.threads ?? availableParallelism();
+  // Started by the first block that needs workers (inside the `try` below), closed by its `finally`.
+  let ownPool: GzipPool | undefined;
   const writer = await options.store.createWriter();
   const sink = createBlockSink(writer, {
     compression,
     level,
-    threads: options.threads ?? availableParallelism(),
+    threads,
+    pool: () => {
+      if (options.pool !== undefined) return options.pool;
+      ownPool ??= createGzipPool({ threads });
+      return ownPool;
+    },
   });
   const diffHash = createHash('sha256');
   let block = Buffer.allocUnsafeSlow(tarBlockBytes);
@@ -238,6 +254,8 @@ export async function writeLayer(
     await sink.finish().catch(() => {});
     await writer.abort();
     throw error;
+  } finally {
+    await ownPool?.close();
   }
 }
 
@@ -258,7 +276,7 @@ function orderItems(changeSet: ChangeSet): Item[] {
   for (const dir of changeSet.opaqueDirs) {
     items.push({ kind: 'opaque', path: `${dir}/.wh..wh..opq`, dir });
   }
-  items.sort((a, b) => compareUtf8(a.path, b.path));
+  items.sort((a, b) => comparePaths(a.path, b.path));
   return items;
 }
 

@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BlobStore } from '@kiln/image';
-import { closeHashPool, takeSnapshot } from '@kiln/snapshot';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { takeSnapshot } from '@kiln/snapshot';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changeSetFromTree } from './changeSetFromTree.ts';
 import { extractLayer } from './extractLayer.ts';
-import { closeLayerPool } from './gzipPool.ts';
 import type { LayerEvent } from './layerEvents.ts';
 import { writeLayer } from './writeLayer.ts';
 
@@ -22,10 +21,6 @@ beforeEach(() => {
 afterEach(() => {
   delete process.env.KILN_XATTR_HELPER;
   rmSync(dir, { recursive: true, force: true });
-});
-afterAll(async () => {
-  await closeLayerPool();
-  await closeHashPool();
 });
 
 /** Every xattr of `file` as name → hex, read with the helper's `get`. */

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { KilnError } from '@kiln/errors';
+import spawn, { SubprocessError } from 'nano-spawn';
 import type { Credential } from './dockerConfig.ts';
 import { redactSecrets, registerSecret } from './redact.ts';
 
@@ -10,36 +10,21 @@ import { redactSecrets, registerSecret } from './redact.ts';
  */
 export async function runCredentialHelper(name: string, serverUrl: string): Promise<Credential | undefined> {
   const program = `docker-credential-${name}`;
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-    (resolve, reject) => {
-      const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString('utf8');
+  let stdout: string;
+  try {
+    ({ stdout } = await spawn(program, ['get'], { stdin: { string: serverUrl } }));
+  } catch (error) {
+    if (!(error instanceof SubprocessError)) throw error;
+    if ((error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+      throw new KilnError('CREDENTIAL_HELPER_FAILED', `credential helper ${program} not found on PATH`, {
+        hint: `install ${program}, or remove "${name}" from credHelpers/credsStore in config.json`,
       });
-      child.stderr.on('data', (chunk: Buffer) => {
-        err += chunk.toString('utf8');
-      });
-      child.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') {
-          reject(
-            new KilnError('CREDENTIAL_HELPER_FAILED', `credential helper ${program} not found on PATH`, {
-              hint: `install ${program}, or remove "${name}" from credHelpers/credsStore in config.json`,
-            }),
-          );
-        } else reject(error);
-      });
-      child.on('close', (exitCode) => resolve({ code: exitCode, stdout: out, stderr: err }));
-      child.stdin.end(serverUrl);
-    },
-  );
-  if (code !== 0) {
-    const message = `${stdout} ${stderr}`;
+    }
+    const message = `${error.stdout} ${error.stderr}`;
     if (/credentials not found/i.test(message)) return undefined;
     throw new KilnError(
       'CREDENTIAL_HELPER_FAILED',
-      `${program} get ${serverUrl} exited with ${code}: ${redactSecrets(message.trim()).slice(0, 200)}`,
+      `${program} get ${serverUrl} exited with ${error.exitCode ?? error.signalName}: ${redactSecrets(message.trim()).slice(0, 200)}`,
     );
   }
   let answer: { Username?: string; Secret?: string };

@@ -3,12 +3,14 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, expect, it } from 'vitest';
 import { diffSnapshots } from './diffSnapshots.ts';
-import { closeHashPool } from './hashPool.ts';
+import { createHashPool } from './hashPool.ts';
 import { takeSnapshot } from './takeSnapshot.ts';
 import { makeTempDir } from './testTree.ts';
 import type { ChangeSet, SnapshotStrategyName } from './types.ts';
 
-afterAll(closeHashPool);
+// One pool for every run, as a build shares one across its steps (starting workers per run is slow).
+const pool = createHashPool({ threads: 2 });
+afterAll(() => pool.close());
 
 type Node =
   | { type: 'file'; content: string; mode: number }
@@ -139,6 +141,7 @@ async function checkDiffEqualsMutations(strategy: SnapshotStrategyName): Promise
           previous: snapBefore,
           xattrs: false,
           threads: 2,
+          pool,
           prefetchAfter: 0,
         });
         const set = diffSnapshots(snapBefore, snapAfter);

@@ -9,9 +9,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { diffSnapshots } from './diffSnapshots.ts';
-import { closeHashPool } from './hashPool.ts';
 import { takeSnapshot } from './takeSnapshot.ts';
 import { makeTempDir, run, setXattr, writeTree } from './testTree.ts';
 import type { ChangeSet, SnapshotStrategyName } from './types.ts';
@@ -21,7 +20,6 @@ afterEach(() => {
   for (const remove of cleanup) remove();
   cleanup = [];
 });
-afterAll(closeHashPool);
 
 /** Snapshots a tree, applies `change` to it, snapshots again and diffs. */
 async function diffAfter(

@@ -1,5 +1,5 @@
 import { comparePaths } from './comparePaths.ts';
-import { listDirectoriesInPool } from './hashPool.ts';
+import type { HashPool } from './hashPool.ts';
 import type { IgnoreMatcher } from './ignoreRules.ts';
 import type { DirectoryListing } from './listDirectory.ts';
 
@@ -21,6 +21,7 @@ const S_IFDIR = 0o040000;
  * its order; ignored directories are never listed.
  */
 export class DirectoryPrefetcher {
+  private readonly pool: HashPool;
   private readonly threads: number;
   private readonly rootPrefix: string;
   private readonly isIgnored: IgnoreMatcher;
@@ -31,7 +32,8 @@ export class DirectoryPrefetcher {
   private ahead = 0;
 
   /** `rootPrefix` is the walk's root without a trailing slash (`''` for `/`), to match ignore rules. */
-  constructor(threads: number, rootPrefix: string, isIgnored: IgnoreMatcher) {
+  constructor(pool: HashPool, threads: number, rootPrefix: string, isIgnored: IgnoreMatcher) {
+    this.pool = pool;
     this.threads = threads;
     this.rootPrefix = rootPrefix;
     this.isIgnored = isIgnored;
@@ -65,7 +67,7 @@ export class DirectoryPrefetcher {
   private request(dirs: string[]): void {
     this.inFlight++;
     this.ahead += dirs.length;
-    const task = listDirectoriesInPool(dirs, this.threads);
+    const task = this.pool.listDirectories(dirs);
     task.then(
       (listings) => {
         this.inFlight--;

@@ -1,226 +1,71 @@
 import { availableParallelism } from 'node:os';
 import { KilnError } from '@kiln/errors';
 import { Piscina } from 'piscina';
-import { hashToHex } from './entryColumns.ts';
-import {
-  HASH_FAILED,
-  HASH_OK,
-  type HashResultView,
-  type HashTask,
-  type ListTask,
-  viewHashResult,
-} from './hashMessages.ts';
+import type { HashTask, ListTask } from './hashMessages.ts';
 import type { DirectoryListing } from './listDirectory.ts';
-import { hashFileBatch } from './worker/hashFileBatch.ts';
 
-const hashWorkerFile =
-  process.env.KILN_BUNDLE === '1'
-    ? new URL('./workers/snapshot-hash.mjs', import.meta.url)
-    : new URL('./worker/hashWorker.ts', import.meta.url);
-
-let pool: Piscina<HashTask, ArrayBuffer> | undefined;
+/** The hash pool's worker module. A bundler maps this very expression to its own output file. */
+export const hashWorkerEntry: URL = new URL('./worker/hashWorker.ts', import.meta.url);
 
 export function defaultHashThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
-/** The one pool per process, created on first use and sized to the cores; callers limit their own concurrency. */
-function hashPool(threads: number): Piscina<HashTask, ArrayBuffer> {
-  pool ??= new Piscina<HashTask, ArrayBuffer>({
-    filename: hashWorkerFile.href,
-    minThreads: 0,
-    maxThreads: Math.max(threads, defaultHashThreads()),
-    // Long-lived between a build's steps, but idle threads go away rather than pin memory.
-    idleTimeout: 30_000,
-    // A queue's two batches in flight per worker both wait in the worker, so it starts the next one
-    // without a round trip through the main thread (which may be busy decoding the walk): first `full`
-    // of `large` at 2 threads, 1.55 s → 1.40 s.
-    concurrentTasksPerWorker: 2,
-  });
-  return pool;
-}
-
-/** Lists directories in the pool's workers (the same threads as hashing: one pool per process). */
-export function listDirectoriesInPool(dirs: string[], threads: number): Promise<DirectoryListing[]> {
-  const task: ListTask = { dirs };
-  return (hashPool(threads) as unknown as Piscina<ListTask, DirectoryListing[]>).run(task, {
-    name: 'listDirectories',
-  });
-}
-
-/** Stops the pool's threads so the process can exit; the next hash starts a new pool. */
-export async function closeHashPool(): Promise<void> {
-  const current = pool;
-  pool = undefined;
-  await current?.destroy();
-}
-
-/** Batches of at most this many files or bytes: big enough to amortise messaging, small enough to balance. */
-const BATCH_FILES = 256;
-const BATCH_BYTES = 8 << 20;
-/** Below this, the whole job hashes on the main thread: starting workers would cost more. */
-const MAIN_THREAD_FILES = 1000;
-const MAIN_THREAD_BYTES = 16 << 20;
-
-/** Ids only: paths are resolved when a batch is sent, so queued work holds no path strings. */
-interface Batch {
-  ids: number[];
+export interface HashPoolOptions {
+  /** Worker threads at most (default: the available cores); callers limit their own concurrency. */
+  threads?: number;
 }
 
 /**
- * One file's outcome: `result.status[index]` is HASH_OK (then `hashes[index]`, and with `stat` the
- * file's packed fstat), HASH_VANISHED or HASH_NOT_FILE. HASH_FAILED never reaches it: the queue fails.
+ * The workers that hash files and list directories for snapshots. Whoever runs the snapshots (a build,
+ * a command) creates it, hands it to every `takeSnapshot`, and closes it when done so the process can
+ * exit. No thread starts until a task needs one, so a pool only small trees used costs nothing.
  */
-export type HashResultHandler = (id: number, result: HashResultView, index: number, path: string) => void;
-
-/**
- * Collects files to hash while a walk runs and hashes them in batches, two per worker in flight (one
- * hashing, one queued in the worker itself, so it never waits for the walking thread to hand it the next).
- * Work is held back until it is clearly more than a small tree's worth, which then stays on the main thread;
- * `threads` ≤ 1 keeps everything on the calling thread (one core, no workers). With `stat`, every file
- * is fstat'ed where it is hashed (see hashFileBatch).
- */
-export class HashQueue {
+export interface HashPool {
   readonly threads: number;
-  bytesHashed = 0;
-  filesHashed = 0;
-  private readonly stat: boolean;
-  private readonly onResult: HashResultHandler;
-  private readonly pathOf: (id: number) => string;
-  private current: Batch = { ids: [] };
-  private currentBytes = 0;
-  private readonly waiting: Batch[] = [];
-  private queuedFiles = 0;
-  private queuedBytes = 0;
-  private inFlight = 0;
-  private usePool = false;
-  private readonly running = new Set<Promise<void>>();
-  private failure: unknown;
-
-  constructor(threads: number, pathOf: (id: number) => string, onResult: HashResultHandler, stat = false) {
-    this.threads = threads;
-    this.pathOf = pathOf;
-    this.onResult = onResult;
-    this.stat = stat;
-  }
-
-  add(id: number, size: number): void {
-    this.current.ids.push(id);
-    this.currentBytes += size;
-    this.queuedFiles++;
-    this.queuedBytes += size;
-    if (this.current.ids.length >= BATCH_FILES || this.currentBytes >= BATCH_BYTES) this.seal();
-    if (
-      !this.usePool &&
-      this.threads > 1 &&
-      (this.queuedFiles >= MAIN_THREAD_FILES || this.queuedBytes >= MAIN_THREAD_BYTES)
-    ) {
-      this.usePool = true;
-    }
-    if (this.usePool) this.pump();
-  }
-
-  /** Whether workers are busy, so the walk should yield to let results in and new batches out. */
-  get busy(): boolean {
-    return this.inFlight > 0;
-  }
-
-  async finish(): Promise<void> {
-    this.seal();
-    if (!this.usePool) {
-      for (const batch of this.waiting.splice(0)) {
-        const paths = batch.ids.map(this.pathOf);
-        const { view } = await hashFileBatch(paths, this.stat);
-        this.accept(batch, paths, view);
-      }
-      return;
-    }
-    this.pump();
-    while (this.running.size > 0) {
-      await Promise.race(this.running);
-      if (this.failure !== undefined) throw this.failure;
-    }
-    if (this.failure !== undefined) throw this.failure;
-  }
-
-  private seal(): void {
-    if (this.current.ids.length === 0) return;
-    this.waiting.push(this.current);
-    this.current = { ids: [] };
-    this.currentBytes = 0;
-  }
-
-  private pump(): void {
-    while (this.inFlight < this.threads * 2 && this.waiting.length > 0 && this.failure === undefined) {
-      const batch = this.waiting.shift()!;
-      this.inFlight++;
-      const paths = batch.ids.map(this.pathOf);
-      let started: Promise<ArrayBuffer>;
-      try {
-        started = hashPool(this.threads).run({ paths: paths.join('\0'), stat: this.stat });
-      } catch (error) {
-        // Piscina can throw synchronously (e.g. it cannot start a worker).
-        started = Promise.reject(error);
-      }
-      const task: Promise<void> = started
-        .then(
-          (buffer) => this.accept(batch, paths, viewHashResult(buffer, paths.length, this.stat)),
-          (error: unknown) => {
-            this.failure = new KilnError(
-              'SNAPSHOT_HASH_WORKER_FAILED',
-              `hash worker failed: ${String(error)}`,
-              {
-                cause: error,
-              },
-            );
-          },
-        )
-        .finally(() => {
-          this.inFlight--;
-          this.running.delete(task);
-          this.pump();
-        });
-      this.running.add(task);
-    }
-  }
-
-  private accept(batch: Batch, paths: string[], view: HashResultView): void {
-    for (let i = 0; i < paths.length; i++) {
-      const status = view.status[i]!;
-      if (status === HASH_FAILED) {
-        this.failure ??= new KilnError('SNAPSHOT_READ_FAILED', `cannot read ${paths[i]} to hash it`, {
-          hint: 'the snapshot runs as a user that must be able to read every file in the root',
-        });
-        continue;
-      }
-      if (status === HASH_OK) {
-        this.filesHashed++;
-        this.bytesHashed += view.bytes[i]!;
-      }
-      this.onResult(batch.ids[i]!, view, i, paths[i]!);
-    }
-  }
+  readonly closed: boolean;
+  hash(task: HashTask): Promise<ArrayBuffer>;
+  listDirectories(dirs: string[]): Promise<DirectoryListing[]>;
+  /** Stops the threads; tasks still running fail. Closing again is a no-op. */
+  close(): Promise<void>;
 }
 
-/**
- * xxh64 of each file as 16 hex digits, in order (the builder's cache keys for COPY sources).
- * Fails with SNAPSHOT_READ_FAILED when a file cannot be read.
- */
-export async function hashFiles(
-  absPaths: readonly string[],
-  threads = defaultHashThreads(),
-): Promise<string[]> {
-  const out = new Array<string>(absPaths.length);
-  const queue = new HashQueue(
+export function createHashPool(options: HashPoolOptions = {}): HashPool {
+  const threads = Math.max(1, Math.floor(options.threads ?? defaultHashThreads()));
+  let piscina: Piscina | undefined;
+  let closing: Promise<void> | undefined;
+  const started = (): Piscina => {
+    if (closing !== undefined) {
+      throw new KilnError('SNAPSHOT_POOL_CLOSED', 'the hash worker pool was used after it was closed', {
+        hint: 'a pool belongs to one build or command: create it before the first snapshot, close it after the last',
+      });
+    }
+    piscina ??= new Piscina({
+      filename: hashWorkerEntry.href,
+      minThreads: 0,
+      maxThreads: threads,
+      // Long-lived between a build's steps, but idle threads go away rather than pin memory.
+      idleTimeout: 30_000,
+      // A queue's two batches in flight per worker both wait in the worker, so it starts the next one
+      // without a round trip through the main thread (which may be busy decoding the walk): first `full`
+      // of `large` at 2 threads, 1.55 s → 1.40 s.
+      concurrentTasksPerWorker: 2,
+    });
+    return piscina;
+  };
+  return {
     threads,
-    (i) => absPaths[i]!,
-    (id, result, index, path) => {
-      if (result.status[index] !== HASH_OK)
-        throw new KilnError('SNAPSHOT_READ_FAILED', `cannot read ${path}: it does not exist`);
-      out[id] = hashToHex(result.hashes[index]!);
+    get closed() {
+      return closing !== undefined;
     },
-  );
-  for (let i = 0; i < absPaths.length; i++) queue.add(i, 0);
-  await queue.finish();
-  return out;
+    hash: async (task) => started().run(task),
+    listDirectories: async (dirs) => {
+      const task: ListTask = { dirs };
+      return started().run(task, { name: 'listDirectories' });
+    },
+    close() {
+      closing ??= piscina?.destroy() ?? Promise.resolve();
+      return closing;
+    },
+  };
 }

@@ -2,8 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, linkSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { closeHashPool } from './hashPool.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { walkHelper } from './helperWalk.ts';
 import { takeSnapshot } from './takeSnapshot.ts';
 import { compileXattrHelper, gcc, makeTempDir, run, setXattr, writeTree } from './testTree.ts';
@@ -14,7 +13,6 @@ afterEach(() => {
   for (const remove of cleanup.splice(0)) remove();
   delete process.env.KILN_XATTR_HELPER;
 });
-afterAll(closeHashPool);
 
 /** Every field of every entry, comparable with toEqual (BigInts and byte arrays as strings). */
 function entries(snapshot: Snapshot) {
@@ -171,7 +169,7 @@ describe.skipIf(gcc === undefined)(`kiln-xattr walk${skipReason}`, () => {
     chmodSync(path.join(root, 'locked'), 0o000);
     const index = new URL('./index.ts', import.meta.url).href;
     const script = `
-      import { closeHashPool, takeSnapshot } from ${JSON.stringify(index)};
+      import { takeSnapshot } from ${JSON.stringify(index)};
       const outcomes = [];
       for (const threads of [1, 2]) {
         // One thread walks in process; two hand the walk to kiln-xattr (prefix rules only).
@@ -180,7 +178,6 @@ describe.skipIf(gcc === undefined)(`kiln-xattr walk${skipReason}`, () => {
           (error) => outcomes.push(error.code + ' / ' + error.message),
         );
       }
-      await closeHashPool();
       console.log(JSON.stringify(outcomes));`;
     const output = execFileSync(
       'setpriv',

@@ -1,7 +1,10 @@
 export type { CompactSnapshot } from './compactSnapshot.ts';
 export { comparePaths } from './comparePaths.ts';
 export { diffSnapshots } from './diffSnapshots.ts';
-export { closeHashPool, defaultHashThreads, hashFiles } from './hashPool.ts';
+export type { HashPool, HashPoolOptions } from './hashPool.ts';
+export { createHashPool, defaultHashThreads, hashWorkerEntry } from './hashPool.ts';
+export type { HashFilesOptions } from './hashQueue.ts';
+export { hashFiles } from './hashQueue.ts';
 export type { IgnoreMatcher } from './ignoreRules.ts';
 export { builtinIgnoreRules, compileIgnoreRules, isPathIgnored } from './ignoreRules.ts';
 export { deserializeSnapshot, serializeSnapshot } from './serializeSnapshot.ts';

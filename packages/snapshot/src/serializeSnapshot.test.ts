@@ -1,13 +1,10 @@
 import { symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { diffSnapshots } from './diffSnapshots.ts';
-import { closeHashPool } from './hashPool.ts';
 import { deserializeSnapshot, serializeSnapshot } from './serializeSnapshot.ts';
 import { takeSnapshot } from './takeSnapshot.ts';
 import { makeTempDir, run, setXattr, writeTree } from './testTree.ts';
-
-afterAll(closeHashPool);
 
 it('round-trips every field of every entry', async () => {
   const temp = makeTempDir();

@@ -1,8 +1,8 @@
 import { chmodSync, chownSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { closeHashPool, hashFiles } from './hashPool.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hashFiles } from './hashQueue.ts';
 import { snapshotPaths, takeSnapshot } from './takeSnapshot.ts';
 import { makeTempDir, run, setXattr, writeTree } from './testTree.ts';
 import type { SnapshotEvent } from './types.ts';
@@ -17,7 +17,6 @@ afterEach(() => {
   for (const remove of cleanup) remove();
   cleanup = [];
 });
-afterAll(closeHashPool);
 
 describe('takeSnapshot', () => {
   it('records every file type, ownership, special mode bits and nanosecond mtimes', async () => {
@@ -148,7 +147,7 @@ describe('takeSnapshot', () => {
     for (let i = 0; i < 1500; i++) tree[`d${i % 7}/f${i}`] = `content ${i}`;
     writeTree(root, tree);
     const pooled = await takeSnapshot(root, { strategy: 'full', threads: 2 });
-    const [expected] = await hashFiles([path.join(root, 'd3/f3')], 0);
+    const [expected] = await hashFiles([path.join(root, 'd3/f3')], { threads: 0 });
     expect(pooled.get('d3/f3')!.hash).toBe(expected);
     expect(pooled.stats.filesHashed).toBe(1500);
     const single = await takeSnapshot(root, { strategy: 'full', threads: 1 });

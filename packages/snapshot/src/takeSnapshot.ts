@@ -7,7 +7,8 @@ import { comparePaths } from './comparePaths.ts';
 import { DirectoryPrefetcher } from './directoryPrefetcher.ts';
 import { type EntryColumns, typeCode } from './entryColumns.ts';
 import { HASH_NOT_FILE, HASH_OK, type HashResultView } from './hashMessages.ts';
-import { defaultHashThreads, HashQueue } from './hashPool.ts';
+import { createHashPool, defaultHashThreads, type HashPool } from './hashPool.ts';
+import { HashQueue } from './hashQueue.ts';
 import { walkHelper, walkWithHelper } from './helperWalk.ts';
 import { builtinIgnoreRules, compileIgnoreRules, type IgnoreMatcher, isPathIgnored } from './ignoreRules.ts';
 import { type EntryStat, lstatEntry, unpackStat } from './listDirectory.ts';
@@ -69,7 +70,7 @@ export async function takeSnapshot(root: string, options: SnapshotOptions = {}):
   // A first snapshot reads every entry's xattrs: with the helper's walk, or by directory (the walk sends a
   // few names, not every path); a rescan only those of entries whose ctime moved, by path.
   const run = new SnapshotRun(root, options, options.previous === undefined ? 'get-dirs' : 'get');
-  await run.walking(async () => {
+  return run.whole(async () => {
     const helper = run.useWalkHelper();
     const walked =
       helper !== undefined &&
@@ -79,7 +80,6 @@ export async function takeSnapshot(root: string, options: SnapshotOptions = {}):
       await walkTree(run.rootPrefix, '', run.isIgnored, run.visitor, run.walkOptions);
     }
   });
-  return run.finish();
 }
 
 /**
@@ -98,7 +98,7 @@ export async function snapshotPaths(
   );
   const covered = starts.filter((p, i) => !starts.slice(0, i).some((start) => p.startsWith(`${start}/`)));
   const ancestors = new Set<string>();
-  await run.walking(async () => {
+  return run.whole(async () => {
     for (const start of covered) {
       if (isPathIgnored(run.isIgnored, start)) continue;
       const stats = lstatEntry(`${run.rootPrefix}/${start}`);
@@ -118,7 +118,6 @@ export async function snapshotPaths(
         await walkTree(run.rootPrefix, start, run.isIgnored, run.visitor, run.walkOptions);
     }
   });
-  return run.finish();
 }
 
 /** One snapshot in progress: the walk feeds it entries, it decides what to hash and what to carry over. */
@@ -132,6 +131,9 @@ class SnapshotRun {
   private readonly emit: (event: SnapshotEvent) => void;
   private readonly builder = new ColumnBuilder();
   private readonly queue: HashQueue;
+  /** The caller's pool, or one of this snapshot's own (closed when it ends). */
+  private readonly pool: HashPool;
+  private readonly ownsPool: boolean;
   private readonly previous: EntryColumns | undefined;
   private readonly previousSnapshot: Snapshot | undefined;
   private previousCursor = 0;
@@ -171,9 +173,12 @@ class SnapshotRun {
     this.previousSnapshot = options.previous;
     this.previous = options.previous === undefined ? undefined : snapshotColumns(options.previous);
     this.previousWords = this.previous === undefined ? undefined : timeWords(this.previous);
-    const threads = Math.max(0, Math.floor(options.threads ?? defaultHashThreads()));
+    const threads = Math.max(0, Math.floor(options.threads ?? options.pool?.threads ?? defaultHashThreads()));
+    this.ownsPool = options.pool === undefined;
+    this.pool = options.pool ?? createHashPool({ threads: Math.max(threads, defaultHashThreads()) });
     this.statWhereHashed = options.previous === undefined && this.strategy.hashing !== 'none';
     this.queue = new HashQueue(
+      this.pool,
       threads,
       (id) => `${this.rootPrefix}/${this.builder.columns.paths[id]}`,
       (id, result, index, file) => this.hashed(id, result, index, file),
@@ -187,7 +192,7 @@ class SnapshotRun {
       (this.strategy.hashing === 'changed-since-previous' && options.previous !== undefined);
     this.walkOptions =
       threads > 1 && walkBound
-        ? { prefetcher: new DirectoryPrefetcher(threads, this.rootPrefix, this.isIgnored) }
+        ? { prefetcher: new DirectoryPrefetcher(this.pool, threads, this.rootPrefix, this.isIgnored) }
         : { deferFiles: this.statWhereHashed };
     if (options.prefetchAfter !== undefined) this.walkOptions.prefetchAfter = options.prefetchAfter;
     this.readXattrs = options.xattrs !== false;
@@ -215,13 +220,21 @@ class SnapshotRun {
     return helper;
   }
 
-  /** Runs the walk; if it fails, the xattr helper is stopped (nothing will ask it for answers). */
-  async walking(walk: () => Promise<void>): Promise<void> {
+  /**
+   * Runs the walk and finishes the snapshot. If the walk fails, the xattr helper is stopped (nothing
+   * will ask it for answers); however it ends, a pool of the snapshot's own is closed.
+   */
+  async whole(walk: () => Promise<void>): Promise<Snapshot> {
     try {
-      await walk();
-    } catch (error) {
-      if (this.xattrReader) this.xattrReader.cancel();
-      throw error;
+      try {
+        await walk();
+      } catch (error) {
+        if (this.xattrReader) this.xattrReader.cancel();
+        throw error;
+      }
+      return await this.finish();
+    } finally {
+      if (this.ownsPool) await this.pool.close();
     }
   }
 
@@ -379,7 +392,7 @@ class SnapshotRun {
     if (this.statWhereHashed) this.builder.drop(id);
   }
 
-  async finish(): Promise<Snapshot> {
+  private async finish(): Promise<Snapshot> {
     this.emit({
       type: 'snapshot-walked',
       entries: this.builder.count,

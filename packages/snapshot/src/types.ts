@@ -1,3 +1,5 @@
+import type { HashPool } from './hashPool.ts';
+
 /**
  * The data the snapshotter hands to the layer writer and the builder.
  * Paths are relative to the snapshot root, `/`-separated, with no leading `/` or `./`
@@ -123,10 +125,16 @@ export interface SnapshotOptions {
   /** Apply the built-in ignore rules (`proc`, `sys`, `dev`, Kiln's work dirs). Default true. */
   builtinIgnore?: boolean;
   /**
-   * Worker threads that hash files and list directories ahead of the walk; default the available cores.
+   * Worker threads that hash files and list directories ahead of the walk; default the pool's, else
+   * the available cores.
    * 1 (or 0) does everything on the calling thread; small trees always do.
    */
   threads?: number;
+  /**
+   * The hash workers, owned by the caller (a build shares one across its snapshots); default the pool's
+   * `threads`. Without one, the snapshot starts a pool of its own, if it needs workers, and closes it.
+   */
+  pool?: HashPool;
   /** Entries walked on the calling thread before workers list directories (tests force it low). */
   prefetchAfter?: number;
   /** Read extended attributes (default true). */

@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { closeHashPool } from './hashPool.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { takeSnapshot } from './takeSnapshot.ts';
 import { compileXattrHelper, gcc, makeTempDir, run, writeTree } from './testTree.ts';
 import type { SnapshotEvent } from './types.ts';
@@ -16,7 +15,6 @@ afterEach(() => {
   cleanup = [];
   delete process.env.KILN_XATTR_HELPER;
 });
-afterAll(closeHashPool);
 
 function compileHelper(): string {
   const { binary, remove } = compileXattrHelper();

@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildExecutorImage, pinnedNodeVersion } from '@kiln/executor-image';
 import {
-  buildExecutorImage,
   busyboxBinary,
   fixtureCacheDir,
   type ImageRegistry,
   type PushedImage,
-  pinnedNodeVersion,
   runChecked,
 } from '@kiln/fixtures/images';
 import { repoRoot } from '../kilnProcess.ts';

@@ -28,6 +28,13 @@ describe('resolveContext', () => {
     expect(await resolveContext(join(dir, 'ctx.tar.gz'), join(dir, 'w3'))).toBe(join(dir, 'w3', 'context'));
   });
 
+  it('refuses a tarball tar cannot read, with what tar said', async () => {
+    await writeFile(join(dir, 'broken.tar.gz'), 'not a tarball');
+    const error = await resolveContext(join(dir, 'broken.tar.gz'), join(dir, 'w4')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CONTEXT_UNPACK_FAILED' });
+    expect((error as Error).message).toMatch(/tar: /);
+  });
+
   it('refuses missing contexts and remote schemes', async () => {
     await expect(resolveContext(join(dir, 'nope'), dir)).rejects.toMatchObject({ code: 'CONTEXT_NOT_FOUND' });
     await expect(resolveContext('s3://bucket/ctx.tar.gz', dir)).rejects.toMatchObject({

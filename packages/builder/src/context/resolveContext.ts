@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { KilnError } from '@kiln/errors';
 import { resolveInRootSync } from '@kiln/layer';
+import spawn, { SubprocessError } from 'nano-spawn';
 
 /**
  * The context directory for `--context`: a directory (`dir://` optional) is used in place and
@@ -75,19 +75,13 @@ export function resolveDockerfilePath(
   return inContext(resolve(contextDir, dockerfile));
 }
 
-function untar(archive: string, dir: string): Promise<void> {
-  return new Promise((done, fail) => {
-    const child = spawn('tar', ['-x', '-f', archive, '-C', dir, '--no-same-owner'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+async function untar(archive: string, dir: string): Promise<void> {
+  try {
+    await spawn('tar', ['-x', '-f', archive, '-C', dir, '--no-same-owner'], { stdin: 'ignore' });
+  } catch (error) {
+    const reason = error instanceof SubprocessError && error.stderr !== '' ? error.stderr : String(error);
+    throw new KilnError('CONTEXT_UNPACK_FAILED', `cannot unpack context ${archive}: ${reason.trim()}`, {
+      cause: error,
     });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', fail);
-    child.on('close', (code) => {
-      if (code === 0) done();
-      else fail(new KilnError('CONTEXT_UNPACK_FAILED', `cannot unpack context ${archive}: ${stderr.trim()}`));
-    });
-  });
+  }
 }

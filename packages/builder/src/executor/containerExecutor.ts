@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
+import { envRecord } from './envRecord.ts';
 import type { ExecCommand, Executor, IgnoreRule, RunOptions, StageRootRequest } from './executor.ts';
 import { runProcess } from './runProcess.ts';
 
@@ -73,12 +74,7 @@ export class ContainerExecutor implements Executor {
       );
     }
     const cwd = join(this.#root, command.cwd);
-    const env = Object.fromEntries(
-      command.env.map((pair) => {
-        const at = pair.indexOf('=');
-        return at === -1 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
-      }),
-    );
+    const env = envRecord(command.env);
     const { uid, gid } = command.user;
     const extraGroups = command.user.groups.filter((group) => group !== gid);
     if (extraGroups.length === 0) {

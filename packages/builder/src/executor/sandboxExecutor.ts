@@ -1,6 +1,7 @@
 import { lstat, mkdir, readlink, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
+import { envRecord } from './envRecord.ts';
 import type {
   ExecCommand,
   ExecMount,
@@ -233,15 +234,6 @@ function unshareInvocation(command: ExecCommand, tools: SandboxTools): { file: s
   const script = `${helper}${unshareScript.replace(/\nexec "\$@"$/, `\n${mounts}\nexec "$@"`)}`;
   args.push('--', '/bin/sh', '-c', script, 'kiln-sandbox', command.root, ...inner);
   return { file: tools.unshare!, args };
-}
-
-function envRecord(env: string[]): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (const pair of env) {
-    const equals = pair.indexOf('=');
-    if (equals > 0) record[pair.slice(0, equals)] = pair.slice(equals + 1);
-  }
-  return record;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { BuildEnvironment, BuildInput } from '../buildOptions.ts';
 import type { LazyRoots } from '../cache/lazyRoots.ts';
 import type { BuildEvent } from '../events.ts';
 import type { BuildPlan } from '../plan/planStages.ts';
+import type { WorkerPools } from '../workerPools.ts';
 import type { ArgSources } from './argScope.ts';
 import type { StageState } from './stageState.ts';
 
@@ -25,4 +26,6 @@ export interface BuildContext {
   signal: AbortSignal;
   /** Layers of each stage not extracted yet: a fully cached stage never touches its root. */
   lazy: LazyRoots;
+  /** The build's worker threads, shared by every snapshot and layer. */
+  pools: WorkerPools;
 }

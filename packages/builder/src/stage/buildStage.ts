@@ -30,6 +30,7 @@ export async function buildStage(context: BuildContext, stage: PlannedStage): Pr
     compression: input.compression,
     ...(input.compressionLevel === undefined ? {} : { level: input.compressionLevel }),
     ...(input.reproducible ? { sourceDateEpoch: input.sourceDateEpoch ?? 0 } : {}),
+    pools: context.pools,
   });
   const policy = input.singleSnapshot ? singleSnapshotRecording(recorder) : perStepRecording(recorder);
   const instructions = [...onbuild, ...stage.instructions];

@@ -2,6 +2,7 @@ import type { BlobStore, Compression } from '@kiln/image';
 import { changeSetFromTree, writeLayer } from '@kiln/layer';
 import type { ChangeSet, Snapshot, SnapshotStrategyName } from '@kiln/snapshot';
 import { compileIgnoreRules, diffSnapshots, isPathIgnored, takeSnapshot } from '@kiln/snapshot';
+import type { WorkerPools } from '../workerPools.ts';
 import type { StageLayer } from './stageState.ts';
 
 export interface LayerRecorderOptions {
@@ -13,6 +14,8 @@ export interface LayerRecorderOptions {
   level?: number;
   /** Reproducible builds: every mtime in layers becomes this (seconds since the epoch). */
   sourceDateEpoch?: number;
+  /** The build's workers; without them each snapshot and layer starts (and stops) its own. */
+  pools?: WorkerPools;
 }
 
 export interface RecordedLayer {
@@ -89,6 +92,7 @@ export class LayerRecorder {
     const written = await writeLayer(changeSet, root, {
       store: this.#options.store,
       compression: this.#options.compression,
+      ...(this.#options.pools ? { pool: this.#options.pools.gzip } : {}),
       ...(this.#options.level === undefined ? {} : { level: this.#options.level }),
       ...(this.#options.sourceDateEpoch === undefined
         ? {}
@@ -110,6 +114,7 @@ export class LayerRecorder {
     return {
       strategy: this.#options.strategy,
       ignore: this.#options.ignore,
+      ...(this.#options.pools ? { pool: this.#options.pools.hash } : {}),
       ...(previous ? { previous } : {}),
     };
   }

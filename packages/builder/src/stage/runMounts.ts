@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Mount } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
 import { resolveInRoot } from '@kiln/layer';
+import spawn, { SubprocessError } from 'nano-spawn';
 import { copyEntry } from '../copy/copyTree.ts';
 import { relativeSourcePath } from '../copy/sourceRoot.ts';
 import type { ExecMount } from '../executor/executor.ts';
@@ -152,20 +152,13 @@ async function hasIgnored(
   return false;
 }
 
-function copyTree(source: string, destination: string, where: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('cp', ['-a', '--', source, destination], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
+async function copyTree(source: string, destination: string, where: string): Promise<void> {
+  try {
+    await spawn('cp', ['-a', '--', source, destination], { stdin: 'ignore' });
+  } catch (error) {
+    const reason = error instanceof SubprocessError && error.stderr !== '' ? error.stderr : String(error);
+    throw new KilnError('MOUNT_COPY_FAILED', `${where}: cannot copy the bind source: ${reason.trim()}`, {
+      cause: error,
     });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve()
-        : reject(
-            new KilnError('MOUNT_COPY_FAILED', `${where}: cannot copy the bind source: ${stderr.trim()}`),
-          ),
-    );
-  });
+  }
 }

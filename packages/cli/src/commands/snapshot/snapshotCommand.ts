@@ -2,7 +2,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type ChangeSet,
-  closeHashPool,
   deserializeSnapshot,
   diffSnapshots,
   type Snapshot,
@@ -48,31 +47,28 @@ export function snapshotCommand(output: Output): Command {
 }
 
 async function runSnapshot(dir: string, flags: SnapshotFlags): Promise<SnapshotReport> {
-  try {
-    const previous: Snapshot | undefined = flags.against
-      ? deserializeSnapshot(await readFile(flags.against))
-      : undefined;
-    const snapshot = await takeSnapshot(dir, {
-      strategy: flags.strategy,
-      ignore: flags.ignorePath,
-      ...(flags.threads === undefined ? {} : { threads: flags.threads }),
-      // A saved snapshot of another root would carry over wrong hashes.
-      ...(previous !== undefined && previous.root === path.resolve(dir) ? { previous } : {}),
-    });
-    if (flags.save) await writeFile(flags.save, serializeSnapshot(snapshot));
-    const changes: ChangeSet | undefined = previous ? diffSnapshots(previous, snapshot) : undefined;
-    return {
-      root: snapshot.root,
-      strategy: flags.strategy,
-      threads: flags.threads,
-      stats: snapshot.stats,
-      saved: flags.save,
-      against: flags.against,
-      changes,
-    };
-  } finally {
-    await closeHashPool();
-  }
+  const previous: Snapshot | undefined = flags.against
+    ? deserializeSnapshot(await readFile(flags.against))
+    : undefined;
+  // One snapshot, so it starts (and stops) hash workers of its own.
+  const snapshot = await takeSnapshot(dir, {
+    strategy: flags.strategy,
+    ignore: flags.ignorePath,
+    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+    // A saved snapshot of another root would carry over wrong hashes.
+    ...(previous !== undefined && previous.root === path.resolve(dir) ? { previous } : {}),
+  });
+  if (flags.save) await writeFile(flags.save, serializeSnapshot(snapshot));
+  const changes: ChangeSet | undefined = previous ? diffSnapshots(previous, snapshot) : undefined;
+  return {
+    root: snapshot.root,
+    strategy: flags.strategy,
+    threads: flags.threads,
+    stats: snapshot.stats,
+    saved: flags.save,
+    against: flags.against,
+    changes,
+  };
 }
 
 function parseThreads(value: string): number {

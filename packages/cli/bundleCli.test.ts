@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli, workerEntries } from './bundleCli.ts';
+
+const run = promisify(execFile);
+let dir: string;
+let kiln: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kiln-bundle-'));
+  await bundleCli({ outdir: join(dir, 'dist'), logLevel: 'silent' });
+  kiln = join(dir, 'dist/kiln.mjs');
+}, 120_000);
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('bundleCli', () => {
+  it('writes every worker entry and points the pools at the bundled files, not the sources', async () => {
+    expect((await readdir(join(dir, 'dist/workers'))).sort()).toEqual(
+      workerEntries.map(({ name }) => `${name.slice('workers/'.length)}.mjs`).sort(),
+    );
+    const code = (
+      await Promise.all(
+        (
+          await readdir(join(dir, 'dist'))
+        )
+          .filter((name) => name.endsWith('.mjs'))
+          .map((name) => readFile(join(dir, 'dist', name), 'utf8')),
+      )
+    ).join('\n');
+    for (const { name } of workerEntries) expect(code).toContain(`new URL("./${name}.mjs", import.meta.url)`);
+    expect(code).not.toMatch(/worker\/\w+Worker\.ts/);
+  });
+
+  it('hashes in its snapshot workers and compresses in its gzip workers', async () => {
+    const tree = join(dir, 'tree');
+    for (let d = 0; d < 4; d++) await mkdir(join(tree, `d${d}`), { recursive: true });
+    for (let i = 0; i < 1200; i++) await writeFile(join(tree, `d${i % 4}/f${i}`), `content ${i}`);
+    const snapshot = await run(process.execPath, [
+      kiln,
+      'snapshot',
+      tree,
+      '--strategy',
+      'full',
+      '--threads',
+      '2',
+      '--json',
+    ]);
+    expect(JSON.parse(snapshot.stdout).stats.filesHashed).toBe(1200);
+
+    const context = join(dir, 'context');
+    await mkdir(context);
+    await writeFile(join(context, 'big'), Buffer.alloc(3 << 20, 'k'));
+    await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY big /big\n');
+    const tar = join(dir, 'image.tar');
+    await run(process.execPath, [kiln, 'build', '--context', context, '--no-push', '--tar-path', tar], {
+      cwd: dir,
+    });
+    const { stdout } = await run('tar', ['-tf', tar]);
+    expect(stdout).toContain('layer.tar');
+  });
+});
