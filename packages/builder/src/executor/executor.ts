@@ -34,6 +34,12 @@ export interface ExecCommand {
    * mount (container mode) refuse commands that carry mounts.
    */
   mounts?: ExecMount[];
+  /**
+   * `sandbox` (the default): Docker's default capabilities and seccomp filter, no_new_privs.
+   * `insecure` (RUN --security=insecure, allowed by the build's `security.insecure` entitlement):
+   * every capability and no filter.
+   */
+  security?: 'sandbox' | 'insecure';
 }
 
 export type ExecMount =

@@ -8,6 +8,8 @@ export interface ProcessSpec {
   cwd?: string;
   uid?: number;
   gid?: number;
+  /** Bytes the child reads from fd 3 (a pipe, closed after them), e.g. bwrap's --seccomp 3. */
+  fd3Input?: Buffer;
 }
 
 /**
@@ -19,7 +21,7 @@ export function runProcess(spec: ProcessSpec, options: RunOptions = {}): Promise
     const child = spawn(spec.file, spec.args, {
       env: spec.env,
       cwd: spec.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: spec.fd3Input ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
       // A process group of its own, so an abort kills everything the command started.
       detached: true,
       ...(spec.uid === undefined ? {} : { uid: spec.uid }),
@@ -35,9 +37,17 @@ export function runProcess(spec: ProcessSpec, options: RunOptions = {}): Promise
       }
     };
     options.signal?.addEventListener('abort', kill, { once: true });
+    if (spec.fd3Input) {
+      const fd3 = child.stdio[3] as NodeJS.WritableStream & {
+        on(event: 'error', listener: () => void): void;
+      };
+      // A child that exits before reading everything closes the pipe: its exit code tells why.
+      fd3.on('error', () => {});
+      fd3.end(spec.fd3Input);
+    }
     const flushers = [
-      forwardLines(child.stdout, 'stdout', options),
-      forwardLines(child.stderr, 'stderr', options),
+      forwardLines(child.stdout!, 'stdout', options),
+      forwardLines(child.stderr!, 'stderr', options),
     ];
     child.on('error', (error) => {
       options.signal?.removeEventListener('abort', kill);

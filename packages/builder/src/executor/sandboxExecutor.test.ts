@@ -76,6 +76,48 @@ for (const isolation of ['bwrap', 'unshare'] as SandboxIsolation[]) {
       expect(lines[1]).toBe('bar|/root');
     });
 
+    it("confines root to Docker's default capabilities, seccomp filter and no_new_privs", async () => {
+      const { lines } = await capture(
+        command([
+          '/bin/sh',
+          '-c',
+          'grep -E "^(CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; ls -l /proc/self/fd/',
+        ]),
+      );
+      expect(
+        lines
+          .filter((line) => /^l.* \d+ -> /.test(line))
+          .map((line) => line.split(' -> ')[0]!.split(' ').at(-1)),
+      ).toEqual(['0', '1', '2']);
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          'CapEff:\t00000000a80425fb',
+          'CapPrm:\t00000000a80425fb',
+          'CapBnd:\t00000000a80425fb',
+          'NoNewPrivs:\t1',
+          'Seccomp:\t2',
+        ]),
+      );
+    });
+
+    it('gives a non-root user no capabilities', async () => {
+      const { lines } = await capture(
+        command(['/bin/sh', '-c', 'grep -E "^(CapEff|CapPrm|CapInh|CapAmb|Seccomp):" /proc/self/status'], {
+          user: { uid: 1000, gid: 1000, groups: [] },
+        }),
+      );
+      expect(lines).toEqual(
+        expect.arrayContaining(['CapEff:\t0000000000000000', 'CapPrm:\t0000000000000000', 'Seccomp:\t2']),
+      );
+    });
+
+    if (isolation === 'unshare') {
+      it('refuses RUN without kiln-sandbox-exec, which alone can confine it here', async () => {
+        const bare = new SandboxExecutor({ workDir, isolation, sandboxExec: null });
+        await expect(bare.run(command(['/bin/true']))).rejects.toMatchObject({ code: 'SANDBOX_UNAVAILABLE' });
+      });
+    }
+
     it('cuts the network with network: none', async () => {
       const { lines } = await capture(
         command(['/bin/sh', '-c', 'cat /proc/net/dev | grep -c :'], { network: 'none' }),
@@ -130,6 +172,35 @@ for (const isolation of ['bwrap', 'unshare'] as SandboxIsolation[]) {
       expect({ code, lines }).toEqual({ code: 0, lines: ['input', 'read-only'] });
       expect(await readFile(join(cache, 'out'), 'utf8')).toBe('cached\n');
       for (const gone of ['src', 'var', 'scratch']) expect(existsSync(join(root, gone))).toBe(false);
+    });
+
+    it('places mount points through symlinks the root holds as a chroot would, never on the host', async () => {
+      const host = await mkdtemp(join(tmpdir(), 'kiln-host-'));
+      await writeFile(join(host, 'keep'), 'host\n');
+      const { symlink, readdir, mkdir } = await import('node:fs/promises');
+      const source = join(workDir, `bind-${isolation}`);
+      await mkdir(source, { recursive: true });
+      await writeFile(join(source, 'in'), 'bound\n');
+      await symlink(host, join(root, 'abs'));
+      await symlink(`../../../../../../..${host}`, join(root, 'rel'));
+      try {
+        const { code, lines } = await capture(
+          command(['/bin/sh', '-c', 'cat /abs/m/in; echo t > /rel/t/x && ls /rel/t'], {
+            mounts: [
+              { kind: 'bind', source, target: '/abs/m', readonly: true },
+              { kind: 'tmpfs', target: '/rel/t' },
+            ],
+          }),
+        );
+        expect({ code, lines }).toEqual({ code: 0, lines: ['bound', 'x'] });
+        expect(await readdir(host)).toEqual(['keep']);
+        // Created inside the root where the links lead there, and removed again.
+        expect(existsSync(join(root, host))).toBe(false);
+      } finally {
+        await rm(join(root, 'abs'));
+        await rm(join(root, 'rel'));
+        await rm(host, { recursive: true, force: true });
+      }
     });
 
     it('resetRoot empties the root', async () => {
