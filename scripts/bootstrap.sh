@@ -12,7 +12,7 @@ pnpm_version=10.34.9
 # the executor image staging (gcc -static, strip), git for gitlab-ci-local, catatonit for kube play pods.
 apt_packages=(docker-registry skopeo umoci buildah podman runc bubblewrap busybox-static
   debootstrap patchelf rsync openssl apache2-utils pigz zstd uidmap ca-certificates tar gzip findutils
-  gcc libc6-dev binutils git catatonit libcap2-bin time python3 xz-utils bzip2 passt slirp4netns)
+  gcc libc6-dev binutils git catatonit libcap2-bin time python3 xz-utils bzip2 slirp4netns)
 # Installed with their recommends, as the tests ran: podman relies on some (networking helpers).
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -2,7 +2,7 @@ import type { BlobStore, Compression, Platform } from '@kiln/image';
 import type { SnapshotStrategyName } from '@kiln/snapshot';
 import type { ImageSource } from './base/imageSource.ts';
 import type { BuildEventListener } from './events.ts';
-import type { Executor } from './executor/executor.ts';
+import type { BuildNetwork, Executor } from './executor/executor.ts';
 import type { LayerCache } from './layerCache.ts';
 import type { StageLayer } from './stage/stageState.ts';
 
@@ -27,6 +27,10 @@ export interface BuildInput {
   ignorePaths: string[];
   compression: Compression;
   compressionLevel?: number;
+  /** `--allow`: BuildKit's entitlements (`security.insecure`, `network.host`); none by default. */
+  allow?: string[];
+  /** `--network`: the executor runs RUN with it; here for the entitlement check. Default `host`. */
+  network?: BuildNetwork;
 }
 
 export interface BuildEnvironment {

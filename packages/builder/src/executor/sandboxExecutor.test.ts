@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBusyboxRoot } from '../testing/busyboxRoot.ts';
 import type { ExecCommand } from './executor.ts';
+import { findExecutable } from './findExecutable.ts';
 import { SandboxExecutor, type SandboxIsolation } from './sandboxExecutor.ts';
 
 const env = ['PATH=/bin', 'HOME=/root'];
@@ -32,13 +33,13 @@ for (const isolation of ['bwrap', 'unshare'] as SandboxIsolation[]) {
       env,
       cwd: '/',
       user: { uid: 0, gid: 0, groups: [] },
-      network: 'host',
+      network: 'default',
       ...extra,
     });
 
-    async function capture(cmd: ExecCommand): Promise<{ code: number; lines: string[] }> {
+    async function capture(cmd: ExecCommand, runner = executor): Promise<{ code: number; lines: string[] }> {
       const lines: string[] = [];
-      const code = await executor.run(cmd, { onOutput: (line) => lines.push(line) });
+      const code = await runner.run(cmd, { onOutput: (line) => lines.push(line) });
       return { code, lines };
     }
 
@@ -116,6 +117,47 @@ for (const isolation of ['bwrap', 'unshare'] as SandboxIsolation[]) {
         const bare = new SandboxExecutor({ workDir, isolation, sandboxExec: null });
         await expect(bare.run(command(['/bin/true']))).rejects.toMatchObject({ code: 'SANDBOX_UNAVAILABLE' });
       });
+    }
+
+    if (isolation === 'bwrap') {
+      for (const kind of ['slirp4netns'] as const) {
+        it(`network sandbox (${kind}): the host's loopback is out of reach, its other addresses are not`, async () => {
+          const { createServer } = await import('node:net');
+          const { networkInterfaces } = await import('node:os');
+          const external = Object.values(networkInterfaces())
+            .flat()
+            .find((entry) => entry && entry.family === 'IPv4' && !entry.internal)?.address;
+          if (!external) throw new Error('needs a non-loopback IPv4 address');
+          const server = createServer((socket) => socket.end('reached\n'));
+          await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+          const port = (server.address() as { port: number }).port;
+          const path = await findExecutable(kind);
+          if (!path) throw new Error(`${kind} is not installed`);
+          const sandboxed = new SandboxExecutor({
+            workDir,
+            isolation,
+            network: 'sandbox',
+            networkTool: { kind, path },
+          });
+          try {
+            const probe = (host: string) =>
+              `nc -w 3 ${host} ${port} </dev/null 2>/dev/null || echo unreachable`;
+            const script = `${probe('127.0.0.1')}; ${probe(external)}; cat /etc/resolv.conf`;
+            const { code, lines } = await capture(command(['/bin/sh', '-c', script]), sandboxed);
+            expect({ code, lines }).toMatchObject({ code: 0 });
+            expect(lines.slice(0, 2)).toEqual(['unreachable', 'reached']);
+            expect(lines[2]).toMatch(/^nameserver /);
+            // The step's own `--network=host` still gets the host's network.
+            const host = await capture(
+              command(['/bin/sh', '-c', probe('127.0.0.1')], { network: 'host' }),
+              sandboxed,
+            );
+            expect(host.lines).toEqual(['reached']);
+          } finally {
+            server.close();
+          }
+        }, 20_000);
+      }
     }
 
     it('cuts the network with network: none', async () => {

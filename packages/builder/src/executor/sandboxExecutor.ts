@@ -1,7 +1,12 @@
+import type { ChildProcess } from 'node:child_process';
 import { lstat, mkdir, readlink, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { KilnError } from '@kiln/errors';
+import { imagePathOf, resolveInRoot } from '../stage/resolveInRoot.ts';
+import { bwrapCapabilityArgs, dockerDefaultCapabilityMask } from './capabilities.ts';
 import type {
+  BuildNetwork,
   ExecCommand,
   ExecMount,
   ExecUser,
@@ -12,7 +17,16 @@ import type {
 } from './executor.ts';
 import { findExecutable } from './findExecutable.ts';
 import { runProcess } from './runProcess.ts';
+import { encodeBpf, runSeccompProgram } from './seccomp/bpfProgram.ts';
 import { isStaticExecutable } from './staticBinary.ts';
+import {
+  findUserNetworkTool,
+  startUserNetwork,
+  type UserNetwork,
+  type UserNetworkTool,
+  userNetworkResolvConf,
+  userNetworkUnavailable,
+} from './userNetwork.ts';
 
 export type SandboxIsolation = 'bwrap' | 'unshare';
 
@@ -21,7 +35,20 @@ export interface SandboxExecutorOptions {
   workDir: string;
   /** Default: bwrap when installed, else unshare + chroot. */
   isolation?: SandboxIsolation;
+  /**
+   * The static `kiln-sandbox-exec` (drops the capability bounding set; the whole confinement in
+   * the unshare fallback). Default: `$KILN_SANDBOX_EXEC`, else `kiln-sandbox-exec` on PATH;
+   * `null`: act as if there were none.
+   */
+  sandboxExec?: string | null;
+  /** What RUN gets unless it says `--network=`; default `host`. */
+  network?: BuildNetwork;
+  /** For `network: 'sandbox'`; default slirp4netns on PATH. */
+  networkTool?: UserNetworkTool;
 }
+
+/** The network one command runs with. */
+type CommandNetwork = BuildNetwork;
 
 // Host files bound read-only into every RUN so name resolution works; never part of a layer.
 const hostNetworkFiles = ['/etc/resolv.conf', '/etc/hosts'];
@@ -41,11 +68,20 @@ export class SandboxExecutor implements Executor {
   readonly concurrentStages: boolean = true;
   readonly #rootsDir: string;
   readonly #requestedIsolation: SandboxIsolation | undefined;
+  readonly #sandboxExec: string | null | undefined;
+  readonly #network: BuildNetwork;
+  readonly #workDir: string;
+  #networkTool: Promise<UserNetworkTool | undefined> | undefined;
+  #sandboxResolvConf: Promise<string> | undefined;
   #tools: Promise<SandboxTools> | undefined;
 
   constructor(options: SandboxExecutorOptions) {
     this.#rootsDir = join(options.workDir, 'roots');
     this.#requestedIsolation = options.isolation;
+    this.#sandboxExec = options.sandboxExec;
+    this.#network = options.network ?? 'host';
+    this.#workDir = options.workDir;
+    if (options.networkTool) this.#networkTool = Promise.resolve(options.networkTool);
   }
 
   async prepareRoot(stage: StageRootRequest): Promise<string> {
@@ -75,18 +111,121 @@ export class SandboxExecutor implements Executor {
 
   async run(command: ExecCommand, options: RunOptions = {}): Promise<number> {
     const tools = await this.#resolveTools();
-    const created = await createMountPoints(command.root, tools.isolation, command.mounts ?? []);
+    if (tools.isolation === 'unshare' && !tools.sandboxExec && command.security !== 'insecure') {
+      // unshare(1) and chroot(8) alone leave RUN every capability and no seccomp filter.
+      throw new KilnError(
+        'SANDBOX_UNAVAILABLE',
+        'RUN needs bubblewrap, or the kiln-sandbox-exec helper for the unshare + chroot fallback, to drop capabilities and filter syscalls',
+        { hint: 'install bubblewrap, or build kiln-sandbox-exec (scripts/bootstrap.sh) and put it on PATH' },
+      );
+    }
+    const network: CommandNetwork = command.network === 'default' ? this.#network : command.network;
+    let networkTool: UserNetworkTool | undefined;
+    if (network === 'sandbox') {
+      if (tools.isolation !== 'bwrap') {
+        throw new KilnError('NETWORK_UNSUPPORTED', '--network sandbox needs bubblewrap (bwrap)', {
+          hint: 'install bubblewrap, or use --network host|none',
+        });
+      }
+      networkTool = await this.#userNetworkTool();
+      if (!networkTool) throw userNetworkUnavailable();
+    }
+    const points = await createMountPoints(command.root, tools.isolation, command.mounts ?? []);
     try {
+      if (networkTool) {
+        // The host's resolver may sit on its loopback, out of reach: RUN asks the stack's forwarder.
+        const resolvConf = await this.#resolvConfFor(networkTool);
+        for (const file of points.networkFiles) if (file.name === '/etc/resolv.conf') file.host = resolvConf;
+      }
+      const placed = { ...command, mounts: points.mounts };
       const spec =
-        tools.isolation === 'bwrap' ? bwrapInvocation(command, tools) : unshareInvocation(command, tools);
-      return await runProcess({ file: spec.file, args: spec.args, env: envRecord(command.env) }, options);
+        tools.isolation === 'bwrap'
+          ? bwrapInvocation(placed, tools, points, network)
+          : unshareInvocation(placed, tools, points, network);
+      if (!networkTool) {
+        return await runProcess(
+          {
+            file: spec.file,
+            args: spec.args,
+            env: envRecord(command.env),
+            ...(spec.fd3Input ? { fd3Input: spec.fd3Input } : {}),
+          },
+          options,
+        );
+      }
+      return await this.#runWithUserNetwork(spec, envRecord(command.env), networkTool, options);
     } finally {
-      await removeCreated(created);
+      await removeCreated(command.root, points.created);
     }
   }
 
+  /**
+   * bwrap reports its sandbox's pid on fd 4 and waits on fd 5 before it execs the command: the
+   * user-mode stack is attached to that network namespace in between, so RUN starts online.
+   */
+  async #runWithUserNetwork(
+    spec: Invocation,
+    env: Record<string, string>,
+    tool: UserNetworkTool,
+    options: RunOptions,
+  ): Promise<number> {
+    let network: UserNetwork | undefined;
+    let failure: unknown;
+    const attach = async (child: ChildProcess) => {
+      const info = child.stdio[4 as number] as Readable;
+      info.on('error', () => {});
+      const pid = await readChildPid(info);
+      network = await startUserNetwork(tool, pid);
+      const block = child.stdio[5 as number] as Writable;
+      block.on('error', () => {});
+      block.end('go');
+    };
+    try {
+      const code = await runProcess(
+        {
+          file: spec.file,
+          args: spec.args,
+          env,
+          ...(spec.fd3Input ? { fd3Input: spec.fd3Input } : {}),
+          extraPipes: 2,
+          onSpawn: (child) => {
+            attach(child).catch((error: unknown) => {
+              failure = error;
+              if (child.pid !== undefined) {
+                try {
+                  process.kill(-child.pid, 'SIGKILL');
+                } catch {
+                  // already gone
+                }
+              }
+            });
+          },
+        },
+        options,
+      );
+      if (failure) throw failure;
+      return code;
+    } finally {
+      await network?.stop();
+    }
+  }
+
+  #userNetworkTool(): Promise<UserNetworkTool | undefined> {
+    this.#networkTool ??= findUserNetworkTool();
+    return this.#networkTool;
+  }
+
+  #resolvConfFor(tool: UserNetworkTool): Promise<string> {
+    this.#sandboxResolvConf ??= (async () => {
+      const path = join(this.#workDir, `resolv.conf.${tool.kind}`);
+      await writeFile(path, userNetworkResolvConf(tool), { mode: 0o644 });
+      return path;
+    })();
+    return this.#sandboxResolvConf;
+  }
+
   #resolveTools(): Promise<SandboxTools> {
-    this.#tools ??= resolveTools(this.#requestedIsolation);
+    this.#tools ??= resolveTools(this.#requestedIsolation, this.#sandboxExec);
     return this.#tools;
   }
 }
@@ -100,14 +239,22 @@ interface SandboxTools {
   staticShell?: string;
   /** Top-level host dirs/symlinks to recreate in the nested layout (merged /usr or not). */
   hostTop: { name: string; symlink?: string }[];
+  /** The static kiln-sandbox-exec. */
+  sandboxExec?: string;
 }
 
-async function resolveTools(requested: SandboxIsolation | undefined): Promise<SandboxTools> {
-  const [bwrap, unshare, chroot, busybox] = await Promise.all([
+async function resolveTools(
+  requested: SandboxIsolation | undefined,
+  sandboxExecOption: string | null | undefined,
+): Promise<SandboxTools> {
+  const [bwrap, unshare, chroot, busybox, sandboxExec] = await Promise.all([
     findExecutable('bwrap'),
     findExecutable('unshare'),
     findExecutable('chroot'),
     findExecutable('busybox'),
+    sandboxExecOption === null
+      ? undefined
+      : (sandboxExecOption ?? process.env.KILN_SANDBOX_EXEC ?? findExecutable('kiln-sandbox-exec')),
   ]);
   const isolation = requested ?? (bwrap ? 'bwrap' : 'unshare');
   if (isolation === 'bwrap' && !bwrap) {
@@ -135,6 +282,7 @@ async function resolveTools(requested: SandboxIsolation | undefined): Promise<Sa
   if (bwrap) tools.bwrap = bwrap;
   if (unshare) tools.unshare = unshare;
   if (busybox && (await isStaticExecutable(busybox))) tools.staticShell = busybox;
+  if (sandboxExec && (await isStaticExecutable(sandboxExec))) tools.sandboxExec = sandboxExec;
   return tools;
 }
 
@@ -159,15 +307,62 @@ function chrootedArgv(command: ExecCommand, tools: SandboxTools, newRoot: string
   return [tools.chroot, ...userArgs, newRoot, ...argv];
 }
 
-function bwrapInvocation(command: ExecCommand, tools: SandboxTools): { file: string; args: string[] } {
+interface Invocation {
+  file: string;
+  args: string[];
+  /** The seccomp program, read by the sandbox from fd 3. */
+  fd3Input?: Buffer;
+}
+
+// Generated once: the program is the same for every RUN.
+let seccompBytes: Buffer | undefined;
+function runSeccompBytes(): Buffer {
+  seccompBytes ??= encodeBpf(runSeccompProgram());
+  return seccompBytes;
+}
+
+/** kiln-sandbox-exec's argv prefix: `seccompFd` when it installs the filter itself. */
+function sandboxExecArgv(path: string, seccompFd?: number): string[] {
+  const mask = dockerDefaultCapabilityMask.toString(16);
+  return [
+    path,
+    '--caps',
+    mask,
+    ...(seccompFd === undefined ? [] : ['--seccomp-fd', String(seccompFd)]),
+    '--',
+  ];
+}
+
+function bwrapInvocation(
+  command: ExecCommand,
+  tools: SandboxTools,
+  points: MountPoints,
+  network: CommandNetwork,
+): Invocation {
+  const { networkFiles, proc, dev } = points;
   const args = ['--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts'];
-  if (command.network === 'none') args.push('--unshare-net');
+  if (network !== 'host') args.push('--unshare-net');
+  if (network === 'sandbox') args.push('--info-fd', '4', '--block-fd', '5');
+  // bwrap always sets no_new_privs; as real root it keeps every capability unless told, and it
+  // never narrows the bounding set: kiln-sandbox-exec does that, when it is there.
+  const confined = command.security !== 'insecure';
+  if (confined) args.push(...bwrapCapabilityArgs(), '--seccomp', '3');
+  const fd3 = confined ? { fd3Input: runSeccompBytes() } : {};
+  const helperArgs = (prefix: string): string[] => {
+    if (!confined || !tools.sandboxExec) return [];
+    // Under the sandbox's /dev (a tmpfs of bwrap's), so nothing lands in the stage root on disk;
+    // bwrap creates missing parents 0700, which a dropped user could not traverse.
+    args.push('--perms', '0755', '--dir', `${prefix}${helperDir}`);
+    args.push('--ro-bind', tools.sandboxExec, `${prefix}${helperDir}/exec`);
+    return sandboxExecArgv(`${helperDir}/exec`);
+  };
   if (isPlainRoot(command.user)) {
-    args.push('--bind', command.root, '/', '--proc', '/proc', '--dev', '/dev');
-    for (const file of hostNetworkFiles) args.push('--ro-bind-try', file, file);
+    args.push('--bind', command.root, '/', '--proc', proc, '--dev', dev);
+    for (const file of networkFiles) args.push('--ro-bind', file.host, file.target);
     args.push(...bwrapMountArgs(command.mounts ?? [], ''));
-    args.push('--chdir', command.cwd, '--', ...command.argv);
-    return { file: tools.bwrap!, args };
+    const helper = helperArgs('');
+    args.push('--chdir', command.cwd, '--', ...helper, ...command.argv);
+    return { file: tools.bwrap!, args, ...fd3 };
   }
   // Dropping to a user needs a helper bwrap cannot provide as root (its --uid wants a user
   // namespace, which would map every file to root): chroot(8) from the host's /usr does it.
@@ -176,18 +371,28 @@ function bwrapInvocation(command: ExecCommand, tools: SandboxTools): { file: str
     if (top.symlink) args.push('--symlink', top.symlink, `/${top.name}`);
     else args.push('--ro-bind', `/${top.name}`, `/${top.name}`);
   }
-  args.push('--bind', command.root, nestedRoot, '--proc', `${nestedRoot}/proc`, '--dev', `${nestedRoot}/dev`);
-  for (const file of hostNetworkFiles) args.push('--ro-bind-try', file, `${nestedRoot}${file}`);
+  args.push(
+    '--bind',
+    command.root,
+    nestedRoot,
+    '--proc',
+    `${nestedRoot}${proc}`,
+    '--dev',
+    `${nestedRoot}${dev}`,
+  );
+  for (const file of networkFiles) args.push('--ro-bind', file.host, `${nestedRoot}${file.target}`);
   args.push(...bwrapMountArgs(command.mounts ?? [], nestedRoot));
+  // The helper runs before chroot(8), from the sandbox's own /dev; chroot's setuid then clears
+  // what capabilities are left.
+  const helper = helperArgs('');
   let shell = '/bin/sh';
   if (tools.staticShell) {
-    // bwrap creates missing parents 0700, which the dropped user could not traverse.
     args.push('--perms', '0755', '--dir', `${nestedRoot}${helperDir}`);
     args.push('--ro-bind', tools.staticShell, `${nestedRoot}${helperDir}/sh`);
     shell = `${helperDir}/sh`;
   }
-  args.push('--chdir', '/', '--', ...chrootedArgv(command, tools, nestedRoot, shell));
-  return { file: tools.bwrap!, args };
+  args.push('--chdir', '/', '--', ...helper, ...chrootedArgv(command, tools, nestedRoot, shell));
+  return { file: tools.bwrap!, args, ...fd3 };
 }
 
 function bwrapMountArgs(mounts: ExecMount[], prefix: string): string[] {
@@ -199,45 +404,62 @@ function bwrapMountArgs(mounts: ExecMount[], prefix: string): string[] {
   return args;
 }
 
+const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+
 /** Shell lines (for the unshare fallback) mounting each RUN --mount under "$r". */
-function unshareMountLines(mounts: ExecMount[]): string {
-  const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
-  return mounts
-    .map((mount) => {
-      const target = `"$r"${quote(mount.target)}`;
-      if (mount.kind === 'tmpfs') return `mount -t tmpfs tmpfs ${target}`;
+function unshareMountLines(mounts: ExecMount[], networkFiles: NetworkFile[]): string {
+  const lines = networkFiles.map((file) => {
+    const target = `"$r"${quote(file.target)}`;
+    return `mount --bind ${quote(file.host)} ${target}; mount -o remount,bind,ro ${target}`;
+  });
+  for (const mount of mounts) {
+    const target = `"$r"${quote(mount.target)}`;
+    if (mount.kind === 'tmpfs') lines.push(`mount -t tmpfs -o nosuid,nodev tmpfs ${target}`);
+    else {
       const bind = `mount --bind ${quote(mount.source)} ${target}`;
-      return mount.readonly ? `${bind}; mount -o remount,bind,ro ${target}` : bind;
-    })
-    .join('\n');
+      // Remounting the bind nodev (and ro) as bwrap does; the first mount cannot set flags.
+      lines.push(`${bind}; mount -o remount,bind,nodev${mount.readonly ? ',ro' : ''} ${target}`);
+    }
+  }
+  return lines.join('\n');
 }
 
-// The fallback: the same namespaces via unshare(1); a host shell mounts /proc, a minimal /dev and
-// the network files inside the new mount namespace, then chroot(8) enters the root as the user.
+// The fallback: the same namespaces via unshare(1); a host shell binds the stage root on itself
+// nodev (as bwrap's --bind is), mounts /proc, a minimal /dev, the network files and RUN's mounts
+// inside the new mount namespace, then kiln-sandbox-exec confines the process (caps, bounding
+// set, no_new_privs, seccomp from fd 3) and chroot(8) enters the root as the user.
 const unshareScript = `set -e
-r=$1; shift
-mount -t proc proc "$r/proc"
-mount -t tmpfs -o mode=755,nosuid tmpfs "$r/dev"
-for d in null zero full random urandom tty; do touch "$r/dev/$d"; mount --bind "/dev/$d" "$r/dev/$d"; done
-ln -s /proc/self/fd "$r/dev/fd"
-for f in ${hostNetworkFiles.join(' ')}; do
-  if [ -f "$f" ] && [ -f "$r$f" ] && [ ! -L "$r$f" ]; then mount --bind "$f" "$r$f"; mount -o remount,bind,ro "$r$f"; fi
-done
-if [ -n "$KILN_HELPER" ]; then mkdir -p "$r/dev/.kiln"; touch "$r/dev/.kiln/sh"; mount --bind "$KILN_HELPER" "$r/dev/.kiln/sh"; fi
+r=$1; p=$r$2; d=$r$3; shift 3
+mount --bind "$r" "$r"; mount -o remount,bind,nodev "$r"
+mount -t proc proc "$p"
+mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$d"
+for n in null zero full random urandom tty; do touch "$d/$n"; mount --bind "/dev/$n" "$d/$n"; done
+ln -s /proc/self/fd "$d/fd"
+if [ -n "$KILN_HELPER" ]; then mkdir -p "$d/.kiln"; touch "$d/.kiln/sh"; mount --bind "$KILN_HELPER" "$d/.kiln/sh"; fi
 exec "$@"`;
 
-function unshareInvocation(command: ExecCommand, tools: SandboxTools): { file: string; args: string[] } {
+function unshareInvocation(
+  command: ExecCommand,
+  tools: SandboxTools,
+  points: MountPoints,
+  network: CommandNetwork,
+): Invocation {
+  const { networkFiles, proc, dev } = points;
   const args = ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--ipc', '--uts'];
-  if (command.network === 'none') args.push('--net');
+  if (network !== 'host') args.push('--net');
   const shell = tools.staticShell ? `${helperDir}/sh` : '/bin/sh';
-  const inner = chrootedArgv(command, tools, command.root, shell);
+  const confined = command.security !== 'insecure';
+  const inner = [
+    ...(confined ? sandboxExecArgv(tools.sandboxExec!, 3) : []),
+    ...chrootedArgv(command, tools, command.root, shell),
+  ];
   // The helper's path travels in argv, not env: env is exactly the command's.
-  const helper = tools.staticShell ? `KILN_HELPER='${tools.staticShell}'\n` : '';
-  const mounts = unshareMountLines(command.mounts ?? []);
+  const helper = tools.staticShell ? `KILN_HELPER=${quote(tools.staticShell)}\n` : '';
+  const mounts = unshareMountLines(command.mounts ?? [], networkFiles);
   // Mounts go before the final `exec` line of the script.
   const script = `${helper}${unshareScript.replace(/\nexec "\$@"$/, `\n${mounts}\nexec "$@"`)}`;
-  args.push('--', '/bin/sh', '-c', script, 'kiln-sandbox', command.root, ...inner);
-  return { file: tools.unshare!, args };
+  args.push('--', '/bin/sh', '-c', script, 'kiln-sandbox', command.root, proc, dev, ...inner);
+  return { file: tools.unshare!, args, ...(confined ? { fd3Input: runSeccompBytes() } : {}) };
 }
 
 function envRecord(env: string[]): Record<string, string> {
@@ -249,61 +471,122 @@ function envRecord(env: string[]): Record<string, string> {
   return record;
 }
 
+/** A host file bound read-only at `target`, an in-image path with no symlink in it. */
+interface NetworkFile {
+  /** `/etc/resolv.conf` or `/etc/hosts`. */
+  name: string;
+  host: string;
+  target: string;
+}
+
+interface MountPoints {
+  /** Host paths created for this command, parents first. */
+  created: string[];
+  /** The command's mounts with each target resolved inside the root (no symlink left in it). */
+  mounts: ExecMount[];
+  networkFiles: NetworkFile[];
+  /** Where /proc and /dev are mounted (resolved like the rest). */
+  proc: string;
+  dev: string;
+}
+
 /**
  * bwrap and mount need mount points in the root: create the ones the image lacks and remember
- * them, so they are removed afterwards and never reach a layer or the next stage.
+ * them, so they are removed afterwards and never reach a layer or the next stage. Every target
+ * is resolved inside the root as a chroot would see it, and the mounts use that resolved path:
+ * a symlink left in the root by an earlier step (`/x -> /etc`) never makes Kiln, bwrap or mount
+ * create, remove or cover anything on the host.
  */
 async function createMountPoints(
   root: string,
   isolation: SandboxIsolation,
   mounts: ExecMount[],
-): Promise<string[]> {
+): Promise<MountPoints> {
   const created: string[] = [];
-  const ensure = async (relative: string, kind: 'dir' | 'file') => {
-    const path = join(root, relative);
-    try {
-      await lstat(path);
-      return;
-    } catch {
-      // missing: create it
-    }
-    if (kind === 'dir') await mkdir(path, { mode: 0o755 });
-    else await writeFile(path, '', { mode: 0o644 });
-    created.push(path);
-  };
-  await ensure('proc', 'dir');
-  await ensure('dev', 'dir');
-  if (isolation === 'bwrap') {
-    await ensure('etc', 'dir');
-    for (const file of hostNetworkFiles) {
-      // bwrap would create these itself; doing it here makes the cleanup exact.
+  /** Resolves `path` inside the root, creating what is missing; returns the in-image path. */
+  const ensure = async (path: string, kind: 'dir' | 'file'): Promise<string> => {
+    const resolved = await resolveInRoot(root, path);
+    const parts = imagePathOf(root, resolved).split('/').filter(Boolean);
+    for (const [index, part] of parts.entries()) {
+      const host = join(root, ...parts.slice(0, index), part);
       try {
-        await lstat(file);
-        await ensure(file.slice(1), 'file');
+        await lstat(host);
+        continue;
       } catch {
-        // the host has none: nothing to bind
+        // missing: create it (and so everything below it is ours and link-free)
+      }
+      if (kind === 'file' && index === parts.length - 1)
+        await writeFile(host, '', { mode: 0o644, flag: 'wx' });
+      else await mkdir(host, { mode: 0o755 });
+      created.push(host);
+    }
+    return imagePathOf(root, resolved);
+  };
+  const proc = await ensure('/proc', 'dir');
+  const dev = await ensure('/dev', 'dir');
+  const networkFiles: NetworkFile[] = [];
+  for (const file of hostNetworkFiles) {
+    try {
+      if (!(await stat(file)).isFile()) continue;
+    } catch {
+      continue; // the host has none: nothing to bind
+    }
+    // The fallback binds only over files the image has, as before; bwrap creates them.
+    if (isolation === 'unshare') {
+      const resolved = await resolveInRoot(root, file);
+      try {
+        if (!(await lstat(resolved)).isFile()) continue;
+      } catch {
+        continue;
       }
     }
+    networkFiles.push({ name: file, host: file, target: await ensure(file, 'file') });
   }
+  const placed: ExecMount[] = [];
   for (const mount of mounts) {
-    const parts = mount.target.split('/').filter(Boolean);
-    for (const [index, _part] of parts.entries()) {
-      const last = index === parts.length - 1;
-      const isFile = last && mount.kind === 'bind' && !(await stat(mount.source)).isDirectory();
-      await ensure(parts.slice(0, index + 1).join('/'), isFile ? 'file' : 'dir');
-    }
+    const isFile = mount.kind === 'bind' && !(await stat(mount.source)).isDirectory();
+    const target = await ensure(mount.target, isFile ? 'file' : 'dir');
+    placed.push({ ...mount, target });
   }
-  return created;
+  return { created, mounts: placed, networkFiles, proc, dev };
 }
 
-async function removeCreated(created: string[]): Promise<void> {
-  for (const path of created.reverse()) {
+/**
+ * Removes the mount points this run created, newest first, and only where the path still resolves
+ * inside the root to itself: a RUN that swapped a created directory's parent for a symlink cannot
+ * steer the removal onto the host.
+ */
+async function removeCreated(root: string, created: string[]): Promise<void> {
+  for (const path of [...created].reverse()) {
     try {
+      if ((await resolveInRoot(root, imagePathOf(root, path), false)) !== path) continue;
       const info = await lstat(path);
       if (info.isDirectory()) await rmdir(path);
-      else if (info.size === 0) await rm(path);
+      else if (info.isFile() && info.size === 0) await rm(path);
     } catch {
       // the command replaced or filled it: then it is the command's, keep it
     }
   }
+}
+
+/** The sandbox's pid from bwrap's --info-fd JSON (`{"child-pid": 1234, …}`). */
+function readChildPid(stream: Readable): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    stream.setEncoding('utf8');
+    const onData = (chunk: string) => {
+      text += chunk;
+      const match = /"child-pid"\s*:\s*(\d+)/.exec(text);
+      if (match) {
+        stream.off('data', onData);
+        // Keep draining to EOF: a paused stream never closes, and the child's 'close' waits for it.
+        stream.resume();
+        resolve(Number(match[1]));
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () =>
+      reject(new KilnError('SANDBOX_FAILED', 'bubblewrap exited before reporting its sandbox')),
+    );
+  });
 }
