@@ -17,7 +17,10 @@ export { directoryLayerCache } from './directoryLayerCache.ts';
 export type { BuildEvent, BuildEventListener, PushProgressDetail } from './events.ts';
 export type { ContainerExecutorOptions } from './executor/containerExecutor.ts';
 export { ContainerExecutor, parseMountInfo } from './executor/containerExecutor.ts';
+export type { Entitlement } from './executor/entitlements.ts';
+export { checkRunEntitlements, entitlements, parseEntitlements } from './executor/entitlements.ts';
 export type {
+  BuildNetwork,
   ExecCommand,
   ExecUser,
   Executor,
