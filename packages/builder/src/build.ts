@@ -12,6 +12,7 @@ import { stepCacheKey } from './cacheKey.ts';
 import type { CopySource } from './copy/copyInstruction.ts';
 import { copyInstruction } from './copy/copyInstruction.ts';
 import type { BuildEvent } from './events.ts';
+import { checkRunEntitlements } from './executor/entitlements.ts';
 import { assembleImage, type BuiltImage } from './image/assembleImage.ts';
 import type { CachedStep } from './layerCache.ts';
 import { type BuildPlan, findStage, type PlannedStage, planStages } from './plan/planStages.ts';
@@ -55,6 +56,7 @@ export async function buildImage(input: BuildInput, env: BuildEnvironment): Prom
     buildArgs: input.buildArgs,
     automaticArgs,
   });
+  checkRunEntitlements(dockerfile, plan, { allow: input.allow ?? [], network: input.network ?? 'host' });
   const args: ArgSources = {
     buildArgs: input.buildArgs,
     globalArgs: plan.globalArgs,

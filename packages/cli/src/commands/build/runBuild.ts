@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BuildEvent, Executor, LayerCache } from '@kiln/builder';
 import {
+  type BuildNetwork,
   buildImage,
   checkPushAccess,
   createExecutor,
@@ -11,6 +12,7 @@ import {
   lazyRegistryImageSource,
   parseCacheTtl,
   parseDestinations,
+  parseEntitlements,
   parsePlatform,
   type RegistryLayerCache,
   RemoteBlobs,
@@ -68,6 +70,8 @@ export interface BuildFlags extends RegistryFlags {
   kilnDir?: string;
   trace?: string;
   skipPushPermissionCheck?: boolean;
+  network?: string;
+  allow?: string[];
 }
 
 /** The work dir's parent in container mode (inside the executor image's own, ignored, /kiln). */
@@ -102,6 +106,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     requested: flags.executor as 'auto' | 'container' | 'sandbox',
     force: Boolean(flags.force),
   });
+  const allow = parseEntitlements(flags.allow ?? []);
+  const network = (flags.network ?? 'host') as BuildNetwork;
   const cacheTtlMs = flags.cacheTtl === undefined ? defaultCacheTtlMs : parseCacheTtl(flags.cacheTtl);
   const cacheRepo = cacheRepository(flags.cacheRepo, destinations);
   const compressionLevel =
@@ -153,6 +159,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
       kind: executorKind,
       workDir,
       keepPaths: userPaths(flags, contextDir, dockerfilePath),
+      network,
     });
     const store = new BlobStore(flags.cacheDir ? resolve(flags.cacheDir) : join(workDir, 'blobs'));
     client = createRegistryClient({
@@ -212,6 +219,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         ignorePaths: flags.ignorePath,
         compression: flags.compression as Compression,
         ...(compressionLevel === undefined ? {} : { compressionLevel }),
+        allow,
+        network,
       },
       {
         executor,
