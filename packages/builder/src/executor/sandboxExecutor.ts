@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { lstat, mkdir, readlink, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { KilnError } from '@kiln/errors';
@@ -175,6 +175,7 @@ export class SandboxExecutor implements Executor {
       const info = child.stdio[4 as number] as Readable;
       info.on('error', () => {});
       const pid = await readChildPid(info);
+      await waitForLoopback(pid);
       network = await startUserNetwork(tool, pid);
       const block = child.stdio[5 as number] as Writable;
       block.on('error', () => {});
@@ -589,4 +590,23 @@ function readChildPid(stream: Readable): Promise<number> {
       reject(new KilnError('SANDBOX_FAILED', 'bubblewrap exited before reporting its sandbox')),
     );
   });
+}
+
+/**
+ * bwrap configures the sandbox's loopback right after it reports the pid; slirp4netns setting up
+ * its interface at the same time makes bwrap's netlink request fail. So wait for loopback to be
+ * up: 127.0.0.1 in the namespace's routing table and, where IPv6 is on, ::1 (added once lo is up).
+ */
+async function waitForLoopback(pid: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    try {
+      const fib = await readFile(`/proc/${pid}/net/fib_trie`, 'utf8');
+      const inet6 = await readFile(`/proc/${pid}/net/if_inet6`, 'utf8').catch(() => undefined);
+      if (fib.includes('127.0.0.1') && (inet6 === undefined || / lo$/m.test(inet6))) return;
+    } catch {
+      return; // the sandbox is gone already: nothing to attach to, the run reports why
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
