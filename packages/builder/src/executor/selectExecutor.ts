@@ -3,6 +3,7 @@ import { KilnError } from '@kiln/errors';
 import { ContainerExecutor } from './containerExecutor.ts';
 import type { BuildNetwork, Executor, ExecutorKind } from './executor.ts';
 import { SandboxExecutor } from './sandboxExecutor.ts';
+import { findUserNetworkTool, userNetworkUnavailable } from './userNetwork.ts';
 
 /** Only Kiln's executor image carries this file; it is what makes `container` the default. */
 export const executorImageMarker = '/kiln/.executor-image';
@@ -43,7 +44,11 @@ export interface CreateExecutorOptions {
 
 export async function createExecutor(options: CreateExecutorOptions): Promise<Executor> {
   const network = options.network ?? 'host';
-  if (options.kind === 'sandbox') return new SandboxExecutor({ workDir: options.workDir, network });
+  if (options.kind === 'sandbox') {
+    // Found out before the build starts, not at its first RUN.
+    if (network === 'sandbox' && !(await findUserNetworkTool())) throw userNetworkUnavailable();
+    return new SandboxExecutor({ workDir: options.workDir, network });
+  }
   if (network !== 'host') {
     // RUN is spawned in place in an unprivileged container: no namespace of its own to give it.
     throw new KilnError('NETWORK_UNSUPPORTED', `--network ${network} needs the sandbox executor`, {
