@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { lstat, mkdir, readFile, readlink, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { KilnError } from '@kiln/errors';
-import { imagePathOf, resolveInRoot } from '../stage/resolveInRoot.ts';
+import { readChildPid, waitForLoopback } from './bwrapInfo.ts';
 import { bwrapCapabilityArgs, dockerDefaultCapabilityMask } from './capabilities.ts';
 import type {
   BuildNetwork,
@@ -16,6 +16,13 @@ import type {
   StageRootRequest,
 } from './executor.ts';
 import { findExecutable } from './findExecutable.ts';
+import {
+  createMountPoints,
+  hostNetworkFiles,
+  type MountPoints,
+  type NetworkFile,
+  removeCreated,
+} from './mountPoints.ts';
 import { runProcess } from './runProcess.ts';
 import { encodeBpf, runSeccompProgram } from './seccomp/bpfProgram.ts';
 import { isStaticExecutable } from './staticBinary.ts';
@@ -49,9 +56,6 @@ export interface SandboxExecutorOptions {
 
 /** The network one command runs with. */
 type CommandNetwork = BuildNetwork;
-
-// Host files bound read-only into every RUN so name resolution works; never part of a layer.
-const hostNetworkFiles = ['/etc/resolv.conf', '/etc/hosts'];
 
 // Where the stage root is mounted when the command must drop to another user: the sandbox's own
 // root is then a tmpfs holding the host's /usr, so the host's chroot(8) can set uid, gid and groups.
@@ -470,143 +474,4 @@ function envRecord(env: string[]): Record<string, string> {
     if (equals > 0) record[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
   return record;
-}
-
-/** A host file bound read-only at `target`, an in-image path with no symlink in it. */
-interface NetworkFile {
-  /** `/etc/resolv.conf` or `/etc/hosts`. */
-  name: string;
-  host: string;
-  target: string;
-}
-
-interface MountPoints {
-  /** Host paths created for this command, parents first. */
-  created: string[];
-  /** The command's mounts with each target resolved inside the root (no symlink left in it). */
-  mounts: ExecMount[];
-  networkFiles: NetworkFile[];
-  /** Where /proc and /dev are mounted (resolved like the rest). */
-  proc: string;
-  dev: string;
-}
-
-/**
- * bwrap and mount need mount points in the root: create the ones the image lacks and remember
- * them, so they are removed afterwards and never reach a layer or the next stage. Every target
- * is resolved inside the root as a chroot would see it, and the mounts use that resolved path:
- * a symlink left in the root by an earlier step (`/x -> /etc`) never makes Kiln, bwrap or mount
- * create, remove or cover anything on the host.
- */
-async function createMountPoints(
-  root: string,
-  isolation: SandboxIsolation,
-  mounts: ExecMount[],
-): Promise<MountPoints> {
-  const created: string[] = [];
-  /** Resolves `path` inside the root, creating what is missing; returns the in-image path. */
-  const ensure = async (path: string, kind: 'dir' | 'file'): Promise<string> => {
-    const resolved = await resolveInRoot(root, path);
-    const parts = imagePathOf(root, resolved).split('/').filter(Boolean);
-    for (const [index, part] of parts.entries()) {
-      const host = join(root, ...parts.slice(0, index), part);
-      try {
-        await lstat(host);
-        continue;
-      } catch {
-        // missing: create it (and so everything below it is ours and link-free)
-      }
-      if (kind === 'file' && index === parts.length - 1)
-        await writeFile(host, '', { mode: 0o644, flag: 'wx' });
-      else await mkdir(host, { mode: 0o755 });
-      created.push(host);
-    }
-    return imagePathOf(root, resolved);
-  };
-  const proc = await ensure('/proc', 'dir');
-  const dev = await ensure('/dev', 'dir');
-  const networkFiles: NetworkFile[] = [];
-  for (const file of hostNetworkFiles) {
-    try {
-      if (!(await stat(file)).isFile()) continue;
-    } catch {
-      continue; // the host has none: nothing to bind
-    }
-    // The fallback binds only over files the image has, as before; bwrap creates them.
-    if (isolation === 'unshare') {
-      const resolved = await resolveInRoot(root, file);
-      try {
-        if (!(await lstat(resolved)).isFile()) continue;
-      } catch {
-        continue;
-      }
-    }
-    networkFiles.push({ name: file, host: file, target: await ensure(file, 'file') });
-  }
-  const placed: ExecMount[] = [];
-  for (const mount of mounts) {
-    const isFile = mount.kind === 'bind' && !(await stat(mount.source)).isDirectory();
-    const target = await ensure(mount.target, isFile ? 'file' : 'dir');
-    placed.push({ ...mount, target });
-  }
-  return { created, mounts: placed, networkFiles, proc, dev };
-}
-
-/**
- * Removes the mount points this run created, newest first, and only where the path still resolves
- * inside the root to itself: a RUN that swapped a created directory's parent for a symlink cannot
- * steer the removal onto the host.
- */
-async function removeCreated(root: string, created: string[]): Promise<void> {
-  for (const path of [...created].reverse()) {
-    try {
-      if ((await resolveInRoot(root, imagePathOf(root, path), false)) !== path) continue;
-      const info = await lstat(path);
-      if (info.isDirectory()) await rmdir(path);
-      else if (info.isFile() && info.size === 0) await rm(path);
-    } catch {
-      // the command replaced or filled it: then it is the command's, keep it
-    }
-  }
-}
-
-/** The sandbox's pid from bwrap's --info-fd JSON (`{"child-pid": 1234, …}`). */
-function readChildPid(stream: Readable): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    stream.setEncoding('utf8');
-    const onData = (chunk: string) => {
-      text += chunk;
-      const match = /"child-pid"\s*:\s*(\d+)/.exec(text);
-      if (match) {
-        stream.off('data', onData);
-        // Keep draining to EOF: a paused stream never closes, and the child's 'close' waits for it.
-        stream.resume();
-        resolve(Number(match[1]));
-      }
-    };
-    stream.on('data', onData);
-    stream.once('end', () =>
-      reject(new KilnError('SANDBOX_FAILED', 'bubblewrap exited before reporting its sandbox')),
-    );
-  });
-}
-
-/**
- * bwrap configures the sandbox's loopback right after it reports the pid; slirp4netns setting up
- * its interface at the same time makes bwrap's netlink request fail. So wait for loopback to be
- * up: 127.0.0.1 in the namespace's routing table and, where IPv6 is on, ::1 (added once lo is up).
- */
-async function waitForLoopback(pid: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    try {
-      const fib = await readFile(`/proc/${pid}/net/fib_trie`, 'utf8');
-      const inet6 = await readFile(`/proc/${pid}/net/if_inet6`, 'utf8').catch(() => undefined);
-      if (fib.includes('127.0.0.1') && (inet6 === undefined || / lo$/m.test(inet6))) return;
-    } catch {
-      return; // the sandbox is gone already: nothing to attach to, the run reports why
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
