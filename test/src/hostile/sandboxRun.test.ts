@@ -128,6 +128,19 @@ describe('RUN in the sandbox executor gets no more than Docker gives it', () => 
     expect(await readFile(join(built.sentinel.dir, 'context', 'plain.txt'), 'utf8')).toBe('context file\n');
   });
 
+  it("cannot write the host's kernel settings through /proc (core_pattern, sysrq-trigger)", async () => {
+    // Opening for append writes nothing; it shows whether a write (a host-wide core_pattern
+    // helper run as root, a reboot) would be allowed.
+    const open = (name: string, path: string) =>
+      `(: >> ${path}) 2>/dev/null && echo @${name}=writable || echo @${name}=refused`;
+    const built = await buildInSentinel(
+      () =>
+        `RUN ${open('core_pattern', '/proc/sys/kernel/core_pattern')}; ${open('sysrq', '/proc/sysrq-trigger')}\n`,
+    );
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.marks).toEqual(['core_pattern=refused', 'sysrq=refused']);
+  });
+
   it('cannot open files by handle (the shocker escape)', async () => {
     const built = await buildInSentinel(() => 'COPY shocker /shocker\nRUN /shocker | sed "s/^/@/"\n', {
       files: { shocker: await readFile(shocker) },

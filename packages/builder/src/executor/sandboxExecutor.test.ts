@@ -101,6 +101,34 @@ for (const isolation of ['bwrap', 'unshare'] as SandboxIsolation[]) {
       );
     });
 
+    it("keeps the host's /proc/sys and sysrq-trigger read-only and masks what Docker masks", async () => {
+      // Opening for append writes nothing: it only shows whether a write would be allowed.
+      const open = (path: string) =>
+        `(: >> ${path}) 2>/dev/null && echo ${path}=writable || echo ${path}=refused`;
+      const { lines } = await capture(
+        command([
+          '/bin/sh',
+          '-c',
+          [
+            open('/proc/sys/kernel/core_pattern'),
+            open('/proc/sysrq-trigger'),
+            open('/proc/sys/fs/binfmt_misc/register'),
+            'head -c 1 /proc/kcore >/dev/null 2>&1 && echo kcore=read || echo kcore=refused',
+            'ls /proc/acpi 2>/dev/null | wc -l',
+            open('/proc/self/oom_score_adj'),
+          ].join('; '),
+        ]),
+      );
+      expect(lines).toEqual([
+        '/proc/sys/kernel/core_pattern=refused',
+        '/proc/sysrq-trigger=refused',
+        '/proc/sys/fs/binfmt_misc/register=refused',
+        'kcore=refused',
+        '0',
+        '/proc/self/oom_score_adj=writable',
+      ]);
+    });
+
     it('gives a non-root user no capabilities', async () => {
       const { lines } = await capture(
         command(['/bin/sh', '-c', 'grep -E "^(CapEff|CapPrm|CapInh|CapAmb|Seccomp):" /proc/self/status'], {

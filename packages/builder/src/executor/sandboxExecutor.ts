@@ -23,6 +23,7 @@ import {
   type NetworkFile,
   removeCreated,
 } from './mountPoints.ts';
+import { bwrapProcMaskArgs, findProcMasks, type ProcMasks, unshareProcMaskLines } from './procMasks.ts';
 import { runProcess } from './runProcess.ts';
 import { encodeBpf, runSeccompProgram } from './seccomp/bpfProgram.ts';
 import { isStaticExecutable } from './staticBinary.ts';
@@ -246,6 +247,7 @@ interface SandboxTools {
   hostTop: { name: string; symlink?: string }[];
   /** The static kiln-sandbox-exec. */
   sandboxExec?: string;
+  procMasks: ProcMasks;
 }
 
 async function resolveTools(
@@ -283,7 +285,7 @@ async function resolveTools(
       // not on this host
     }
   }
-  const tools: SandboxTools = { isolation, chroot, hostTop };
+  const tools: SandboxTools = { isolation, chroot, hostTop, procMasks: await findProcMasks() };
   if (bwrap) tools.bwrap = bwrap;
   if (unshare) tools.unshare = unshare;
   if (busybox && (await isStaticExecutable(busybox))) tools.staticShell = busybox;
@@ -362,7 +364,8 @@ function bwrapInvocation(
     return sandboxExecArgv(`${helperDir}/exec`);
   };
   if (isPlainRoot(command.user)) {
-    args.push('--bind', command.root, '/', '--proc', proc, '--dev', dev);
+    args.push('--bind', command.root, '/', '--proc', proc, ...bwrapProcMaskArgs(tools.procMasks, proc));
+    args.push('--dev', dev);
     for (const file of networkFiles) args.push('--ro-bind', file.host, file.target);
     args.push(...bwrapMountArgs(command.mounts ?? [], ''));
     const helper = helperArgs('');
@@ -382,6 +385,7 @@ function bwrapInvocation(
     nestedRoot,
     '--proc',
     `${nestedRoot}${proc}`,
+    ...bwrapProcMaskArgs(tools.procMasks, `${nestedRoot}${proc}`),
     '--dev',
     `${nestedRoot}${dev}`,
   );
@@ -437,6 +441,7 @@ const unshareScript = `set -e
 r=$1; p=$r$2; d=$r$3; shift 3
 mount --bind "$r" "$r"; mount -o remount,bind,nodev "$r"
 mount -t proc proc "$p"
+@PROC_MASKS@
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$d"
 for n in null zero full random urandom tty; do touch "$d/$n"; mount --bind "/dev/$n" "$d/$n"; done
 ln -s /proc/self/fd "$d/fd"
@@ -462,7 +467,9 @@ function unshareInvocation(
   const helper = tools.staticShell ? `KILN_HELPER=${quote(tools.staticShell)}\n` : '';
   const mounts = unshareMountLines(command.mounts ?? [], networkFiles);
   // Mounts go before the final `exec` line of the script.
-  const script = `${helper}${unshareScript.replace(/\nexec "\$@"$/, `\n${mounts}\nexec "$@"`)}`;
+  const script = `${helper}${unshareScript
+    .replace('@PROC_MASKS@', unshareProcMaskLines(tools.procMasks))
+    .replace(/\nexec "\$@"$/, `\n${mounts}\nexec "$@"`)}`;
   args.push('--', '/bin/sh', '-c', script, 'kiln-sandbox', command.root, proc, dev, ...inner);
   return { file: tools.unshare!, args, ...(confined ? { fd3Input: runSeccompBytes() } : {}) };
 }
