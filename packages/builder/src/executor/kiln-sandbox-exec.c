@@ -1,15 +1,20 @@
 /*
  * kiln-sandbox-exec: confines the process it becomes, then execs a command. Used by the sandbox
  * executor (sandboxExecutor.ts) where the tool that made the namespaces cannot finish the job:
- * bubblewrap run as real root keeps the full capability bounding set, and the unshare + chroot
- * fallback has no way at all to drop capabilities or install a seccomp filter.
+ * bubblewrap run as real root keeps the full capability bounding set, and the unshare fallback
+ * has no way at all to drop capabilities or install a seccomp filter, and enters the root with
+ * chroot(2), which a root holding CAP_SYS_CHROOT (Docker's set has it) climbs out of.
  *
- *   kiln-sandbox-exec --caps HEX [--seccomp-fd N] -- command [args...]
+ *   kiln-sandbox-exec --caps HEX [--seccomp-fd N] [--root DIR] [--user UID:GID] [--groups G,G]
+ *                     [--cwd DIR] -- command [args...]
  *
- * In this order: no_new_privs on; every capability outside HEX dropped from the bounding set;
- * ambient and inheritable cleared; permitted and effective set to HEX (as far as they held it); the
- * seccomp program read from fd N (struct sock_filter[], to EOF) installed; every fd above 2
- * closed; exec.
+ * In this order: with --root, DIR (a mount point) becomes / by pivot_root and the old root is
+ * detached, so nothing outside DIR stays reachable; no_new_privs on; every capability outside HEX
+ * dropped from the bounding set; ambient and inheritable cleared; with --user/--groups the
+ * supplementary groups, gid and uid set (a non-zero uid loses every capability); permitted and
+ * effective set to HEX (as far as they are still held); the seccomp program read from fd N
+ * (struct sock_filter[], to EOF) installed; every fd above 2 closed; --cwd entered; exec (PATH
+ * from the environment).
  * Any failure exits 126 before the command runs: nothing ever runs half-confined.
  *
  * Static (`gcc -static -O2`), so it runs in any stage root. Built by scripts/bootstrap.sh.
@@ -23,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -33,21 +40,35 @@ static void fail(const char *what) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: kiln-sandbox-exec --caps HEX [--seccomp-fd N] -- command [args...]\n");
+  fprintf(stderr, "usage: kiln-sandbox-exec --caps HEX [--seccomp-fd N] [--root DIR] [--user UID:GID]"
+                  " [--groups G,G] [--cwd DIR] -- command [args...]\n");
   exit(126);
 }
 
 int main(int argc, char **argv) {
   uint64_t caps = 0;
   int have_caps = 0, seccomp_fd = -1, i = 1;
+  const char *root = NULL, *user = NULL, *groups = NULL, *cwd = NULL;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) { i++; break; }
     if (i + 1 >= argc) usage();
     if (strcmp(argv[i], "--caps") == 0) { caps = strtoull(argv[++i], NULL, 16); have_caps = 1; }
     else if (strcmp(argv[i], "--seccomp-fd") == 0) seccomp_fd = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--root") == 0) root = argv[++i];
+    else if (strcmp(argv[i], "--user") == 0) user = argv[++i];
+    else if (strcmp(argv[i], "--groups") == 0) groups = argv[++i];
+    else if (strcmp(argv[i], "--cwd") == 0) cwd = argv[++i];
     else usage();
   }
   if (!have_caps || i >= argc) usage();
+
+  if (root != NULL) {
+    /* pivot_root(".", "."): the old root ends up stacked on the new one, then detached. */
+    if (chdir(root) != 0) fail("chdir to the root");
+    if (syscall(SYS_pivot_root, ".", ".") != 0) fail("pivot_root");
+    if (umount2(".", MNT_DETACH) != 0) fail("detaching the old root");
+    if (chdir("/") != 0) fail("chdir /");
+  }
 
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("no_new_privs");
   /* Drop every capability the kernel knows beyond the set; EINVAL marks the end of the list. */
@@ -59,6 +80,26 @@ int main(int argc, char **argv) {
     }
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) fail("ambient");
+
+  if (groups != NULL) {
+    gid_t list[64];
+    size_t count = 0;
+    for (const char *p = groups; *p != '\0' && count < 64;) {
+      char *end;
+      list[count++] = (gid_t)strtoul(p, &end, 10);
+      if (end == p) usage();
+      p = *end == ',' ? end + 1 : end;
+    }
+    if (setgroups(count, list) != 0) fail("setgroups");
+  }
+  if (user != NULL) {
+    char *end;
+    uid_t uid = (uid_t)strtoul(user, &end, 10);
+    if (*end != ':') usage();
+    gid_t gid = (gid_t)strtoul(end + 1, NULL, 10);
+    if (setgid(gid) != 0) fail("setgid");
+    if (setuid(uid) != 0) fail("setuid");
+  }
 
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
@@ -98,6 +139,7 @@ int main(int argc, char **argv) {
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0) != 0) fail("seccomp");
   }
 
+  if (cwd != NULL && chdir(cwd) != 0) fail(cwd);
   /* Nothing the build's own process tree inherited (fds without close-on-exec) reaches RUN. */
   if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
     for (int fd = 3; fd < 1024; fd++) close(fd);

@@ -101,6 +101,39 @@ for (const isolation of ['bwrap', 'unshare'] as SandboxIsolation[]) {
       );
     });
 
+    it('keeps root from climbing out of the stage root with chroot (it holds CAP_SYS_CHROOT)', async () => {
+      const { execFileSync } = await import('node:child_process');
+      const { mkdir, rmdir } = await import('node:fs/promises');
+      const marker = await mkdtemp(join(tmpdir(), 'kiln-outside-'));
+      const source = join(workDir, 'escape.c');
+      await writeFile(
+        source,
+        `#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  struct stat st;
+  mkdir("/esc", 0755);
+  if (chroot("/esc") != 0) { puts("chroot-denied"); return 0; }
+  for (int i = 0; i < 64; i++) chdir("..");
+  chroot(".");
+  puts(stat(argv[1], &st) == 0 ? "escaped" : "confined");
+  return 0;
+}
+`,
+      );
+      await mkdir(join(root, 'opt'), { recursive: true });
+      execFileSync('gcc', ['-static', '-O2', '-o', join(root, 'opt', 'escape'), source]);
+      try {
+        const { lines } = await capture(command(['/opt/escape', marker]));
+        expect(lines).toEqual(['confined']);
+      } finally {
+        await rm(join(root, 'opt'), { recursive: true, force: true });
+        await rm(join(root, 'esc'), { recursive: true, force: true });
+        await rmdir(marker);
+      }
+    });
+
     it("keeps the host's /proc/sys and sysrq-trigger read-only and masks what Docker masks", async () => {
       // Opening for append writes nothing: it only shows whether a write would be allowed.
       const open = (path: string) =>

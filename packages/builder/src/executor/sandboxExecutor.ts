@@ -459,10 +459,23 @@ function unshareInvocation(
   if (network !== 'host') args.push('--net');
   const shell = tools.staticShell ? `${helperDir}/sh` : '/bin/sh';
   const confined = command.security !== 'insecure';
-  const inner = [
-    ...(confined ? sandboxExecArgv(tools.sandboxExec!, 3) : []),
-    ...chrootedArgv(command, tools, command.root, shell),
-  ];
+  // Confined, kiln-sandbox-exec enters the root by pivot_root, not chroot(2): root keeps
+  // CAP_SYS_CHROOT (Docker's set has it), and a chroot is what it would climb out of.
+  const inner = confined
+    ? [
+        ...sandboxExecArgv(tools.sandboxExec!, 3).slice(0, -1),
+        '--root',
+        command.root,
+        '--user',
+        `${command.user.uid}:${command.user.gid}`,
+        '--groups',
+        groupList(command.user),
+        '--cwd',
+        command.cwd,
+        '--',
+        ...command.argv,
+      ]
+    : chrootedArgv(command, tools, command.root, shell);
   // The helper's path travels in argv, not env: env is exactly the command's.
   const helper = tools.staticShell ? `KILN_HELPER=${quote(tools.staticShell)}\n` : '';
   const mounts = unshareMountLines(command.mounts ?? [], networkFiles);
