@@ -217,8 +217,8 @@ describe('RUN in the sandbox executor gets no more than Docker gives it', () => 
     });
 
     it('RUN --network=host cannot undo --network sandbox without --allow network.host', async () => {
-      const escape = () => `RUN --network=host nc -w 3 127.0.0.1 ${port} </dev/null\n`;
-      const refused = await buildInSentinel(escape, { args: ['--network', 'sandbox'] });
+      const hostStep = () => `RUN --network=host nc -w 3 127.0.0.1 ${port} </dev/null\n`;
+      const refused = await buildInSentinel(hostStep, { args: ['--network', 'sandbox'] });
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/Dockerfile:3: RUN --network=host needs --allow network\.host/);
     });
