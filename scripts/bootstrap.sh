@@ -12,7 +12,7 @@ pnpm_version=10.34.9
 # the executor image staging (gcc -static, strip), git for gitlab-ci-local, catatonit for kube play pods.
 apt_packages=(docker-registry skopeo umoci buildah podman runc bubblewrap busybox-static
   debootstrap patchelf rsync openssl apache2-utils pigz zstd uidmap ca-certificates tar gzip findutils
-  gcc libc6-dev binutils git catatonit libcap2-bin time python3 xz-utils bzip2)
+  gcc libc6-dev binutils git catatonit libcap2-bin time python3 xz-utils bzip2 slirp4netns)
 # Installed with their recommends, as the tests ran: podman relies on some (networking helpers).
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -49,6 +49,15 @@ if [ ! -x "$tools/bin/kiln-xattr" ] || [ "$xattr_source" -nt "$tools/bin/kiln-xa
   mkdir -p "$tools/bin"
   gcc -O2 -Wall -o "$tools/bin/kiln-xattr.tmp" "$xattr_source"
   mv "$tools/bin/kiln-xattr.tmp" "$tools/bin/kiln-xattr"
+fi
+
+# kiln-sandbox-exec: finishes confining RUN in the sandbox executor (capability bounding set; caps and
+# seccomp in the unshare fallback). Static, because it runs inside stage roots.
+sandbox_exec_source="$repo/packages/builder/src/executor/kiln-sandbox-exec.c"
+if [ ! -x "$tools/bin/kiln-sandbox-exec" ] || [ "$sandbox_exec_source" -nt "$tools/bin/kiln-sandbox-exec" ]; then
+  mkdir -p "$tools/bin"
+  gcc -static -O2 -Wall -o "$tools/bin/kiln-sandbox-exec.tmp" "$sandbox_exec_source"
+  mv "$tools/bin/kiln-sandbox-exec.tmp" "$tools/bin/kiln-sandbox-exec"
 fi
 
 cd "$repo"

@@ -11,6 +11,7 @@ import { type OpenedLayerCache, openLayerCache } from './cache/openLayerCache.ts
 import { RemoteBlobs } from './cache/remoteBlobs.ts';
 import { resolveContext, resolveDockerfilePath } from './context/resolveContext.ts';
 import type { BuildEvent, BuildEventListener } from './events.ts';
+import { parseEntitlements } from './executor/entitlements.ts';
 import type { Executor } from './executor/executor.ts';
 import { createExecutor, selectExecutorKind } from './executor/selectExecutor.ts';
 import { checkPushAccess } from './output/checkPushAccess.ts';
@@ -43,6 +44,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
     });
   }
   const executorKind = selectExecutorKind({ requested: request.executor, force: request.force });
+  parseEntitlements(request.allow ?? []);
 
   // One fresh dir per build, also inside --kiln-dir, so concurrent builds never share state.
   // Container mode: RUN steps own `/` and often empty /tmp, so Kiln's state lives under /kiln,
@@ -70,6 +72,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       kind: executorKind,
       workDir,
       keepPaths: userPaths(request, contextDir, dockerfilePath),
+      ...(request.network ? { network: request.network } : {}),
     });
     const store = new BlobStore(request.cache.dir ? resolve(request.cache.dir) : join(workDir, 'blobs'));
     client = createRegistryClient({

@@ -5,6 +5,7 @@ import { resolveInRoot } from '@kiln/layer';
 import type { BuildEnvironment, BuildInput } from './buildOptions.ts';
 import { LazyRoots } from './cache/lazyRoots.ts';
 import type { BuildEvent } from './events.ts';
+import { checkRunEntitlements } from './executor/entitlements.ts';
 import { assembleImage, type BuiltImage } from './image/assembleImage.ts';
 import { planStages } from './plan/planStages.ts';
 import { platformArgs } from './plan/platformArgs.ts';
@@ -44,6 +45,7 @@ async function buildWithPools(
     buildArgs: input.buildArgs,
     automaticArgs,
   });
+  checkRunEntitlements(dockerfile, plan, { allow: input.allow ?? [], network: input.network ?? 'host' });
   const args: ArgSources = {
     buildArgs: input.buildArgs,
     globalArgs: plan.globalArgs,

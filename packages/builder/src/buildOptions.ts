@@ -20,6 +20,8 @@ export type BuildInput = Pick<
   | 'ignorePaths'
   | 'compression'
   | 'compressionLevel'
+  | 'network'
+  | 'allow'
 > & {
   /** The build context directory (tarball contexts unpacked first). */
   contextDir: string;

@@ -1,7 +1,7 @@
 import type { Compression, Digest, Platform } from '@kiln/image';
 import type { RegistryClientOptions } from '@kiln/registry';
 import type { SnapshotStrategyName } from '@kiln/snapshot';
-import type { ExecutorKind } from './executor/executor.ts';
+import type { BuildNetwork, ExecutorKind } from './executor/executor.ts';
 
 /** Everything `build()` needs: what to build, how, where to cache it and where it goes. */
 export interface BuildRequest {
@@ -30,6 +30,10 @@ export interface BuildRequest {
   executor: ExecutorKind | 'auto';
   /** Allows `container` outside the executor image (it overwrites `/`). */
   force: boolean;
+  /** RUN's network: the host's (default, as Kaniko), none, or a namespace of its own (`sandbox`). */
+  network?: BuildNetwork;
+  /** BuildKit's entitlements (`security.insecure`, `network.host`); none by default. */
+  allow?: string[];
   /** Parent of this build's fresh work dir; default the temp dir (container mode: /kiln/work). */
   kilnDir?: string;
   /** Container mode: more host paths to keep when `/` is emptied (e.g. a trace file the caller writes). */

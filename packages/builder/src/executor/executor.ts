@@ -8,6 +8,13 @@
 
 export type ExecutorKind = 'sandbox' | 'container';
 
+/**
+ * The build's `--network`, what RUN gets by default: `host` (as Kaniko and Docker's build),
+ * `none` (loopback only), or `sandbox` (a network namespace of its own with outbound access
+ * through a user-mode stack, so RUN cannot reach services on the machine's loopback).
+ */
+export type BuildNetwork = 'host' | 'none' | 'sandbox';
+
 /** The numeric identity a command runs as (USER already resolved against the stage's /etc files). */
 export interface ExecUser {
   uid: number;
@@ -26,14 +33,23 @@ export interface ExecCommand {
   /** Absolute path inside the root. */
   cwd: string;
   user: ExecUser;
-  /** `none` gives the command a network namespace of its own (RUN --network=none). */
-  network: 'host' | 'none';
+  /**
+   * RUN --network: `default` is the build's `--network` (see `BuildNetwork`); `none` gives the
+   * command a network namespace of its own with loopback only; `host` the machine's network.
+   */
+  network: 'default' | 'host' | 'none';
   /**
    * RUN --mount: host paths or tmpfs mounted at absolute in-image targets for this command only.
    * Nothing written through a mount reaches the root on disk (so no layer). Executors that cannot
    * mount (container mode) refuse commands that carry mounts.
    */
   mounts?: ExecMount[];
+  /**
+   * `sandbox` (the default): Docker's default capabilities and seccomp filter, no_new_privs.
+   * `insecure` (RUN --security=insecure, allowed by the build's `security.insecure` entitlement):
+   * every capability and no filter.
+   */
+  security?: 'sandbox' | 'insecure';
 }
 
 export type ExecMount =

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { OutputStream, RunOptions } from './executor.ts';
 
 export interface ProcessSpec {
@@ -8,6 +8,11 @@ export interface ProcessSpec {
   cwd?: string;
   uid?: number;
   gid?: number;
+  /** Bytes the child reads from fd 3 (a pipe, closed after them), e.g. bwrap's --seccomp 3. */
+  fd3Input?: Buffer;
+  /** More pipes, at fd 4 and up, for `onSpawn` to talk to the child through (bwrap's --info-fd). */
+  extraPipes?: number;
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /**
@@ -19,7 +24,13 @@ export function runProcess(spec: ProcessSpec, options: RunOptions = {}): Promise
     const child = spawn(spec.file, spec.args, {
       env: spec.env,
       cwd: spec.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [
+        'ignore',
+        'pipe',
+        'pipe',
+        ...(spec.fd3Input || spec.extraPipes ? ['pipe' as const] : []),
+        ...Array.from({ length: spec.extraPipes ?? 0 }, () => 'pipe' as const),
+      ],
       // A process group of its own, so an abort kills everything the command started.
       detached: true,
       ...(spec.uid === undefined ? {} : { uid: spec.uid }),
@@ -35,9 +46,20 @@ export function runProcess(spec: ProcessSpec, options: RunOptions = {}): Promise
       }
     };
     options.signal?.addEventListener('abort', kill, { once: true });
+    if (spec.fd3Input) {
+      const fd3 = child.stdio[3] as NodeJS.WritableStream & {
+        on(event: 'error', listener: () => void): void;
+      };
+      // A child that exits before reading everything closes the pipe: its exit code tells why.
+      fd3.on('error', () => {});
+      fd3.end(spec.fd3Input);
+    } else if (spec.extraPipes) {
+      (child.stdio[3] as NodeJS.WritableStream).end();
+    }
+    spec.onSpawn?.(child);
     const flushers = [
-      forwardLines(child.stdout, 'stdout', options),
-      forwardLines(child.stderr, 'stderr', options),
+      forwardLines(child.stdout!, 'stdout', options),
+      forwardLines(child.stderr!, 'stderr', options),
     ];
     child.on('error', (error) => {
       options.signal?.removeEventListener('abort', kill);

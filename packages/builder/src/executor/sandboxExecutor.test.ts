@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBusyboxRoot } from '../testing/busyboxRoot.ts';
 import type { ExecCommand } from './executor.ts';
+import { findExecutable } from './findExecutable.ts';
 import { SandboxExecutor, type SandboxIsolation } from './sandboxExecutor.ts';
 
 const env = ['PATH=/bin', 'HOME=/root'];
@@ -32,13 +33,13 @@ for (const isolation of ['bwrap', 'unshare'] as SandboxIsolation[]) {
       env,
       cwd: '/',
       user: { uid: 0, gid: 0, groups: [] },
-      network: 'host',
+      network: 'default',
       ...extra,
     });
 
-    async function capture(cmd: ExecCommand): Promise<{ code: number; lines: string[] }> {
+    async function capture(cmd: ExecCommand, runner = executor): Promise<{ code: number; lines: string[] }> {
       const lines: string[] = [];
-      const code = await executor.run(cmd, { onOutput: (line) => lines.push(line) });
+      const code = await runner.run(cmd, { onOutput: (line) => lines.push(line) });
       return { code, lines };
     }
 
@@ -75,6 +76,150 @@ for (const isolation of ['bwrap', 'unshare'] as SandboxIsolation[]) {
       expect(Number(lines[0])).toBeLessThan(5);
       expect(lines[1]).toBe('bar|/root');
     });
+
+    it("confines root to Docker's default capabilities, seccomp filter and no_new_privs", async () => {
+      const { lines } = await capture(
+        command([
+          '/bin/sh',
+          '-c',
+          'grep -E "^(CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; ls -l /proc/self/fd/',
+        ]),
+      );
+      expect(
+        lines
+          .filter((line) => /^l.* \d+ -> /.test(line))
+          .map((line) => line.split(' -> ')[0]!.split(' ').at(-1)),
+      ).toEqual(['0', '1', '2']);
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          'CapEff:\t00000000a80425fb',
+          'CapPrm:\t00000000a80425fb',
+          'CapBnd:\t00000000a80425fb',
+          'NoNewPrivs:\t1',
+          'Seccomp:\t2',
+        ]),
+      );
+    });
+
+    it('keeps root from climbing out of the stage root with chroot (it holds CAP_SYS_CHROOT)', async () => {
+      const { execFileSync } = await import('node:child_process');
+      const { mkdir, rmdir } = await import('node:fs/promises');
+      const marker = await mkdtemp(join(tmpdir(), 'kiln-outside-'));
+      const source = join(workDir, 'escape.c');
+      await writeFile(
+        source,
+        `#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  struct stat st;
+  mkdir("/esc", 0755);
+  if (chroot("/esc") != 0) { puts("chroot-denied"); return 0; }
+  for (int i = 0; i < 64; i++) chdir("..");
+  chroot(".");
+  puts(stat(argv[1], &st) == 0 ? "escaped" : "confined");
+  return 0;
+}
+`,
+      );
+      await mkdir(join(root, 'opt'), { recursive: true });
+      execFileSync('gcc', ['-static', '-O2', '-o', join(root, 'opt', 'escape'), source]);
+      try {
+        const { lines } = await capture(command(['/opt/escape', marker]));
+        expect(lines).toEqual(['confined']);
+      } finally {
+        await rm(join(root, 'opt'), { recursive: true, force: true });
+        await rm(join(root, 'esc'), { recursive: true, force: true });
+        await rmdir(marker);
+      }
+    });
+
+    it("keeps the host's /proc/sys and sysrq-trigger read-only and masks what Docker masks", async () => {
+      // Opening for append writes nothing: it only shows whether a write would be allowed.
+      const open = (path: string) =>
+        `(: >> ${path}) 2>/dev/null && echo ${path}=writable || echo ${path}=refused`;
+      const { lines } = await capture(
+        command([
+          '/bin/sh',
+          '-c',
+          [
+            open('/proc/sys/kernel/core_pattern'),
+            open('/proc/sysrq-trigger'),
+            open('/proc/sys/fs/binfmt_misc/register'),
+            'head -c 1 /proc/kcore >/dev/null 2>&1 && echo kcore=read || echo kcore=refused',
+            'ls /proc/acpi 2>/dev/null | wc -l',
+            open('/proc/self/oom_score_adj'),
+          ].join('; '),
+        ]),
+      );
+      expect(lines).toEqual([
+        '/proc/sys/kernel/core_pattern=refused',
+        '/proc/sysrq-trigger=refused',
+        '/proc/sys/fs/binfmt_misc/register=refused',
+        'kcore=refused',
+        '0',
+        '/proc/self/oom_score_adj=writable',
+      ]);
+    });
+
+    it('gives a non-root user no capabilities', async () => {
+      const { lines } = await capture(
+        command(['/bin/sh', '-c', 'grep -E "^(CapEff|CapPrm|CapInh|CapAmb|Seccomp):" /proc/self/status'], {
+          user: { uid: 1000, gid: 1000, groups: [] },
+        }),
+      );
+      expect(lines).toEqual(
+        expect.arrayContaining(['CapEff:\t0000000000000000', 'CapPrm:\t0000000000000000', 'Seccomp:\t2']),
+      );
+    });
+
+    if (isolation === 'unshare') {
+      it('refuses RUN without kiln-sandbox-exec, which alone can confine it here', async () => {
+        const bare = new SandboxExecutor({ workDir, isolation, sandboxExec: null });
+        await expect(bare.run(command(['/bin/true']))).rejects.toMatchObject({ code: 'SANDBOX_UNAVAILABLE' });
+      });
+    }
+
+    if (isolation === 'bwrap') {
+      for (const kind of ['slirp4netns'] as const) {
+        it(`network sandbox (${kind}): the host's loopback is out of reach, its other addresses are not`, async () => {
+          const { createServer } = await import('node:net');
+          const { networkInterfaces } = await import('node:os');
+          const external = Object.values(networkInterfaces())
+            .flat()
+            .find((entry) => entry && entry.family === 'IPv4' && !entry.internal)?.address;
+          if (!external) throw new Error('needs a non-loopback IPv4 address');
+          const server = createServer((socket) => socket.end('reached\n'));
+          await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+          const port = (server.address() as { port: number }).port;
+          const path = await findExecutable(kind);
+          if (!path) throw new Error(`${kind} is not installed`);
+          const sandboxed = new SandboxExecutor({
+            workDir,
+            isolation,
+            network: 'sandbox',
+            networkTool: { kind, path },
+          });
+          try {
+            const probe = (host: string) =>
+              `nc -w 3 ${host} ${port} </dev/null 2>/dev/null || echo unreachable`;
+            const script = `${probe('127.0.0.1')}; ${probe(external)}; cat /etc/resolv.conf`;
+            const { code, lines } = await capture(command(['/bin/sh', '-c', script]), sandboxed);
+            expect({ code, lines }).toMatchObject({ code: 0 });
+            expect(lines.slice(0, 2)).toEqual(['unreachable', 'reached']);
+            expect(lines[2]).toMatch(/^nameserver /);
+            // The step's own `--network=host` still gets the host's network.
+            const host = await capture(
+              command(['/bin/sh', '-c', probe('127.0.0.1')], { network: 'host' }),
+              sandboxed,
+            );
+            expect(host.lines).toEqual(['reached']);
+          } finally {
+            server.close();
+          }
+        }, 20_000);
+      }
+    }
 
     it('cuts the network with network: none', async () => {
       const { lines } = await capture(
@@ -130,6 +275,35 @@ for (const isolation of ['bwrap', 'unshare'] as SandboxIsolation[]) {
       expect({ code, lines }).toEqual({ code: 0, lines: ['input', 'read-only'] });
       expect(await readFile(join(cache, 'out'), 'utf8')).toBe('cached\n');
       for (const gone of ['src', 'var', 'scratch']) expect(existsSync(join(root, gone))).toBe(false);
+    });
+
+    it('places mount points through symlinks the root holds as a chroot would, never on the host', async () => {
+      const host = await mkdtemp(join(tmpdir(), 'kiln-host-'));
+      await writeFile(join(host, 'keep'), 'host\n');
+      const { symlink, readdir, mkdir } = await import('node:fs/promises');
+      const source = join(workDir, `bind-${isolation}`);
+      await mkdir(source, { recursive: true });
+      await writeFile(join(source, 'in'), 'bound\n');
+      await symlink(host, join(root, 'abs'));
+      await symlink(`../../../../../../..${host}`, join(root, 'rel'));
+      try {
+        const { code, lines } = await capture(
+          command(['/bin/sh', '-c', 'cat /abs/m/in; echo t > /rel/t/x && ls /rel/t'], {
+            mounts: [
+              { kind: 'bind', source, target: '/abs/m', readonly: true },
+              { kind: 'tmpfs', target: '/rel/t' },
+            ],
+          }),
+        );
+        expect({ code, lines }).toEqual({ code: 0, lines: ['bound', 'x'] });
+        expect(await readdir(host)).toEqual(['keep']);
+        // Created inside the root where the links lead there, and removed again.
+        expect(existsSync(join(root, host))).toBe(false);
+      } finally {
+        await rm(join(root, 'abs'));
+        await rm(join(root, 'rel'));
+        await rm(host, { recursive: true, force: true });
+      }
     });
   });
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { selectExecutorKind } from './selectExecutor.ts';
+import { createExecutor, selectExecutorKind } from './selectExecutor.ts';
 
 describe('selectExecutorKind', () => {
   it('auto is sandbox on a host and container inside the executor image', async () => {
@@ -24,5 +24,15 @@ describe('selectExecutorKind', () => {
       expect.objectContaining({ code: 'CONTAINER_EXECUTOR_REFUSED' }),
     );
     expect(selectExecutorKind({ requested: 'container', force: true, markerPath })).toBe('container');
+  });
+});
+
+describe('createExecutor', () => {
+  it('refuses a network of its own in container mode, which runs RUN in place', async () => {
+    for (const network of ['none', 'sandbox'] as const) {
+      await expect(createExecutor({ kind: 'container', workDir: tmpdir(), network })).rejects.toMatchObject({
+        code: 'NETWORK_UNSUPPORTED',
+      });
+    }
   });
 });

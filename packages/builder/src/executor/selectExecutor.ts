@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { KilnError } from '@kiln/errors';
 import { ContainerExecutor } from './containerExecutor.ts';
-import type { Executor, ExecutorKind } from './executor.ts';
+import type { BuildNetwork, Executor, ExecutorKind } from './executor.ts';
 import { SandboxExecutor } from './sandboxExecutor.ts';
+import { findUserNetworkTool, userNetworkUnavailable } from './userNetwork.ts';
 
 /** Only Kiln's executor image carries this file; it is what makes `container` the default. */
 export const executorImageMarker = '/kiln/.executor-image';
@@ -37,9 +38,23 @@ export interface CreateExecutorOptions {
   workDir: string;
   /** Container mode: paths to keep when emptying `/` (the context, the Dockerfile, outputs). */
   keepPaths?: string[];
+  /** `--network`; default `host`. */
+  network?: BuildNetwork;
 }
 
 export async function createExecutor(options: CreateExecutorOptions): Promise<Executor> {
-  if (options.kind === 'sandbox') return new SandboxExecutor({ workDir: options.workDir });
+  const network = options.network ?? 'host';
+  if (options.kind === 'sandbox') {
+    // Found out before the build starts, not at its first RUN.
+    if (network === 'sandbox' && !(await findUserNetworkTool())) throw userNetworkUnavailable();
+    return new SandboxExecutor({ workDir: options.workDir, network });
+  }
+  if (network !== 'host') {
+    // RUN is spawned in place in an unprivileged container: no namespace of its own to give it.
+    throw new KilnError('NETWORK_UNSUPPORTED', `--network ${network} needs the sandbox executor`, {
+      hint: "container mode shares the container's network; isolate the build's pod or job instead",
+      exitCode: 2,
+    });
+  }
   return new ContainerExecutor({ workDir: options.workDir, keepPaths: options.keepPaths ?? [] });
 }

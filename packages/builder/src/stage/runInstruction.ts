@@ -77,7 +77,10 @@ export async function runInstruction(input: RunStepInput): Promise<void> {
       env,
       cwd,
       user,
-      network: instruction.network === 'none' ? 'none' : 'host',
+      network:
+        instruction.network === 'none' || instruction.network === 'host' ? instruction.network : 'default',
+      // Allowed only by the build's security.insecure entitlement, checked before the build starts.
+      security: instruction.security === 'insecure' ? 'insecure' : 'sandbox',
       ...(mounts.length > 0 ? { mounts } : {}),
     },
     {

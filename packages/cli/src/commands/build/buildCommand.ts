@@ -88,6 +88,20 @@ export function createBuildCommand(
         .default('auto'),
     )
     .option('--force', 'allow --executor container outside the executor image (it overwrites /)')
+    .addOption(
+      new Option(
+        '--network <mode>',
+        "RUN's network: the host's, none, or sandbox (own namespace, outbound only)",
+      )
+        .choices(['host', 'none', 'sandbox'])
+        .default('host'),
+    )
+    .option(
+      '--allow <entitlement>',
+      'allow RUN --security=insecure (security.insecure) or RUN --network=host (network.host); repeatable',
+      collect,
+      [],
+    )
     .option('--kiln-dir <dir>', 'work dir for this build (default: a new dir under the temp dir)')
     .option('--trace <file>', 'write per-step timings as Chrome trace-event JSON')
     .action(async (flags: BuildFlags) => {

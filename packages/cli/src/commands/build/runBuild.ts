@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { type BuildEvent, type BuildRequest, build, parseCacheTtl } from '@kiln/builder';
+import { type BuildEvent, type BuildNetwork, type BuildRequest, build, parseCacheTtl } from '@kiln/builder';
 import { type Compression, parsePlatform } from '@kiln/image';
 import { interruptSignals } from '../../interruptSignals.ts';
 import type { Output } from '../../output.ts';
@@ -51,6 +51,8 @@ export interface BuildFlags extends RegistryFlags {
   kilnDir?: string;
   trace?: string;
   skipPushPermissionCheck?: boolean;
+  network?: string;
+  allow?: string[];
 }
 
 /** `kiln build`: flags → a build request; the builder's events → the reporter (and --trace). */
@@ -74,6 +76,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
       : { compressionLevel: parseCount(flags.compressionLevel, '--compression-level') }),
     executor: flags.executor as 'auto' | 'container' | 'sandbox',
     force: Boolean(flags.force),
+    ...(flags.network ? { network: flags.network as BuildNetwork } : {}),
+    ...(flags.allow && flags.allow.length > 0 ? { allow: flags.allow } : {}),
     ...defined({ kilnDir: flags.kilnDir }),
     ...(flags.trace ? { keepPaths: [flags.trace] } : {}),
     registry: await registryClientOptions(flags),
