@@ -38,6 +38,17 @@ export function findHeredocMarkers(line: string): HeredocMarker[] {
   return markers;
 }
 
+/**
+ * Whether a RUN command is nothing but one heredoc (`<<EOF`, `<<-"EOF"`, `3<< EOF`). BuildKit runs
+ * such a body itself (as the script, or as a file when it starts with `#!`); any other command
+ * with heredocs goes to the shell with the bodies appended.
+ */
+export function isLoneHeredoc(command: string): boolean {
+  const match = heredocWord.exec(command.trim());
+  if (match === null || match[3] === '') return false;
+  return rawShellWords(match[3]!).length === 1;
+}
+
 function hasUnescapedQuote(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
