@@ -26,7 +26,7 @@ import {
   nopCreatedBy,
 } from './stage/metadataInstructions.ts';
 import { imagePathOf, resolveInRoot } from './stage/resolveInRoot.ts';
-import { runCreatedBy, runInstruction } from './stage/runInstruction.ts';
+import { runCacheText, runCreatedBy, runInstruction } from './stage/runInstruction.ts';
 import type { RunMountContext } from './stage/runMounts.ts';
 import type { StageLayer, StageState } from './stage/stageState.ts';
 import { stageLookup } from './stage/stageState.ts';
@@ -359,7 +359,7 @@ async function executeStep(
     }
     case 'RUN': {
       const createdBy = runCreatedBy(state, instruction, context.args);
-      const cacheKey = keyFor(createdBy);
+      const cacheKey = keyFor(runCacheText(createdBy, instruction));
       // A bind mount's files are not part of the key, so such a RUN is never served from the cache.
       const cache =
         single || env.cacheLayers?.run === false || instruction.mounts.some((mount) => mount.type === 'bind')
