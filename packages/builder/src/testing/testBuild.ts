@@ -25,6 +25,8 @@ export interface TestBuilder {
     events: BuildEvent[];
     config: Awaited<ReturnType<typeof buildImage>>['image']['config'];
   }>;
+  /** The context directory `build(name, …)` writes its files into. */
+  contextOf(name: string): string;
   dispose(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export async function createTestBuilder(): Promise<TestBuilder> {
         await executor.dispose();
       }
     },
+    contextOf: (name) => join(dir, name, 'context'),
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
