@@ -130,7 +130,11 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
     }
     const relative = relativeSourcePath(text, where);
     const matches = hasWildcard(relative) ? await globSources(source.root, relative) : [relative];
-    const kept = matches.filter((match) => match === '' || !excluded(match, false));
+    // A directory is asked as one: an ignored directory an exception reaches into still counts.
+    const kept: string[] = [];
+    for (const match of matches) {
+      if (match === '' || !excluded(match, await isDirInRoot(source.root, match))) kept.push(match);
+    }
     if (kept.length === 0 || (!hasWildcard(relative) && !(await exists(source.root, relative)))) {
       throw new KilnError(
         'COPY_SOURCE_MISSING',
