@@ -1,7 +1,7 @@
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dockerfile, Instruction } from '@kiln/dockerfile';
-import { createIgnoreMatcher, expandWord, parseDockerfile, parseDockerignore } from '@kiln/dockerfile';
+import { createIgnoreMatcher, expandWord, parseDockerfile } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
 import type { HistoryEntry, Platform } from '@kiln/image';
 import { extractImageLayers } from './base/extractImageLayers.ts';
@@ -9,6 +9,7 @@ import type { PulledImage } from './base/imageSource.ts';
 import type { BuildEnvironment, BuildInput } from './buildOptions.ts';
 import { LazyRoots } from './cache/lazyRoots.ts';
 import { stepCacheKey } from './cacheKey.ts';
+import { readContextIgnore } from './context/readIgnoreFile.ts';
 import type { CopySource } from './copy/copyInstruction.ts';
 import { copyInstruction } from './copy/copyInstruction.ts';
 import type { BuildEvent } from './events.ts';
@@ -61,7 +62,7 @@ export async function buildImage(input: BuildInput, env: BuildEnvironment): Prom
     automaticArgs,
     consumed: new Set(plan.globalArgs.keys()),
   };
-  const isIgnored = await contextIgnoreMatcher(input.contextDir);
+  const isIgnored = await readContextIgnore(input.contextDir, input.dockerfilePath);
   const created = input.reproducible
     ? new Date((input.sourceDateEpoch ?? 0) * 1000).toISOString()
     : new Date().toISOString();
@@ -673,17 +674,6 @@ async function initialState(context: StageContext, stage: PlannedStage, root: st
     return { ...trigger, startLine: stage.from.startLine, endLine: stage.from.endLine } as Instruction;
   });
   return { state, onbuild };
-}
-
-async function contextIgnoreMatcher(contextDir: string): Promise<(path: string, isDir: boolean) => boolean> {
-  let text: string;
-  try {
-    text = await readFile(join(contextDir, '.dockerignore'), 'utf8');
-  } catch {
-    return () => false;
-  }
-  const matcher = createIgnoreMatcher(parseDockerignore(text));
-  return (path) => matcher.ignores(path);
 }
 
 function excludeMatcher(patterns: string[]): (path: string) => boolean {

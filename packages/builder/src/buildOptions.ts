@@ -12,6 +12,8 @@ export interface BuildInput {
   dockerfileText: string;
   /** For messages: `Dockerfile`, `ci/Dockerfile.prod`. */
   dockerfileName: string;
+  /** Where the Dockerfile is on disk (absent for stdin): `<it>.dockerignore` beside it wins over the context's. */
+  dockerfilePath?: string;
   target?: string;
   buildArgs: Map<string, string>;
   /** `--label`: set on the final image after the Dockerfile's LABELs. */

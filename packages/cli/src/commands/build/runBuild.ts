@@ -201,6 +201,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         contextDir,
         dockerfileText,
         dockerfileName: flags.dockerfile === '-' ? 'Dockerfile (stdin)' : (flags.dockerfile ?? 'Dockerfile'),
+        ...(dockerfilePath === undefined ? {} : { dockerfilePath }),
         ...(flags.target ? { target: flags.target } : {}),
         buildArgs,
         labels,
