@@ -1,4 +1,4 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dockerfile, Instruction } from '@kiln/dockerfile';
 import { createIgnoreMatcher, expandWord, parseDockerfile } from '@kiln/dockerfile';
@@ -18,6 +18,7 @@ import type { CachedStep } from './layerCache.ts';
 import { type BuildPlan, findStage, type PlannedStage, planStages } from './plan/planStages.ts';
 import { hostPlatform, parsePlatform, platformArgs } from './plan/platform.ts';
 import { type ArgSources, declareArgs, runArgs } from './stage/argScope.ts';
+import { createWorkdir } from './stage/createWorkdir.ts';
 import { LayerRecorder, type RecordedLayer } from './stage/layerRecorder.ts';
 import { describeLocation, instructionSummary } from './stage/location.ts';
 import {
@@ -26,7 +27,6 @@ import {
   type MetadataContext,
   nopCreatedBy,
 } from './stage/metadataInstructions.ts';
-import { imagePathOf, resolveInRoot } from './stage/resolveInRoot.ts';
 import { runCacheText, runCreatedBy, runInstruction } from './stage/runInstruction.ts';
 import type { RunMountContext } from './stage/runMounts.ts';
 import type { StageLayer, StageState } from './stage/stageState.ts';
@@ -347,8 +347,7 @@ async function executeStep(
         return { createdBy, cacheKey, cached: true, ...(cached.layer ? { reused: cached.layer } : {}) };
       }
       await materialiseRoot(context, state, step.recorder);
-      const host = await resolveInRoot(state.root, path);
-      const missing = await createDirs(state.root, host);
+      const missing = await createWorkdir(state.root, path, config.User ?? '');
       const layer =
         missing.length === 0 || single ? undefined : await step.recorder.recordPaths(state.root, missing);
       await cache?.put(cacheKey, {
@@ -679,22 +678,6 @@ async function initialState(context: StageContext, stage: PlannedStage, root: st
 function excludeMatcher(patterns: string[]): (path: string) => boolean {
   const matcher = createIgnoreMatcher(patterns);
   return (path) => matcher.ignores(path);
-}
-
-async function createDirs(root: string, host: string): Promise<string[]> {
-  const missing: string[] = [];
-  let current = host;
-  while (current.length > root.length) {
-    try {
-      await stat(current);
-      break;
-    } catch {
-      missing.unshift(current);
-      current = current.slice(0, current.lastIndexOf('/'));
-    }
-  }
-  for (const dir of missing) await mkdir(dir, { mode: 0o755 });
-  return missing.map((dir) => imagePathOf(root, dir));
 }
 
 function posixResolve(from: string, path: string): string {
