@@ -12,6 +12,7 @@ import { stageLookup } from '../stage/stageState.ts';
 import { extractArchive, isLocalArchive } from './archive.ts';
 import { type CopyTarget, copyEntry, ensureImageDir, hashEntry } from './copyTree.ts';
 import { downloadSource } from './downloadSource.ts';
+import { refuseUnsupportedFlags } from './refuseUnsupportedFlags.ts';
 import { hasWildcard, relativeSourcePath } from './sourceRoot.ts';
 
 export interface CopySource {
@@ -55,11 +56,7 @@ export interface CopyStepResult {
 /** COPY and ADD: resolves sources, copies them into the stage root, reports what changed. */
 export async function copyInstruction(input: CopyStepInput): Promise<CopyStepResult> {
   const { state, instruction, source, where } = input;
-  if (instruction.kind === 'COPY' && instruction.options.parents) {
-    throw new KilnError('UNSUPPORTED_FLAG', `${where}: COPY --parents is not supported yet`, {
-      hint: 'copy each directory to its full destination path instead',
-    });
-  }
+  refuseUnsupportedFlags(instruction, where);
   const lookup = stageLookup(state);
   const expand = (word: string) => expandWord(word, lookup, { escape: input.escape });
   const workdir = state.config.config.WorkingDir || '/';
