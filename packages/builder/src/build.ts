@@ -29,6 +29,7 @@ import {
 } from './stage/metadataInstructions.ts';
 import { runCacheText, runCreatedBy, runInstruction } from './stage/runInstruction.ts';
 import type { RunMountContext } from './stage/runMounts.ts';
+import { scratchConfig } from './stage/scratchConfig.ts';
 import type { StageLayer, StageState } from './stage/stageState.ts';
 import { stageLookup } from './stage/stageState.ts';
 
@@ -661,6 +662,7 @@ async function initialState(context: StageContext, stage: PlannedStage, root: st
     onbuildTexts = config.config?.OnBuild ?? [];
   } else {
     state.cacheKey = 'scratch';
+    state.config.config = scratchConfig();
   }
   // Triggers fire once, in the image built FROM this base; they are not inherited further.
   if (state.config.config.OnBuild) state.config.config.OnBuild = null;
