@@ -1,0 +1,34 @@
+import type { TreeEntry } from '../treeListing.ts';
+
+/**
+ * A documented, deliberate difference between the image Kiln builds (following BuildKit) and the
+ * one Buildah builds. Each is written up in docs/design.md ("Kiln, BuildKit and Buildah"); a case
+ * lists the exceptions it expects, and any other difference fails it.
+ */
+export interface NamedException {
+  name: string;
+  reason: string;
+  /** `where` is a tree path, or `config.<Field>` (then both entries are undefined). */
+  covers(where: string, kiln: TreeEntry | undefined, buildah: TreeEntry | undefined): boolean;
+}
+
+const buildahRunFiles = new Set(['etc/hosts', 'etc/resolv.conf', 'etc/hostname', 'run', 'run/.containerenv']);
+const mountPointDirs = new Set(['dev', 'proc', 'sys', 'etc']);
+
+export const exceptions = {
+  buildahRunMountPoints: {
+    name: 'buildah-run-mount-points',
+    reason:
+      "Buildah's RUN leaves its mount points in the image (/etc/hosts, /etc/resolv.conf, /etc/hostname, " +
+      '/run/.containerenv, and on a scratch base empty /dev, /proc, /sys, /etc); Kiln removes the ones it made',
+    covers: (path, kiln, buildah) =>
+      kiln === undefined &&
+      (buildahRunFiles.has(path) || (mountPointDirs.has(path) && buildah?.type === 'dir')),
+  },
+  scratchWorkdir: {
+    name: 'scratch-workdir',
+    reason:
+      "BuildKit's FROM scratch config has WorkingDir / (and the default PATH); Buildah's has no WorkingDir",
+    covers: (path) => path === 'config.WorkingDir',
+  },
+} satisfies Record<string, NamedException>;
