@@ -176,6 +176,8 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
         target.touched.add(posix.join(destination, member));
       }
     } else if (info.isDirectory()) {
+      // `dest/` is made first (0755, the --chown owner), so it never takes the source's metadata.
+      if (destinationIsDir) await ensureImageDir(target, destination);
       await copyEntry(target, item.hostPath, item.relative, destination);
     } else {
       const existingDir = await isDirInRoot(state.root, destination);

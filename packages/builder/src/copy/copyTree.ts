@@ -70,6 +70,7 @@ export async function copyEntry(
   sourcePath: string,
   relativeSource: string,
   destination: string,
+  top = true,
 ): Promise<void> {
   const info = await lstat(sourcePath);
   if (info.isDirectory()) {
@@ -80,14 +81,15 @@ export async function copyEntry(
       // created below
     }
     const hostDir = await ensureImageDir(target, destination);
-    // An existing destination keeps its own mode and owner (COPY dir/ /app after WORKDIR /app).
-    if (!existed || relativeSource !== '') await applyDirMetadata(target, hostDir, info);
+    // An existing top destination keeps its own mode and owner (COPY dir /app after WORKDIR
+    // /app); directories below it take the source's, as BuildKit's copier does.
+    if (!existed || !top) await applyDirMetadata(target, hostDir, info);
     const names = (await readdir(sourcePath)).sort();
     for (const name of names) {
       const relative = relativeSource === '' ? name : `${relativeSource}/${name}`;
       const childInfo = await lstat(join(sourcePath, name));
       if (target.isExcluded(relative, childInfo.isDirectory())) continue;
-      await copyEntry(target, join(sourcePath, name), relative, posix.join(destination, name));
+      await copyEntry(target, join(sourcePath, name), relative, posix.join(destination, name), false);
     }
     return;
   }
