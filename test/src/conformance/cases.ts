@@ -1,14 +1,16 @@
-import { exceptions, type NamedException } from './exceptions.ts';
+import { chmodOnCreatedDirectory, exceptions, type NamedException } from './exceptions.ts';
 
 /**
  * One Dockerfile built by Kiln and by Buildah from the same context. `BASE` is the busybox
  * fixture in the test registry; `exceptions` are the documented differences this case shows.
  */
+export type ContextFile = string | { symlink: string } | { hardlink: string };
+
 export interface ConformanceCase {
   name: string;
   dockerfile: string;
-  /** Context files (text), by relative path. */
-  files: Record<string, string>;
+  /** Context files by relative path: text, or a symbolic or hard link. */
+  files: Record<string, ContextFile>;
   /** Files beside the Dockerfile, outside the context (`Dockerfile.dockerignore`). */
   besideDockerfile?: Record<string, string>;
   /**
@@ -135,5 +137,66 @@ export const conformanceCases: ConformanceCase[] = [
     ].join('\n'),
     files: {},
     exceptions: [exceptions.buildahRunMountPoints, exceptions.scratchWorkdir],
+  },
+  {
+    name: 'implicit-directories-and-chown',
+    dockerfile: [
+      'ARG BASE',
+      'FROM $BASE',
+      'COPY --chown=1000:1000 a.txt /deep/nested/dir/',
+      'COPY a.txt /plain/nested/',
+      'COPY --chown=1000:1000 --chmod=0640 dir/ /copied/',
+      'ADD --chown=1000:1000 a.txt /added/sub/',
+      'COPY --chmod=4755 a.txt /bin/suid-copied',
+      'COPY --chown=1000:1000 --chmod=0700 dir /created-from-source',
+      'RUN mkdir -m 0750 /existing',
+      'COPY --chown=1000:1000 dir /existing',
+      'COPY --chown=1000:1000 dir/ /existing-slash/',
+      'COPY . /whole-context/',
+      '',
+    ].join('\n'),
+    files: { 'a.txt': 'a\n', 'dir/x.txt': 'x\n', 'dir/sub/y.txt': 'y\n' },
+    exceptions: [exceptions.buildahRunMountPoints, chmodOnCreatedDirectory('created-from-source')],
+  },
+  {
+    name: 'links-whiteouts-special-bits',
+    dockerfile: [
+      'ARG BASE',
+      'FROM $BASE AS build',
+      'RUN mkdir -p /out && echo shared > /out/h1 && ln /out/h1 /out/h2 && ln -s h1 /out/s1 && ln -s /nowhere /out/dangling',
+      'FROM $BASE',
+      'COPY links/ /ctx/',
+      'COPY --from=build /out/ /from-stage/',
+      'RUN echo data > /h1 && ln /h1 /h2 && ln -s h1 /s1',
+      'RUN rm -rf /etc/group /var && mkdir /fresh',
+      'RUN touch /suid /sgid && chmod 4755 /suid && chmod 2755 /sgid && mkdir /sticky && chmod 1777 /sticky',
+      'RUN mkdir -p /base-dir && echo keep > /base-dir/keep && echo gone > /base-dir/gone',
+      'RUN rm /base-dir/gone',
+      '',
+    ].join('\n'),
+    files: {
+      'links/target.txt': 'target\n',
+      'links/relative-link': { symlink: 'target.txt' },
+      'links/absolute-link': { symlink: '/etc/passwd' },
+      'links/hard.txt': { hardlink: 'links/target.txt' },
+    },
+    exceptions: [exceptions.buildahRunMountPoints],
+  },
+  {
+    name: 'volume-and-metadata',
+    dockerfile: [
+      'ARG BASE',
+      'FROM $BASE',
+      'VOLUME /data /var/cache/app',
+      'EXPOSE 80 53/udp',
+      'LABEL a=1 b="two words"',
+      'STOPSIGNAL SIGQUIT',
+      'ENV X=1 Y="y y"',
+      'ENTRYPOINT ["/bin/sh"]',
+      'CMD ["-c", "true"]',
+      '',
+    ].join('\n'),
+    files: {},
+    exceptions: [],
   },
 ];

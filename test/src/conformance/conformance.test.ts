@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { link, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PushedImage } from '@kiln/fixtures/images';
 import type { TestRegistry } from '@kiln/fixtures/registry';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
 import { runKiln } from '../kilnProcess.ts';
 import { buildahBuildAndPush } from './buildah.ts';
-import { conformanceCases } from './cases.ts';
+import { type ContextFile, conformanceCases } from './cases.ts';
 import { compareImages } from './compareImages.ts';
 
 let registry: TestRegistry;
@@ -18,10 +18,16 @@ beforeAll(async () => {
 });
 afterAll(() => stopBusyboxRegistry({ registry, work }));
 
-async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
-  for (const [path, content] of Object.entries(files)) {
+async function writeFiles(dir: string, files: Record<string, ContextFile>): Promise<void> {
+  // Plain files first, so hard links find their targets.
+  const entries = Object.entries(files).sort(
+    ([, a], [, b]) => Number(typeof a !== 'string') - Number(typeof b !== 'string'),
+  );
+  for (const [path, file] of entries) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
+    if (typeof file === 'string') await writeFile(join(dir, path), file);
+    else if ('symlink' in file) await symlink(file.symlink, join(dir, path));
+    else await link(join(dir, file.hardlink), join(dir, path));
   }
 }
 

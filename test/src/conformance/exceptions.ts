@@ -32,3 +32,23 @@ export const exceptions = {
     covers: (path) => path === 'config.WorkingDir',
   },
 } satisfies Record<string, NamedException>;
+
+/**
+ * COPY --chmod of a source directory to a path without a trailing / that does not exist yet:
+ * BuildKit's copier creates it with the source's metadata and the --chmod mode; Buildah creates
+ * it 0755. Bound to the paths a case expects it at, so it cannot hide the same symptom elsewhere.
+ */
+export function chmodOnCreatedDirectory(...paths: string[]): NamedException {
+  return {
+    name: 'chmod-on-created-directory',
+    reason:
+      'BuildKit applies --chmod to a directory COPY creates from a source directory; Buildah leaves it 0755',
+    covers: (path, kiln, buildah) =>
+      paths.includes(path) &&
+      kiln?.type === 'dir' &&
+      buildah?.type === 'dir' &&
+      buildah.mode === 0o755 &&
+      kiln.uid === buildah.uid &&
+      kiln.gid === buildah.gid,
+  };
+}
