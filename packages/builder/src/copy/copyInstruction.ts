@@ -12,6 +12,7 @@ import { stageLookup } from '../stage/stageState.ts';
 import { extractArchive, isLocalArchive } from './archive.ts';
 import { type CopyTarget, copyEntry, ensureImageDir, hashEntry } from './copyTree.ts';
 import { downloadSource } from './downloadSource.ts';
+import { createParentDirs, splitParentsPivot } from './parentsSource.ts';
 import { refuseUnsupportedFlags } from './refuseUnsupportedFlags.ts';
 import { hasWildcard, relativeSourcePath } from './sourceRoot.ts';
 
@@ -94,7 +95,15 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
   );
 
   // Each entry: a host path to copy and the name it gets when the destination is a directory.
-  const items: { hostPath: string; relative: string; name: string; archive: boolean }[] = [];
+  // `under`: with --parents, where below the destination the item goes, after its pivot.
+  const items: {
+    hostPath: string;
+    relative: string;
+    name: string;
+    archive: boolean;
+    parents?: { pivot: string; under: string };
+  }[] = [];
+  const parents = instruction.options.parents;
   for (const word of instruction.sources) {
     const heredoc = heredocFor(instruction, word);
     if (heredoc) {
@@ -125,7 +134,9 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
       });
       continue;
     }
-    const relative = relativeSourcePath(text, where);
+    const split = parents ? splitParentsPivot(text) : { pivot: '', kept: text };
+    const pivot = split.pivot === '' ? '' : relativeSourcePath(split.pivot, where);
+    const relative = posix.join(pivot, relativeSourcePath(split.kept, where)).replace(/^\.$/, '');
     const matches = hasWildcard(relative) ? await globSources(source.root, relative) : [relative];
     // A directory is asked as one: an ignored directory an exception reaches into still counts.
     const kept: string[] = [];
@@ -142,12 +153,20 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
     for (const match of kept) {
       // The source itself may be a link inside the context: follow it, but never out of the root.
       const hostPath = await resolveInRoot(source.root, match);
-      const unpack = instruction.kind === 'ADD' && instruction.options.unpack !== false;
+      // With --parents BuildKit copies from a directory with an include pattern: nothing unpacks.
+      const unpack = instruction.kind === 'ADD' && instruction.options.unpack !== false && !parents;
       const archive = unpack && (await stat(hostPath)).isFile() && (await isLocalArchive(hostPath));
-      items.push({ hostPath, relative: match, name: posix.basename(match), archive });
+      const under = pivot === '' ? match : match.slice(pivot.length + 1);
+      items.push({
+        hostPath,
+        relative: match,
+        name: posix.basename(match),
+        archive,
+        ...(parents ? { parents: { pivot, under } } : {}),
+      });
     }
   }
-  if (items.length > 1 && !destinationIsDir) {
+  if (items.length > 1 && !destinationIsDir && !parents) {
     throw new KilnError(
       'COPY_DESTINATION_NOT_DIR',
       `${where}: with more than one source the destination must be a directory ending in /`,
@@ -159,6 +178,7 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
       hash.update(`archive:${item.relative}\0`);
       for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
     } else {
+      if (item.parents) hash.update(`parents:${item.parents.under}\0`);
       await hashEntry(hash, item.hostPath, item.relative, excluded);
     }
   }
@@ -170,7 +190,11 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
     return { skipped: true, touched: [], contentHash, createdBy };
   for (const item of items) {
     const info = await stat(item.hostPath);
-    if (item.archive) {
+    if (item.parents) {
+      await ensureImageDir(target, destination);
+      await createParentDirs(target, source.root, item.parents.pivot, item.parents.under, destination);
+      await copyEntry(target, item.hostPath, item.relative, posix.join(destination, item.parents.under));
+    } else if (item.archive) {
       const hostDir = await ensureImageDir(target, destination);
       for (const member of await extractArchive(item.hostPath, hostDir, where)) {
         target.touched.add(posix.join(destination, member));
