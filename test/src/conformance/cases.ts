@@ -199,4 +199,32 @@ export const conformanceCases: ConformanceCase[] = [
     files: {},
     exceptions: [],
   },
+  {
+    name: 'copy-parents',
+    dockerfile: [
+      'ARG BASE',
+      'FROM $BASE',
+      'COPY --parents x/a.txt y/a.txt /parents/',
+      'COPY --parents ./x/./sub/b.txt /pivot/',
+      'COPY --parents --chown=1000:1000 */a.txt /glob/',
+      'ADD --parents x /dirs/',
+      '',
+    ].join('\n'),
+    buildahEquivalent: {
+      why: 'Buildah 1.28 has no --parents: each source copied to its full path',
+      dockerfile: [
+        'ARG BASE',
+        'FROM $BASE',
+        'COPY x/a.txt /parents/x/a.txt',
+        'COPY y/a.txt /parents/y/a.txt',
+        'COPY x/sub/b.txt /pivot/sub/b.txt',
+        'COPY --chown=1000:1000 x/a.txt /glob/x/a.txt',
+        'COPY --chown=1000:1000 y/a.txt /glob/y/a.txt',
+        'ADD x /dirs/x',
+        '',
+      ].join('\n'),
+    },
+    files: { 'x/a.txt': 'xa\n', 'x/sub/b.txt': 'xb\n', 'y/a.txt': 'ya\n' },
+    exceptions: [],
+  },
 ];
