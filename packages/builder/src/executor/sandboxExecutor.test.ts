@@ -132,6 +132,20 @@ for (const isolation of ['bwrap', 'unshare'] as SandboxIsolation[]) {
       for (const gone of ['src', 'var', 'scratch']) expect(existsSync(join(root, gone))).toBe(false);
     });
 
+    it('mounts a bind under /dev, where a #! heredoc script lives', async () => {
+      const pipes = join(workDir, `pipes-${isolation}`);
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(pipes, { recursive: true });
+      await writeFile(join(pipes, 'EOF'), '#!/bin/sh\necho "from $0"\n', { mode: 0o755 });
+      const { code, lines } = await capture(
+        command(['/bin/sh', '-c', '/dev/pipes/EOF'], {
+          mounts: [{ kind: 'bind', source: pipes, target: '/dev/pipes', readonly: true }],
+        }),
+      );
+      expect({ code, lines }).toEqual({ code: 0, lines: ['from /dev/pipes/EOF'] });
+      expect(existsSync(join(root, 'dev', 'pipes'))).toBe(false);
+    });
+
     it('resetRoot empties the root', async () => {
       const other = await executor.prepareRoot({ index: 1, name: 'x/y' });
       await writeFile(join(other, 'f'), 'x');

@@ -205,8 +205,12 @@ function unshareMountLines(mounts: ExecMount[]): string {
   return mounts
     .map((mount) => {
       const target = `"$r"${quote(mount.target)}`;
-      if (mount.kind === 'tmpfs') return `mount -t tmpfs tmpfs ${target}`;
-      const bind = `mount --bind ${quote(mount.source)} ${target}`;
+      // Targets under /dev sit in the fresh tmpfs mounted there, not on disk: make them here.
+      const dirPoint = `[ -e ${target} ] || mkdir -p ${target}`;
+      if (mount.kind === 'tmpfs') return `${dirPoint}; mount -t tmpfs tmpfs ${target}`;
+      const source = quote(mount.source);
+      const point = `if [ -d ${source} ]; then ${dirPoint}; else [ -e ${target} ] || { mkdir -p "$(dirname ${target})"; touch ${target}; }; fi`;
+      const bind = `${point}; mount --bind ${source} ${target}`;
       return mount.readonly ? `${bind}; mount -o remount,bind,ro ${target}` : bind;
     })
     .join('\n');
