@@ -38,6 +38,12 @@ export function findHeredocMarkers(line: string): HeredocMarker[] {
   return markers;
 }
 
+/** The heredoc a COPY/ADD source word names (`<<EOF`, `<<"END-OF"`, `<<-EOT`), if it is one. */
+export function heredocNameOf(word: string): string | undefined {
+  const markers = findHeredocMarkers(word);
+  return markers.length === 1 && isLoneHeredoc(word) ? markers[0]!.name : undefined;
+}
+
 /**
  * Whether a RUN command is nothing but one heredoc (`<<EOF`, `<<-"EOF"`, `3<< EOF`). BuildKit runs
  * such a body itself (as the script, or as a file when it starts with `#!`); any other command

@@ -97,6 +97,11 @@ describe('RUN with heredocs builds what BuildKit builds', () => {
         'RUN cat 3<<THREE <&3 > /fd3',
         'from fd three',
         'THREE',
+        'COPY <<END-OF <<"q-name" /copied/',
+        'x $WHO',
+        'END-OF',
+        'y $WHO',
+        'q-name',
         'RUN cat <<ONE - <<TWO > /two',
         'first',
         'ONE',
@@ -115,6 +120,9 @@ describe('RUN with heredocs builds what BuildKit builds', () => {
     expect(await read('inner')).toBe('inner line\n');
     expect(await read('fd3')).toBe('from fd three\n');
     expect(await read('two')).toBe('second\n');
+    // COPY heredoc names are any word BuildKit reads as one; a quoted one is not expanded.
+    expect(await read('copied/END-OF')).toBe('x kiln\n');
+    expect(await read('copied/q-name')).toBe('y $WHO\n');
   });
 
   it('a #! body runs as a file through its interpreter, as any user, and leaves no trace', {
