@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { glob, lstat, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { AddInstruction, CopyInstruction, EscapeChar } from '@kiln/dockerfile';
-import { expandHeredocContent, expandWord } from '@kiln/dockerfile';
+import { expandHeredocContent, expandWord, heredocNameOf } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
 import { resolveInRoot } from '../stage/resolveInRoot.ts';
 import { resolveUser } from '../stage/resolveUser.ts';
@@ -214,9 +214,8 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
 }
 
 function heredocFor(instruction: CopyInstruction | AddInstruction, word: string) {
-  const match = /^<<-?["']?([A-Za-z0-9_]+)["']?$/.exec(word);
-  if (!match) return undefined;
-  return instruction.heredocs.find((heredoc) => heredoc.name === match[1]);
+  const name = heredocNameOf(word);
+  return name === undefined ? undefined : instruction.heredocs.find((heredoc) => heredoc.name === name);
 }
 
 async function globSources(root: string, pattern: string): Promise<string[]> {
