@@ -1,4 +1,9 @@
-import { chmodOnCreatedDirectory, exceptions, type NamedException } from './exceptions.ts';
+import {
+  buildahMountParents,
+  chmodOnCreatedDirectory,
+  exceptions,
+  type NamedException,
+} from './exceptions.ts';
 
 /**
  * One Dockerfile built by Kiln and by Buildah from the same context. `BASE` is the busybox
@@ -226,5 +231,33 @@ export const conformanceCases: ConformanceCase[] = [
     },
     files: { 'x/a.txt': 'xa\n', 'x/sub/b.txt': 'xb\n', 'y/a.txt': 'ya\n' },
     exceptions: [],
+  },
+  {
+    name: 'stages-mounts-and-metadata',
+    dockerfile: [
+      'ARG BASE',
+      'FROM $BASE AS build',
+      'RUN mkdir -p /out && echo built > /out/file && chown 1000:1000 /out/file && chmod 600 /out/file',
+      'FROM $BASE',
+      'ARG GREETING=hello',
+      'ENV TARGET=world',
+      'COPY --from=build /out/file /copied-keeps-owner',
+      'COPY --from=build --chown=0:0 /out/file /copied-chowned',
+      'RUN --mount=type=bind,source=ctx.txt,target=/mnt/ctx.txt cat /mnt/ctx.txt > /from-bind',
+      'RUN --mount=type=tmpfs,target=/scratch echo x > /scratch/y && ls /scratch > /tmpfs-list',
+      'RUN --mount=type=cache,target=/var/cache/thing echo c > /var/cache/thing/c && cat /var/cache/thing/c > /from-cache',
+      'RUN echo "$GREETING $TARGET" > /greeting',
+      'WORKDIR /w',
+      'ADD --chown=1000:1000 ctx.txt ./',
+      'SHELL ["/bin/sh", "-ec"]',
+      'RUN echo shell > /shell-ran',
+      'HEALTHCHECK --interval=5s --retries=2 CMD ["true"]',
+      'ONBUILD RUN echo child',
+      'STOPSIGNAL SIGTERM',
+      'USER 1000:1000',
+      '',
+    ].join('\n'),
+    files: { 'ctx.txt': 'from the context\n' },
+    exceptions: [exceptions.buildahRunMountPoints, buildahMountParents('mnt', 'var/cache')],
   },
 ];

@@ -52,3 +52,17 @@ export function chmodOnCreatedDirectory(...paths: string[]): NamedException {
       kiln.gid === buildah.gid,
   };
 }
+
+/**
+ * RUN --mount targets whose parents the base lacks: BuildKit's mount-stub cleaner removes every
+ * directory it made for a mount point once the command ends, and so does Kiln; Buildah removes the
+ * target but leaves the parent directories it created. Bound to the parents a case creates.
+ */
+export function buildahMountParents(...paths: string[]): NamedException {
+  return {
+    name: 'buildah-mount-parents',
+    reason:
+      'Buildah leaves the parent directories it created for RUN --mount targets; BuildKit and Kiln remove them',
+    covers: (path, kiln, buildah) => paths.includes(path) && kiln === undefined && buildah?.type === 'dir',
+  };
+}
