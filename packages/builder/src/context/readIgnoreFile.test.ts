@@ -28,6 +28,8 @@ describe('readContextIgnore', () => {
     expect(ignored('logs/keep.log', false)).toBe(false);
     expect(ignored('logs/other.log', false)).toBe(true);
     expect(ignored('tmp', true)).toBe(true);
+    // Walked, but itself ignored: dropped unless something below it is kept.
+    expect(ignored('logs', true, true)).toBe(true);
   });
 
   it('prefers <Dockerfile>.dockerignore beside the Dockerfile over the context one', async () => {
@@ -62,6 +64,24 @@ describe('.dockerignore exceptions in a build', () => {
     expect(await readFile(join(tree, 'logs/keep.log'), 'utf8')).toBe('keep\n');
     await expect(access(join(tree, 'app/logs/other.log'))).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(access(join(tree, 'logs/other.log'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('drops a walked, ignored directory when nothing below it is re-included', {
+    timeout: 60_000,
+  }, async () => {
+    const { tree } = await builder.build('walked-empty', 'FROM busybox\nCOPY . /app\n', {
+      '.dockerignore': '*\n!**/keep.txt\n',
+      'main.txt': 'main\n',
+      'a/keep.txt': 'keep\n',
+      'b/skip.txt': 'skip\n',
+      'c/d/skip.txt': 'skip\n',
+      'c/e/keep.txt': 'deep keep\n',
+    });
+    expect(await readFile(join(tree, 'app/a/keep.txt'), 'utf8')).toBe('keep\n');
+    expect(await readFile(join(tree, 'app/c/e/keep.txt'), 'utf8')).toBe('deep keep\n');
+    for (const gone of ['app/main.txt', 'app/b', 'app/c/d']) {
+      await expect(access(join(tree, gone))).rejects.toMatchObject({ code: 'ENOENT' });
+    }
   });
 
   it('reads <Dockerfile>.dockerignore before the context .dockerignore', { timeout: 60_000 }, async () => {

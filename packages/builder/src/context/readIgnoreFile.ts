@@ -3,8 +3,12 @@ import { basename, dirname, join } from 'node:path';
 import { createIgnoreMatcher, parseDockerignore } from '@kiln/dockerfile';
 import { resolveInRoot } from '../stage/resolveInRoot.ts';
 
-/** Relative context path and whether it is a directory → left out of the context. */
-export type ContextIgnore = (relativePath: string, isDir: boolean) => boolean;
+/**
+ * Relative context path and whether it is a directory → left out of the context. With
+ * `whenEmpty`, for a directory already walked: whether it is itself ignored, so it is dropped
+ * unless something below it was kept.
+ */
+export type ContextIgnore = (relativePath: string, isDir: boolean, whenEmpty?: boolean) => boolean;
 
 /**
  * The context's ignore rules as BuildKit reads them: `<Dockerfile>.dockerignore` beside the
@@ -21,7 +25,8 @@ export async function readContextIgnore(contextDir: string, dockerfilePath?: str
     (await readOptional(await resolveInRoot(contextDir, '.dockerignore')));
   if (text === undefined) return () => false;
   const matcher = createIgnoreMatcher(parseDockerignore(text));
-  return (path, isDir) => (isDir ? matcher.canSkipDirectory(path) : matcher.ignores(path));
+  return (path, isDir, whenEmpty = false) =>
+    isDir && !whenEmpty ? matcher.canSkipDirectory(path) : matcher.ignores(path);
 }
 
 async function readOptional(path: string): Promise<string | undefined> {
