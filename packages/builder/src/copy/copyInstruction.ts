@@ -23,7 +23,7 @@ export interface CopySource {
   /** The `--from` value as written, for history. */
   from?: string;
   /** .dockerignore for the context (relative path, is-directory) → excluded. */
-  isIgnored?: (relativePath: string, isDir: boolean) => boolean;
+  isIgnored?: (relativePath: string, isDir: boolean, whenEmpty?: boolean) => boolean;
 }
 
 export interface CopyStepInput {
@@ -36,7 +36,7 @@ export interface CopyStepInput {
   /** Scratch space for downloads and heredoc files. */
   scratchDir: string;
   /** --exclude patterns compiled by the caller (they share .dockerignore's syntax). */
-  isExcluded?: (relativePath: string, isDir: boolean) => boolean;
+  isExcluded?: (relativePath: string, isDir: boolean, whenEmpty?: boolean) => boolean;
   /**
    * Asked once the sources are hashed, before anything is written: resolving true (a layer cache
    * hit) skips the copy.
@@ -86,8 +86,8 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
     ownership.mode = Number.parseInt(chmod, 8);
   }
   const hash = createHash('sha256');
-  const excluded = (relative: string, isDir: boolean) =>
-    Boolean(source.isIgnored?.(relative, isDir) || input.isExcluded?.(relative, isDir));
+  const excluded = (relative: string, isDir: boolean, whenEmpty?: boolean) =>
+    Boolean(source.isIgnored?.(relative, isDir, whenEmpty) || input.isExcluded?.(relative, isDir, whenEmpty));
   const target: CopyTarget = { root: state.root, ownership, touched: new Set(), isExcluded: excluded };
   // What the copy does beyond its sources' content: where, and the ownership and mode it sets.
   hash.update(
