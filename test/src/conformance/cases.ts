@@ -1,5 +1,6 @@
 import {
   buildahMountParents,
+  buildahPrunesExcludedDirectories,
   chmodOnCreatedDirectory,
   exceptions,
   type NamedException,
@@ -106,6 +107,21 @@ export const conformanceCases: ConformanceCase[] = [
       'sub/nested.tmp': 'nested: *.tmp matches at the top only\n',
     },
     exceptions: [],
+  },
+  {
+    name: 'dockerignore-walked-directories',
+    dockerfile: 'ARG BASE\nFROM $BASE\nCOPY . /app\n',
+    files: {
+      '.dockerignore': '*\n!**/keep.txt\n',
+      'main.txt': 'main\n',
+      'a/keep.txt': 'keep\n',
+      'b/skip.txt': 'skip\n',
+      'c/d/skip.txt': 'skip\n',
+      'c/e/keep.txt': 'deep keep\n',
+    },
+    exceptions: [
+      buildahPrunesExcludedDirectories('app/a', 'app/a/keep.txt', 'app/c', 'app/c/e', 'app/c/e/keep.txt'),
+    ],
   },
   {
     name: 'dockerfile-specific-ignore',

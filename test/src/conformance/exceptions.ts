@@ -66,3 +66,17 @@ export function buildahMountParents(...paths: string[]): NamedException {
     covers: (path, kiln, buildah) => paths.includes(path) && kiln === undefined && buildah?.type === 'dir',
   };
 }
+
+// `.dockerignore` exceptions with wildcards (`*`, then `!**/keep.txt`): BuildKit's context walker
+// (fsutil) descends into excluded directories whenever a wildcard exception could match below
+// them, and sends what it re-includes with its parents; Buildah (the classic builder's prefix
+// check) skips those directories, so nothing below them comes back. Bound to the paths a case
+// re-includes.
+export function buildahPrunesExcludedDirectories(...paths: string[]): NamedException {
+  return {
+    name: 'buildah-prunes-excluded-directories',
+    reason:
+      'Buildah does not re-include files below a directory excluded by a wildcard; BuildKit and Kiln do',
+    covers: (path, kiln, buildah) => paths.includes(path) && kiln !== undefined && buildah === undefined,
+  };
+}
