@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseDockerfile, type RunInstruction } from '@kiln/dockerfile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestBuilder, type TestBuilder } from '../testing/testBuild.ts';
-import { checkScriptName, shellRun } from './runHeredocs.ts';
+import { checkScriptName, scriptArgv, shellRun } from './runHeredocs.ts';
 import { runCacheText } from './runInstruction.ts';
 
 function run(text: string): RunInstruction {
@@ -42,6 +42,17 @@ describe('shellRun: what the shell gets for a RUN with heredocs (BuildKit dispat
     expect(shellScript('RUN <<EOF python3\n#!/bin/x\nEOF')).toEqual({
       script: '<<EOF python3\n#!/bin/x\nEOF',
     });
+  });
+
+  it('runs a #! script as the kernel would: interpreter, its one optional argument, the path', () => {
+    expect(scriptArgv('#!/bin/sh\necho\n', '/dev/pipes/EOF')).toEqual(['/bin/sh', '/dev/pipes/EOF']);
+    expect(scriptArgv('#! /usr/bin/env python3 -u \nprint()\n', '/p')).toEqual([
+      '/usr/bin/env',
+      'python3 -u',
+      '/p',
+    ]);
+    expect(scriptArgv('#!/bin/sh -e\r\n', '/p')).toEqual(['/bin/sh', '-e', '/p']);
+    expect(scriptArgv('#!\necho\n', '/p')).toBeUndefined();
   });
 
   it('a #! heredoc whose name is not one file name is refused before anything is written', () => {

@@ -50,3 +50,17 @@ export function checkScriptName(name: string, where: string): void {
     },
   );
 }
+
+/**
+ * The argv that runs a `#!` script the way the kernel would (`interpreter [one argument] path`),
+ * given to the executor instead of `SHELL path`: the file then only needs to be readable, so a
+ * `/dev` mounted noexec (every container runtime's) still runs it. Undefined when the `#!` line
+ * names no interpreter (then the shell's fallback is the only way).
+ */
+export function scriptArgv(content: string, path: string): string[] | undefined {
+  const end = content.indexOf('\n');
+  const line = content.slice(2, end === -1 ? undefined : end).replace(/^[ \t]+|[ \t\r]+$/g, '');
+  const match = /^(\S+)(?:[ \t]+(.*))?$/.exec(line);
+  if (match === null) return undefined;
+  return [match[1]!, ...(match[2] === undefined ? [] : [match[2]]), path];
+}

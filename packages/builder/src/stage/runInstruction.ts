@@ -9,7 +9,13 @@ import { runArgs } from './argScope.ts';
 import { defaultShell } from './metadataInstructions.ts';
 import { resolveInRoot } from './resolveInRoot.ts';
 import { resolveUser } from './resolveUser.ts';
-import { checkScriptName, type HeredocScript, heredocScriptDir, shellRun } from './runHeredocs.ts';
+import {
+  checkScriptName,
+  type HeredocScript,
+  heredocScriptDir,
+  scriptArgv,
+  shellRun,
+} from './runHeredocs.ts';
 import { type RunMountContext, resolveRunMounts } from './runMounts.ts';
 import type { StageState } from './stageState.ts';
 import { defaultPath, getEnv } from './stageState.ts';
@@ -92,7 +98,8 @@ export async function runInstruction(input: RunStepInput): Promise<void> {
     exitCode = await executor.run(
       {
         root: state.root,
-        argv,
+        // History keeps BuildKit's `SHELL /dev/pipes/NAME`; the file runs through its interpreter.
+        argv: (script && scriptArgv(script.content, argv.at(-1)!)) || argv,
         env,
         cwd,
         user,
