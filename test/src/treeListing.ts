@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -6,11 +7,14 @@ export interface TreeEntry {
   mode: number;
   uid: number;
   gid: number;
+  /** Regular files: size and sha256 of the content; small ones also the text, for messages. */
+  size?: number;
+  sha256?: string;
   content?: string;
   target?: string;
 }
 
-/** Every path under `root` (relative) with type, mode, owner and small-file content or link target. */
+/** Every path under `root` (relative) with type, mode, owner, file size and hash (and small files' text) or link target. */
 export async function listTree(root: string, under = ''): Promise<Map<string, TreeEntry>> {
   const entries = new Map<string, TreeEntry>();
   const visit = async (relative: string) => {
@@ -22,7 +26,12 @@ export async function listTree(root: string, under = ''): Promise<Map<string, Tr
       uid: info.uid,
       gid: info.gid,
     };
-    if (info.isFile() && info.size < 4096) entry.content = await readFile(path, 'utf8');
+    if (info.isFile()) {
+      const bytes = await readFile(path);
+      entry.size = info.size;
+      entry.sha256 = createHash('sha256').update(bytes).digest('hex');
+      if (info.size < 4096) entry.content = bytes.toString('utf8');
+    }
     if (info.isSymbolicLink()) entry.target = await readlink(path);
     if (relative !== '') entries.set(relative, entry);
     if (info.isDirectory()) {

@@ -106,6 +106,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
         ...request,
         contextDir,
         dockerfileText,
+        ...(dockerfilePath === undefined ? {} : { dockerfilePath }),
         dockerfileName:
           request.dockerfileText === undefined ? (request.dockerfile ?? 'Dockerfile') : 'Dockerfile (stdin)',
       },

@@ -4,6 +4,7 @@ import { hostPlatform } from '@kiln/image';
 import { resolveInRoot } from '@kiln/layer';
 import type { BuildEnvironment, BuildInput } from './buildOptions.ts';
 import { LazyRoots } from './cache/lazyRoots.ts';
+import { readContextIgnore } from './context/readIgnoreFile.ts';
 import type { BuildEvent } from './events.ts';
 import { checkRunEntitlements } from './executor/entitlements.ts';
 import { assembleImage, type BuiltImage } from './image/assembleImage.ts';
@@ -72,7 +73,7 @@ async function buildWithPools(
     dockerfile,
     plan,
     args,
-    isIgnored: await contextIgnoreMatcher(input.contextDir),
+    isIgnored: await readContextIgnore(input.contextDir, input.dockerfilePath),
     created: input.reproducible
       ? new Date((input.sourceDateEpoch ?? 0) * 1000).toISOString()
       : new Date().toISOString(),
@@ -121,16 +122,4 @@ async function buildWithPools(
       message: `build arg ${name} was given but the Dockerfile declares no ARG ${name}`,
     });
   return { image, target: targetStage.name, unusedBuildArgs };
-}
-
-async function contextIgnoreMatcher(contextDir: string): Promise<(path: string, isDir: boolean) => boolean> {
-  let text: string;
-  try {
-    // Resolved inside the context: a .dockerignore linking to a host file is not read from the host.
-    text = await readFile(await resolveInRoot(contextDir, '.dockerignore'), 'utf8');
-  } catch {
-    return () => false;
-  }
-  const matcher = createIgnoreMatcher(parseDockerignore(text));
-  return (path) => matcher.ignores(path);
 }

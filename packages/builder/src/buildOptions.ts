@@ -28,6 +28,8 @@ export type BuildInput = Pick<
   dockerfileText: string;
   /** For messages: `Dockerfile`, `ci/Dockerfile.prod`. */
   dockerfileName: string;
+  /** Where the Dockerfile is on disk (absent for stdin): `<it>.dockerignore` beside it wins over the context's. */
+  dockerfilePath?: string;
 };
 
 export interface BuildEnvironment {

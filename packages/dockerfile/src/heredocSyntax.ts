@@ -38,6 +38,23 @@ export function findHeredocMarkers(line: string): HeredocMarker[] {
   return markers;
 }
 
+/** The heredoc a COPY/ADD source word names (`<<EOF`, `<<"END-OF"`, `<<-EOT`), if it is one. */
+export function heredocNameOf(word: string): string | undefined {
+  const markers = findHeredocMarkers(word);
+  return markers.length === 1 && isLoneHeredoc(word) ? markers[0]!.name : undefined;
+}
+
+/**
+ * Whether a RUN command is nothing but one heredoc (`<<EOF`, `<<-"EOF"`, `3<< EOF`). BuildKit runs
+ * such a body itself (as the script, or as a file when it starts with `#!`); any other command
+ * with heredocs goes to the shell with the bodies appended.
+ */
+export function isLoneHeredoc(command: string): boolean {
+  const match = heredocWord.exec(command.trim());
+  if (match === null || match[3] === '') return false;
+  return rawShellWords(match[3]!).length === 1;
+}
+
 function hasUnescapedQuote(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];

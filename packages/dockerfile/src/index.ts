@@ -46,6 +46,7 @@ export { DockerfileSyntaxError } from './dockerfileSyntaxError.ts';
 export { parseDockerignore } from './dockerignore.ts';
 export type { ExpandOptions, VariableLookup } from './expandWord.ts';
 export { expandHeredocContent, expandWord, expandWords } from './expandWord.ts';
+export { heredocNameOf, isLoneHeredoc } from './heredocSyntax.ts';
 export type { IgnoreMatcher } from './ignoreMatcher.ts';
 export { createIgnoreMatcher } from './ignoreMatcher.ts';
 export { instructionKinds } from './instructionKinds.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Instruction } from './ast.ts';
+import { heredocNameOf } from './heredocSyntax.ts';
 import { parseDockerfile } from './parseDockerfile.ts';
 
 /** Parses `FROM scratch` followed by `text` and returns the instructions after the FROM. */
@@ -426,6 +427,17 @@ describe('parseDockerfile: instructions', () => {
         expect.objectContaining({ code: 'DOCKERFILE_INVALID_ONBUILD' }),
       );
     }
+  });
+});
+
+describe('heredocNameOf', () => {
+  it('names the heredoc a COPY/ADD source word is, as BuildKit parses it', () => {
+    expect(heredocNameOf('<<EOF')).toBe('EOF');
+    expect(heredocNameOf('<<END-OF')).toBe('END-OF');
+    expect(heredocNameOf('<<"q-name"')).toBe('q-name');
+    expect(heredocNameOf("<<-'T'")).toBe('T');
+    expect(heredocNameOf('file.txt')).toBeUndefined();
+    expect(heredocNameOf('a<<b')).toBeUndefined();
   });
 });
 

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { AddInstruction, CopyInstruction, EscapeChar } from '@kiln/dockerfile';
-import { expandHeredocContent, expandWord } from '@kiln/dockerfile';
+import { expandHeredocContent, expandWord, heredocNameOf } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
 import { imagePathOf, resolveInRoot } from '@kiln/layer';
 import { resolveUser } from '../stage/resolveUser.ts';
@@ -12,6 +12,8 @@ import { stageLookup } from '../stage/stageState.ts';
 import { extractArchive, isLocalArchive } from './archive.ts';
 import { type CopyTarget, copyEntry, ensureImageDir, hashEntry } from './copyTree.ts';
 import { downloadSource } from './downloadSource.ts';
+import { createParentDirs, splitParentsPivot } from './parentsSource.ts';
+import { refuseUnsupportedFlags } from './refuseUnsupportedFlags.ts';
 import { expandSourceWildcard, hasWildcard, relativeSourcePath } from './sourceRoot.ts';
 
 export interface CopySource {
@@ -21,7 +23,7 @@ export interface CopySource {
   /** The `--from` value as written, for history. */
   from?: string;
   /** .dockerignore for the context (relative path, is-directory) → excluded. */
-  isIgnored?: (relativePath: string, isDir: boolean) => boolean;
+  isIgnored?: (relativePath: string, isDir: boolean, whenEmpty?: boolean) => boolean;
 }
 
 export interface CopyStepInput {
@@ -34,7 +36,7 @@ export interface CopyStepInput {
   /** Scratch space for downloads and heredoc files. */
   scratchDir: string;
   /** --exclude patterns compiled by the caller (they share .dockerignore's syntax). */
-  isExcluded?: (relativePath: string, isDir: boolean) => boolean;
+  isExcluded?: (relativePath: string, isDir: boolean, whenEmpty?: boolean) => boolean;
   /**
    * Asked once the sources are hashed, before anything is written: resolving true (a layer cache
    * hit) skips the copy.
@@ -72,11 +74,7 @@ function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
 
 async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
   const { state, instruction, source, where } = input;
-  if (instruction.kind === 'COPY' && instruction.options.parents) {
-    throw new KilnError('UNSUPPORTED_FLAG', `${where}: COPY --parents is not supported yet`, {
-      hint: 'copy each directory to its full destination path instead',
-    });
-  }
+  refuseUnsupportedFlags(instruction, where);
   const lookup = stageLookup(state);
   const expand = (word: string) => expandWord(word, lookup, { escape: input.escape });
   const workdir = state.config.config.WorkingDir || '/';
@@ -105,8 +103,8 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     ownership.mode = Number.parseInt(chmod, 8);
   }
   const hash = createHash('sha256');
-  const excluded = (relative: string, isDir: boolean) =>
-    Boolean(source.isIgnored?.(relative, isDir) || input.isExcluded?.(relative, isDir));
+  const excluded = (relative: string, isDir: boolean, whenEmpty?: boolean) =>
+    Boolean(source.isIgnored?.(relative, isDir, whenEmpty) || input.isExcluded?.(relative, isDir, whenEmpty));
   const target: CopyTarget = { root: state.root, ownership, touched: new Set(), isExcluded: excluded };
   // What the copy does beyond its sources' content: where, and the ownership and mode it sets.
   hash.update(
@@ -114,7 +112,15 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
   );
 
   // Each entry: a host path to copy and the name it gets when the destination is a directory.
-  const items: { hostPath: string; relative: string; name: string; archive: boolean }[] = [];
+  // `under`: with --parents, where below the destination the item goes, after its pivot.
+  const items: {
+    hostPath: string;
+    relative: string;
+    name: string;
+    archive: boolean;
+    parents?: { pivot: string; under: string };
+  }[] = [];
+  const parents = instruction.options.parents;
   for (const word of instruction.sources) {
     const heredoc = heredocFor(instruction, word);
     if (heredoc) {
@@ -142,14 +148,17 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       items.push({ hostPath: download.path, relative: download.fileName, name: download.fileName, archive });
       continue;
     }
-    const relative = relativeSourcePath(text, where);
+    const split = parents ? splitParentsPivot(text) : { pivot: '', kept: text };
+    const pivot = split.pivot === '' ? '' : relativeSourcePath(split.pivot, where);
+    const relative = posix.join(pivot, relativeSourcePath(split.kept, where)).replace(/^\.$/, '');
     const matches = hasWildcard(relative)
       ? await expandSourceWildcard(source.root, relative, where)
       : [relative];
     const kept: string[] = [];
     for (const match of matches) {
+      // A directory is asked as one: an ignored directory an exception reaches into still counts.
+      if (match !== '' && excluded(match, await isDirInRoot(source.root, match))) continue;
       // Resolved inside the root: a link leaving the context (or stage) points at nothing.
-      if (match !== '' && excluded(match, false)) continue;
       if (await exists(source.root, match)) kept.push(match);
     }
     if (kept.length === 0 || (!hasWildcard(relative) && kept.length !== matches.length)) {
@@ -162,12 +171,20 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     for (const match of kept) {
       // The source itself may be a link inside the context: follow it, but never out of the root.
       const hostPath = await resolveInRoot(source.root, match);
-      const unpack = instruction.kind === 'ADD' && instruction.options.unpack !== false;
+      // With --parents BuildKit copies from a directory with an include pattern: nothing unpacks.
+      const unpack = instruction.kind === 'ADD' && instruction.options.unpack !== false && !parents;
       const archive = unpack && (await stat(hostPath)).isFile() && (await isLocalArchive(hostPath));
-      items.push({ hostPath, relative: match, name: posix.basename(match), archive });
+      const under = pivot === '' ? match : match.slice(pivot.length + 1);
+      items.push({
+        hostPath,
+        relative: match,
+        name: posix.basename(match),
+        archive,
+        ...(parents ? { parents: { pivot, under } } : {}),
+      });
     }
   }
-  if (items.length > 1 && !destinationIsDir) {
+  if (items.length > 1 && !destinationIsDir && !parents) {
     throw new KilnError(
       'COPY_DESTINATION_NOT_DIR',
       `${where}: with more than one source the destination must be a directory ending in /`,
@@ -179,6 +196,7 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       hash.update(`archive:${item.relative}\0`);
       for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
     } else {
+      if (item.parents) hash.update(`parents:${item.parents.under}\0`);
       await hashEntry(hash, item.hostPath, item.relative, excluded);
     }
   }
@@ -190,7 +208,11 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     return { skipped: true, touched: [], contentHash, createdBy };
   for (const item of items) {
     const info = await stat(item.hostPath);
-    if (item.archive) {
+    if (item.parents) {
+      await ensureImageDir(target, destination);
+      await createParentDirs(target, source.root, item.parents.pivot, item.parents.under, destination);
+      await copyEntry(target, item.hostPath, item.relative, posix.join(destination, item.parents.under));
+    } else if (item.archive) {
       const hostDir = await ensureImageDir(target, destination);
       // The archive keeps its owners unless --chown; what it wrote is named as resolved in-image paths.
       const owner = chown === undefined ? undefined : { uid: ownership.uid ?? 0, gid: ownership.gid ?? 0 };
@@ -200,6 +222,8 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       });
       for (const member of written) target.touched.add(imagePathOf(state.root, join(hostDir, member)));
     } else if (info.isDirectory()) {
+      // `dest/` is made first (0755, the --chown owner), so it never takes the source's metadata.
+      if (destinationIsDir) await ensureImageDir(target, destination);
       await copyEntry(target, item.hostPath, item.relative, destination);
     } else {
       const existingDir = await isDirInRoot(state.root, destination);
@@ -212,9 +236,8 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
 }
 
 function heredocFor(instruction: CopyInstruction | AddInstruction, word: string) {
-  const match = /^<<-?["']?([A-Za-z0-9_]+)["']?$/.exec(word);
-  if (!match) return undefined;
-  return instruction.heredocs.find((heredoc) => heredoc.name === match[1]);
+  const name = heredocNameOf(word);
+  return name === undefined ? undefined : instruction.heredocs.find((heredoc) => heredoc.name === name);
 }
 
 async function exists(root: string, relative: string): Promise<boolean> {

@@ -11,6 +11,7 @@ import {
   readdir,
   readlink,
   rm,
+  rmdir,
   stat,
   symlink,
 } from 'node:fs/promises';
@@ -30,8 +31,11 @@ export interface CopyTarget {
   ownership: CopyOwnership;
   /** In-image paths created or replaced, for the change set. */
   touched: Set<string>;
-  /** Relative-to-source-root path → skip (dockerignore, --exclude). */
-  isExcluded: (relativePath: string, isDir: boolean) => boolean;
+  /**
+   * Relative-to-source-root path → skip (dockerignore, --exclude). With `whenEmpty`, for a
+   * directory already walked: whether to drop it if nothing below it was kept.
+   */
+  isExcluded: (relativePath: string, isDir: boolean, whenEmpty?: boolean) => boolean;
 }
 
 /** Creates an in-image dir and its missing parents (0755, the copy's owner); returns the host path. */
@@ -86,6 +90,7 @@ export async function copyEntry(
   sourcePath: string,
   relativeSource: string,
   destination: string,
+  top = true,
 ): Promise<void> {
   const info = await lstat(sourcePath);
   if (info.isDirectory()) {
@@ -96,14 +101,23 @@ export async function copyEntry(
       // created below
     }
     const hostDir = await ensureImageDir(target, destination);
-    // An existing destination keeps its own mode and owner (COPY dir/ /app after WORKDIR /app).
-    if (!existed || relativeSource !== '') await applyDirMetadata(target, hostDir, info);
+    // An existing top destination keeps its own mode and owner (COPY dir /app after WORKDIR
+    // /app); directories below it take the source's, as BuildKit's copier does.
+    if (!existed || !top) await applyDirMetadata(target, hostDir, info);
     const names = (await readdir(sourcePath)).sort();
     for (const name of names) {
       const relative = relativeSource === '' ? name : `${relativeSource}/${name}`;
       const childInfo = await lstat(join(sourcePath, name));
       if (target.isExcluded(relative, childInfo.isDirectory())) continue;
-      await copyEntry(target, join(sourcePath, name), relative, posix.join(destination, name));
+      await copyEntry(target, join(sourcePath, name), relative, posix.join(destination, name), false);
+    }
+    // Walked only because an ignore exception might reach into it: dropped when nothing below it
+    // was kept, as BuildKit sends such a directory only along with a child.
+    if (!existed && !top && target.isExcluded(relativeSource, true, true)) {
+      if ((await readdir(hostDir)).length === 0) {
+        await rmdir(hostDir);
+        target.touched.delete(imagePathOf(target.root, hostDir));
+      }
     }
     return;
   }

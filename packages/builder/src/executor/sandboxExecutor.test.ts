@@ -305,5 +305,19 @@ int main(int argc, char **argv) {
         await rm(host, { recursive: true, force: true });
       }
     });
+
+    it('mounts a bind under /dev, where a #! heredoc script lives', async () => {
+      const pipes = join(workDir, `pipes-${isolation}`);
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(pipes, { recursive: true });
+      await writeFile(join(pipes, 'EOF'), '#!/bin/sh\necho "from $0"\n', { mode: 0o755 });
+      const { code, lines } = await capture(
+        command(['/bin/sh', '-c', '/dev/pipes/EOF'], {
+          mounts: [{ kind: 'bind', source: pipes, target: '/dev/pipes', readonly: true }],
+        }),
+      );
+      expect({ code, lines }).toEqual({ code: 0, lines: ['from /dev/pipes/EOF'] });
+      expect(existsSync(join(root, 'dev', 'pipes'))).toBe(false);
+    });
   });
 }

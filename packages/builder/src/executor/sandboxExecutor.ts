@@ -419,6 +419,17 @@ function unshareMountLines(mounts: ExecMount[], networkFiles: NetworkFile[]): st
   });
   for (const mount of mounts) {
     const target = `"$r"${quote(mount.target)}`;
+    // Targets under /dev sit in the fresh tmpfs mounted there (a #! heredoc's /dev/pipes), not on
+    // disk, so their points are made here; that tmpfs holds no link a Dockerfile could have left.
+    if (mount.target.startsWith('/dev/')) {
+      const dirPoint = `[ -e ${target} ] || mkdir -p ${target}`;
+      const source = mount.kind === 'tmpfs' ? '' : quote(mount.source);
+      lines.push(
+        mount.kind === 'tmpfs'
+          ? dirPoint
+          : `if [ -d ${source} ]; then ${dirPoint}; else [ -e ${target} ] || { mkdir -p "$(dirname ${target})"; touch ${target}; }; fi`,
+      );
+    }
     if (mount.kind === 'tmpfs') lines.push(`mount -t tmpfs -o nosuid,nodev tmpfs ${target}`);
     else {
       const bind = `mount --bind ${quote(mount.source)} ${target}`;

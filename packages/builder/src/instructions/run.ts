@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { RunInstruction } from '@kiln/dockerfile';
 import { expandWord } from '@kiln/dockerfile';
-import { runCreatedBy, runInstruction } from '../stage/runInstruction.ts';
+import { runCacheText, runCreatedBy, runInstruction } from '../stage/runInstruction.ts';
 import type { RunMountContext } from '../stage/runMounts.ts';
 import { sourceFrom } from '../stage/stageSources.ts';
 import { stageLookup } from '../stage/stageState.ts';
@@ -16,7 +16,8 @@ export function runCommandStep(instruction: RunInstruction, scope: StepScope): S
     build.env.cacheLayers?.run === false || instruction.mounts.some((mount) => mount.type === 'bind');
   return {
     createdBy,
-    cacheKey: scope.keyFor(createdBy),
+    // A #! heredoc body runs as a file that history names only: the key covers its text.
+    cacheKey: scope.keyFor(runCacheText(createdBy, instruction)),
     changes: 'snapshot',
     cache: uncached ? 'never' : 'always',
     needsTree: true,

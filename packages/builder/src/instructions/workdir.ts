@@ -1,9 +1,8 @@
-import { mkdir, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { WorkdirInstruction } from '@kiln/dockerfile';
 import { expandWord } from '@kiln/dockerfile';
+import { createWorkdir } from '../stage/createWorkdir.ts';
 import { nopCreatedBy } from '../stage/metadataInstructions.ts';
-import { imagePathOf, resolveInRoot } from '../stage/resolveInRoot.ts';
 import { stageLookup } from '../stage/stageState.ts';
 import type { Step, StepScope } from './step.ts';
 
@@ -22,24 +21,8 @@ export function workdirStep(instruction: WorkdirInstruction, scope: StepScope): 
     cache: 'while-lazy',
     needsTree: true,
     async execute() {
-      return { touched: await createDirs(state.root, await resolveInRoot(state.root, path)) };
+      // Created directories belong to the active USER, as BuildKit makes them.
+      return { touched: await createWorkdir(state.root, path, config.User ?? '') };
     },
   };
-}
-
-/** Creates `host` and its missing parents; returns the created ones as in-image paths. */
-async function createDirs(root: string, host: string): Promise<string[]> {
-  const missing: string[] = [];
-  let current = host;
-  while (current.length > root.length) {
-    try {
-      await stat(current);
-      break;
-    } catch {
-      missing.unshift(current);
-      current = current.slice(0, current.lastIndexOf('/'));
-    }
-  }
-  for (const dir of missing) await mkdir(dir, { mode: 0o755 });
-  return missing.map((dir) => imagePathOf(root, dir));
 }

@@ -14,6 +14,7 @@ import type { BuildContext } from './buildContext.ts';
 import { LayerRecorder } from './layerRecorder.ts';
 import { describeLocation, instructionSummary } from './location.ts';
 import type { MetadataContext } from './metadataInstructions.ts';
+import { scratchConfig } from './scratchConfig.ts';
 import { layersOf, materialiseRoot, pullBase } from './stageSources.ts';
 import type { StageState } from './stageState.ts';
 
@@ -189,6 +190,7 @@ async function initialState(context: BuildContext, stage: PlannedStage, root: st
     onbuildTexts = config.config?.OnBuild ?? [];
   } else {
     state.cacheKey = 'scratch';
+    state.config.config = scratchConfig();
   }
   // Triggers fire once, in the image built FROM this base; they are not inherited further.
   if (state.config.config.OnBuild) state.config.config.OnBuild = null;

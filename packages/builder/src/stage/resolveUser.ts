@@ -21,7 +21,12 @@ interface GroupEntry {
  * (then gid 0); supplementary groups are the groups listing the user by name.
  */
 export async function resolveUser(root: string, spec: string): Promise<ExecUser> {
-  const text = spec.trim() === '' ? 'root' : spec.trim();
+  const text = spec.trim();
+  // No USER is 0:0 and `uid:gid` is taken as written, neither reading /etc/passwd (BuildKit's
+  // fast path): a scratch image with one static binary has none.
+  if (text === '') return { uid: 0, gid: 0, groups: [] };
+  const numeric = /^(\d+|root):(\d+|root)$/.exec(text);
+  if (numeric) return { uid: idOf(numeric[1]!), gid: idOf(numeric[2]!), groups: [] };
   const colon = text.indexOf(':');
   const userPart = colon === -1 ? text : text.slice(0, colon);
   const groupPart = colon === -1 ? undefined : text.slice(colon + 1);
@@ -40,14 +45,18 @@ export async function resolveUser(root: string, spec: string): Promise<ExecUser>
     }
   } else {
     const entry = passwd.find((candidate) => candidate.name === userPart);
-    if (!entry) {
+    if (!entry && userPart === 'root' && passwd.length === 0) {
+      // An image without /etc/passwd (scratch) still runs root as 0:0.
+      uid = 0;
+    } else if (!entry) {
       throw new KilnError('UNKNOWN_USER', `user "${userPart}" is not in the image's /etc/passwd`, {
         hint: 'create it in an earlier RUN (useradd/adduser) or use a numeric uid',
       });
+    } else {
+      uid = entry.uid;
+      gid = entry.gid;
+      name = entry.name;
     }
-    uid = entry.uid;
-    gid = entry.gid;
-    name = entry.name;
   }
   if (groupPart !== undefined && groupPart !== '') {
     if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
@@ -66,6 +75,10 @@ export async function resolveUser(root: string, spec: string): Promise<ExecUser>
       ? []
       : groups.filter((group) => group.members.includes(name)).map((group) => group.gid);
   return { uid, gid, groups: supplementary.filter((group) => group !== gid) };
+}
+
+function idOf(text: string): number {
+  return text === 'root' ? 0 : Number(text);
 }
 
 async function readLines(root: string, path: string): Promise<string[][]> {

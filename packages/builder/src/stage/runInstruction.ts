@@ -1,12 +1,21 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RunInstruction } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
 import { resolveInRoot } from '@kiln/layer';
-import type { Executor, OutputStream } from '../executor/executor.ts';
+import type { ExecMount, Executor, OutputStream } from '../executor/executor.ts';
 import type { ArgSources } from './argScope.ts';
 import { isProxyArg, runArgs } from './argScope.ts';
 import { defaultShell } from './metadataInstructions.ts';
 import { resolveUser } from './resolveUser.ts';
+import {
+  checkScriptName,
+  type HeredocScript,
+  heredocScriptDir,
+  scriptArgv,
+  shellRun,
+} from './runHeredocs.ts';
 import { type RunMountContext, resolveRunMounts } from './runMounts.ts';
 import type { StageState } from './stageState.ts';
 import { defaultPath, getEnv } from './stageState.ts';
@@ -26,15 +35,21 @@ export interface RunStepInput {
   mounts?: Omit<RunMountContext, 'cwd'>;
 }
 
-/** The argv of a RUN: exec form as written; shell form (or a heredoc script) through SHELL. */
+/** The argv of a RUN: exec form as written; shell form (with its heredocs) through SHELL. */
 export function runArgv(state: StageState, instruction: RunInstruction): string[] {
   if (instruction.form === 'exec') return [...instruction.args];
   const shell = state.config.config.Shell ?? defaultShell;
-  const heredoc = instruction.heredocs[0];
-  // `RUN <<EOF` alone: the body is the script (BuildKit runs it through the shell).
-  if (heredoc && /^<<-?["']?\w+["']?\s*$/.test(instruction.command.trim()))
-    return [...shell, heredoc.content];
-  return [...shell, instruction.command];
+  return [...shell, shellRun(instruction.command, instruction.heredocs).script];
+}
+
+/**
+ * What a RUN's cache key covers beyond its history text: a `#!` heredoc runs as a file whose
+ * name alone is in the argv, so its body must be keyed too (BuildKit keys the mounted file).
+ */
+export function runCacheText(createdBy: string, instruction: RunInstruction): string {
+  if (instruction.form === 'exec') return createdBy;
+  const file = shellRun(instruction.command, instruction.heredocs).file;
+  return file === undefined ? createdBy : `${createdBy}\0${file.name}\0${file.content}`;
 }
 
 /** History text as BuildKit writes it: build args the command saw, then the argv. */
@@ -70,28 +85,40 @@ export async function runInstruction(input: RunStepInput): Promise<void> {
       : [];
   const tail: string[] = [];
   const argv = runArgv(state, instruction);
-  const exitCode = await executor.run(
-    {
-      root: state.root,
-      argv,
-      env,
-      cwd,
-      user,
-      network:
-        instruction.network === 'none' || instruction.network === 'host' ? instruction.network : 'default',
-      // Allowed only by the build's security.insecure entitlement, checked before the build starts.
-      security: instruction.security === 'insecure' ? 'insecure' : 'sandbox',
-      ...(mounts.length > 0 ? { mounts } : {}),
-    },
-    {
-      onOutput: (line, stream) => {
-        tail.push(line);
-        if (tail.length > tailLines) tail.shift();
-        input.onOutput(line, stream);
+  const script =
+    instruction.form === 'shell' ? shellRun(instruction.command, instruction.heredocs).file : undefined;
+  if (script) checkScriptName(script.name, input.where);
+  const staged = script ? await stageScript(executor.kind, state.root, script) : undefined;
+  let exitCode: number;
+  try {
+    exitCode = await executor.run(
+      {
+        root: state.root,
+        // History keeps BuildKit's `SHELL /dev/pipes/NAME`; the file runs through its interpreter.
+        argv: (script && scriptArgv(script.content, argv.at(-1)!)) || argv,
+        env,
+        cwd,
+        user,
+        network:
+          instruction.network === 'none' || instruction.network === 'host' ? instruction.network : 'default',
+        // Allowed only by the build's security.insecure entitlement, checked before the build starts.
+        security: instruction.security === 'insecure' ? 'insecure' : 'sandbox',
+        ...(mounts.length > 0 || staged?.mount
+          ? { mounts: [...mounts, ...(staged?.mount ? [staged.mount] : [])] }
+          : {}),
       },
-      ...(input.signal ? { signal: input.signal } : {}),
-    },
-  );
+      {
+        onOutput: (line, stream) => {
+          tail.push(line);
+          if (tail.length > tailLines) tail.shift();
+          input.onOutput(line, stream);
+        },
+        ...(input.signal ? { signal: input.signal } : {}),
+      },
+    );
+  } finally {
+    await staged?.cleanup();
+  }
   if (exitCode !== 0) {
     const command = instruction.form === 'exec' ? JSON.stringify(instruction.args) : instruction.command;
     const output =
@@ -102,6 +129,37 @@ export async function runInstruction(input: RunStepInput): Promise<void> {
       { exitCode },
     );
   }
+}
+
+/**
+ * Puts a `#!` heredoc where the command finds it at `/dev/pipes/NAME`, executable and outside
+ * every layer: the sandbox bind-mounts a host directory there read-only; container mode writes
+ * into the container's own /dev, a mount the snapshot skips, and removes it afterwards.
+ */
+async function stageScript(
+  kind: Executor['kind'],
+  root: string,
+  script: HeredocScript,
+): Promise<{ mount?: ExecMount; cleanup: () => Promise<void> }> {
+  if (kind === 'sandbox') {
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-heredoc-'));
+    // mkdtemp makes it 0700; a RUN as another user must reach the script.
+    await chmod(dir, 0o755);
+    const file = join(dir, script.name);
+    await writeFile(file, script.content, { flag: 'wx' });
+    await chmod(file, 0o755);
+    return {
+      mount: { kind: 'bind', source: dir, target: heredocScriptDir, readonly: true },
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
+  }
+  const dir = join(root, heredocScriptDir);
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const file = join(dir, script.name);
+  // `wx`: never through a link or over a file someone else left there.
+  await writeFile(file, script.content, { flag: 'wx' });
+  await chmod(file, 0o755);
+  return { cleanup: () => rm(file, { force: true }) };
 }
 
 function oneLine(text: string): string {
