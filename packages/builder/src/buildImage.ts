@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { createIgnoreMatcher, parseDockerfile, parseDockerignore } from '@kiln/dockerfile';
+import { parseDockerfile } from '@kiln/dockerfile';
 import { hostPlatform } from '@kiln/image';
-import { resolveInRoot } from '@kiln/layer';
 import type { BuildEnvironment, BuildInput } from './buildOptions.ts';
 import { LazyRoots } from './cache/lazyRoots.ts';
 import { readContextIgnore } from './context/readIgnoreFile.ts';
