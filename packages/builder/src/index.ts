@@ -35,7 +35,13 @@ export type { CreateExecutorOptions, SelectExecutorOptions } from './executor/se
 export { createExecutor, executorImageMarker, selectExecutorKind } from './executor/selectExecutor.ts';
 export type { BuiltImage } from './image/assembleImage.ts';
 export type { CachedStep, LayerCache } from './layerCache.ts';
+export type { OutputPaths } from './output/checkOutputPaths.ts';
+export { checkOutputPaths } from './output/checkOutputPaths.ts';
 export { checkPushAccess } from './output/checkPushAccess.ts';
+export type { OutputTarget } from './output/outputTarget.ts';
+export { resolveOutputTarget } from './output/outputTarget.ts';
+export type { WriteOutputOptions } from './output/writeOutputFile.ts';
+export { writeOutputFile, writeOutputText } from './output/writeOutputFile.ts';
 export type { OutputEnvironment, OutputOptions } from './output/writeOutputs.ts';
 export { parseDestinations, writeOutputs } from './output/writeOutputs.ts';
 export { formatPlatform, hostPlatform, parsePlatform } from './plan/platform.ts';
