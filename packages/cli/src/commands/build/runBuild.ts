@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BuildEvent, Executor, LayerCache } from '@kiln/builder';
 import {
   buildImage,
+  checkOutputPaths,
   checkPushAccess,
   createExecutor,
   defaultCacheTtlMs,
@@ -17,6 +18,7 @@ import {
   registryLayerCache,
   selectExecutorKind,
   writeOutputs,
+  writeOutputText,
 } from '@kiln/builder';
 import { KilnError } from '@kiln/errors';
 import { BlobStore, type Compression, createReference, parseReference, type Reference } from '@kiln/image';
@@ -108,6 +110,14 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     flags.compressionLevel === undefined
       ? undefined
       : parseCount(flags.compressionLevel, '--compression-level');
+  await checkOutputPaths({
+    ...optional('tarPath', flags.tarPath),
+    ...optional('ociLayoutPath', flags.ociLayoutPath),
+    ...optional('digestFile', flags.digestFile),
+    ...optional('imageNameWithDigestFile', flags.imageNameWithDigestFile),
+    ...optional('imageNameTagWithDigestFile', flags.imageNameTagWithDigestFile),
+    ...optional('trace', flags.trace),
+  });
 
   const reporter = createReporter({
     format: flags.logFormat as LogFormat,
@@ -141,6 +151,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
   let executor: Executor | undefined;
   let client: RegistryClient | undefined;
   let registryCache: RegistryLayerCache | undefined;
+  let failed = false;
+  let traceFailure: unknown;
   try {
     const contextDir = await resolveContext(flags.context, workDir);
     const dockerfilePath =
@@ -259,10 +271,13 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         ],
         // A registry may refuse a mount (another project, a policy): then the bytes are fetched.
         fetchMissing: (blob) => remote.fetch([{ descriptor: blob }]),
+        signal: controller.signal,
+        scratchDir: workDir,
       },
     );
     reporter.finish({ digest: result.image.digest, destinations: pushed });
   } catch (error) {
+    failed = true;
     reporter.fail(error);
     throw controller.signal.aborted && controller.signal.reason instanceof KilnError
       ? controller.signal.reason
@@ -273,10 +288,22 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     await client?.close().catch(() => undefined);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (trace && flags.trace) await writeFile(flags.trace, JSON.stringify(trace.toJson()));
     await executor?.dispose().catch(() => undefined);
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    // Last, after the cleanup: a trace that cannot be written never hides the build's own error.
+    if (trace && flags.trace) {
+      traceFailure = await writeOutputText('--trace', flags.trace, JSON.stringify(trace.toJson())).then(
+        () => undefined,
+        (error: unknown) => error ?? new Error('the trace could not be written'),
+      );
+      if (traceFailure !== undefined && failed)
+        output.error(
+          `warning: ${traceFailure instanceof Error ? traceFailure.message : String(traceFailure)}`,
+        );
+    }
   }
+  // Reached only when the build itself succeeded.
+  if (traceFailure !== undefined) throw traceFailure;
 }
 
 /** `--cache-repo`, else `<first destination's repository>/cache` (Kaniko's default). */
