@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { isKilnError, KilnError } from '@kiln/errors';
 import { resolveOutputTarget } from './outputTarget.ts';
 
@@ -51,11 +50,10 @@ export async function writeOutputFile(
       // No O_CREAT: what was checked to be a device, fifo or link must still be one.
       const handle = await open(target.path, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOCTTY);
       try {
-        await pipeline(
-          createReadStream(staged),
-          handle.createWriteStream({ autoClose: false }),
-          ...(options.signal ? [{ signal: options.signal }] : []),
-        );
+        for await (const chunk of createReadStream(staged, { highWaterMark: 1 << 20 })) {
+          options.signal?.throwIfAborted();
+          await writeAll(handle, chunk as Buffer);
+        }
       } finally {
         await handle.close().catch(() => undefined);
       }
@@ -79,4 +77,12 @@ export function writeOutputText(
   options: WriteOutputOptions = {},
 ): Promise<void> {
   return writeOutputFile(flag, path, (file) => writeFile(file, text, { flag: 'wx' }), options);
+}
+
+/** A pipe or terminal may take part of a chunk per write. */
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+  for (let offset = 0; offset < chunk.length; ) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
 }
