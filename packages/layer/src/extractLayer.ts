@@ -41,6 +41,8 @@ export interface ExtractLayerOptions {
   /** Set owners from the layer; default when running as root. */
   preserveOwnership?: boolean;
   onEvent?: (event: LayerEvent) => void;
+  /** Stops the extraction between chunks of the layer (a build interrupted by a signal). */
+  signal?: AbortSignal;
 }
 
 export interface ExtractResult {
@@ -63,8 +65,10 @@ export async function extractLayer(
   root: string,
   options: ExtractLayerOptions = {},
 ): Promise<ExtractResult> {
-  const input: AsyncIterable<Uint8Array> =
+  options.signal?.throwIfAborted();
+  const raw: AsyncIterable<Uint8Array> =
     typeof source === 'string' ? createReadStream(source, { highWaterMark: 1024 * 1024 }) : source;
+  const input = options.signal ? stopOnAbort(raw, options.signal) : raw;
   const { stream, done, close } = await decompress(
     input,
     options.compression ?? (options.mediaType ? layerCompression(options.mediaType) : undefined),
@@ -88,6 +92,17 @@ export async function extractLayer(
   const result = { entries: applier.entries, bytes: reader.contentBytes };
   options.onEvent?.({ type: 'layer-extracted', ...result });
   return result;
+}
+
+/** `source`, checking `signal` before each chunk: every entry, large or small, is read through it. */
+async function* stopOnAbort(
+  source: AsyncIterable<Uint8Array>,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    signal.throwIfAborted();
+    yield chunk;
+  }
 }
 
 async function decompress(
