@@ -23,18 +23,25 @@ export async function isLocalArchive(path: string): Promise<boolean> {
  * Unpacks an archive into a host directory with the system tar (owners and modes kept, as ADD
  * does; GNU tar refuses members with `..` or absolute names). Returns the member paths.
  */
-export async function extractArchive(archive: string, hostDir: string, where: string): Promise<string[]> {
-  const members = (await runTar(['-t', '-f', archive], where)).split('\n').filter(Boolean);
+export async function extractArchive(
+  archive: string,
+  hostDir: string,
+  where: string,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const members = (await runTar(['-t', '-f', archive], where, signal)).split('\n').filter(Boolean);
   await runTar(
     ['-x', '-f', archive, '-C', hostDir, '--same-owner', '--numeric-owner', '-p', '--overwrite'],
     where,
+    signal,
   );
   return members.map((member) => member.replace(/^\.?\/+/, '').replace(/\/+$/, '')).filter(Boolean);
 }
 
-function runTar(args: string[], where: string): Promise<string> {
+function runTar(args: string[], where: string, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // An abort kills tar (SIGTERM) and rejects with the signal's reason.
+    const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk) => {
@@ -43,9 +50,10 @@ function runTar(args: string[], where: string): Promise<string> {
     child.stderr.on('data', (chunk) => {
       err += chunk;
     });
-    child.on('error', reject);
+    child.on('error', (error) => reject(signal?.aborted ? signal.reason : error));
     child.on('close', (code) => {
-      if (code === 0) resolve(out);
+      if (signal?.aborted) reject(signal.reason);
+      else if (code === 0) resolve(out);
       else reject(new KilnError('ADD_EXTRACT_FAILED', `${where}: cannot unpack the archive: ${err.trim()}`));
     });
   });

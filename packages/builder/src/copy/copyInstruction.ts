@@ -40,6 +40,8 @@ export interface CopyStepInput {
    * hit) skips the copy.
    */
   beforeCopy?: (contentHash: string, createdBy: string) => Promise<boolean>;
+  /** Stops downloads, archive unpacking and the copy between entries. */
+  signal?: AbortSignal;
 }
 
 export interface CopyStepResult {
@@ -90,7 +92,13 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
   const hash = createHash('sha256');
   const excluded = (relative: string, isDir: boolean) =>
     Boolean(source.isIgnored?.(relative, isDir) || input.isExcluded?.(relative, isDir));
-  const target: CopyTarget = { root: state.root, ownership, touched: new Set(), isExcluded: excluded };
+  const target: CopyTarget = {
+    root: state.root,
+    ownership,
+    touched: new Set(),
+    isExcluded: excluded,
+    ...(input.signal ? { signal: input.signal } : {}),
+  };
   // What the copy does beyond its sources' content: where, and the ownership and mode it sets.
   hash.update(
     JSON.stringify([instruction.kind, destination, destinationIsDir, chown ?? null, ownership.mode ?? null]),
@@ -117,6 +125,7 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
         join(input.scratchDir, `download-${items.length}`),
         instruction.options.checksum === undefined ? undefined : expand(instruction.options.checksum),
         where,
+        input.signal,
       );
       hash.update(`url:${text}\0${download.sha256}\0`);
       if (ownership.mode === undefined) ownership.mode = 0o600;
@@ -158,7 +167,7 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
       hash.update(`archive:${item.relative}\0`);
       for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
     } else {
-      await hashEntry(hash, item.hostPath, item.relative, excluded);
+      await hashEntry(hash, item.hostPath, item.relative, excluded, input.signal);
     }
   }
   const contentHash = hash.digest('hex');
@@ -171,7 +180,7 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
     const info = await stat(item.hostPath);
     if (item.archive) {
       const hostDir = await ensureImageDir(target, destination);
-      for (const member of await extractArchive(item.hostPath, hostDir, where)) {
+      for (const member of await extractArchive(item.hostPath, hostDir, where, input.signal)) {
         target.touched.add(posix.join(destination, member));
       }
     } else if (info.isDirectory()) {
