@@ -171,7 +171,7 @@ async function materialiseRoot(
 ): Promise<void> {
   const extracted = await context.lazy.materialise(state, async (layers) => {
     await context.env.fetchBlobs?.(layers);
-    await extractImageLayers(layers, state.root, context.env.store, context.ignore);
+    await extractImageLayers(layers, state.root, context.env.store, context.ignore, context.signal);
   });
   if (extracted) recorder?.invalidate();
 }
@@ -188,6 +188,7 @@ async function buildStage(context: StageContext, stage: PlannedStage): Promise<S
     compression: context.input.compression,
     ...(context.input.compressionLevel === undefined ? {} : { level: context.input.compressionLevel }),
     ...(context.input.reproducible ? { sourceDateEpoch: context.input.sourceDateEpoch ?? 0 } : {}),
+    signal: context.signal,
   });
   const triggers = state.onbuild;
   const instructions = [...triggers, ...stage.instructions];
@@ -429,6 +430,7 @@ async function executeStep(
         escape: context.dockerfile.escape,
         where: step.where,
         scratchDir: join(env.workDir, 'scratch', `${stage.index}-${step.step}`),
+        signal: context.signal,
         ...(instruction.options.exclude.length > 0
           ? { isExcluded: excludeMatcher(instruction.options.exclude) }
           : {}),
@@ -554,7 +556,7 @@ async function sourceFrom(
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     await context.env.fetchBlobs?.(built.layers);
-    await extractImageLayers(built.layers, dir, context.env.store, []);
+    await extractImageLayers(built.layers, dir, context.env.store, [], context.signal);
     return { root: dir, kind: 'stage', from: word };
   }
   const image = await pullBase(context, word, where, stageName);
@@ -562,7 +564,7 @@ async function sourceFrom(
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   await context.env.fetchBlobs?.(layersOf(image));
-  await extractImageLayers(layersOf(image), dir, context.env.store, []);
+  await extractImageLayers(layersOf(image), dir, context.env.store, [], context.signal);
   return { root: dir, kind: 'image', from: word };
 }
 

@@ -8,6 +8,7 @@ export async function extractImageLayers(
   root: string,
   store: BlobStore,
   ignore: string[],
+  signal?: AbortSignal,
 ): Promise<void> {
   const prefixes = ignore.map((path) => path.replace(/^\/+|\/+$/g, '')).filter(Boolean);
   const isIgnored = (path: string) =>
@@ -16,6 +17,7 @@ export async function extractImageLayers(
     await extractLayer(store.path(layer.descriptor.digest), root, {
       mediaType: layer.descriptor.mediaType,
       ...(prefixes.length > 0 ? { ignore: isIgnored } : {}),
+      ...(signal ? { signal } : {}),
     });
   }
 }

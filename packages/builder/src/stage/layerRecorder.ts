@@ -13,6 +13,8 @@ export interface LayerRecorderOptions {
   level?: number;
   /** Reproducible builds: every mtime in layers becomes this (seconds since the epoch). */
   sourceDateEpoch?: number;
+  /** Stops a layer write at its next block (a build interrupted by a signal). */
+  signal?: AbortSignal;
 }
 
 export interface RecordedLayer {
@@ -87,6 +89,7 @@ export class LayerRecorder {
       ...(this.#options.sourceDateEpoch === undefined
         ? {}
         : { sourceDateEpoch: this.#options.sourceDateEpoch }),
+      ...(this.#options.signal ? { signal: this.#options.signal } : {}),
     });
     return {
       layer: {
