@@ -169,6 +169,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     const store = new BlobStore(flags.cacheDir ? resolve(flags.cacheDir) : join(workDir, 'blobs'));
     client = createRegistryClient({
       ...(await registryClientOptions(flags)),
+      // A signal ends every pull, push and cache request at once; nothing is sent after it.
+      signal: controller.signal,
       onEvent: (event) => {
         // Only the push side: base pulls are reported by the builder's base-pulled event.
         const pulling = 'direction' in event && event.direction === 'pull';
@@ -239,6 +241,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         ...(flags.cacheDir ? { cacheMountDir: join(resolve(flags.cacheDir), 'run-mounts') } : {}),
       },
     );
+    // A signal during the last step lets that step end normally: nothing of it may be pushed.
+    controller.signal.throwIfAborted();
     // The cache repository then holds every layer this build wrote: the push mounts them from there
     // rather than uploading them a second time.
     await registryCache?.flush();
@@ -275,6 +279,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
         scratchDir: workDir,
       },
     );
+    controller.signal.throwIfAborted();
     reporter.finish({ digest: result.image.digest, destinations: pushed });
   } catch (error) {
     failed = true;
@@ -283,8 +288,9 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
       ? controller.signal.reason
       : error;
   } finally {
-    // Cache writes of the steps that did run are kept even when the build failed later.
-    await registryCache?.flush();
+    // Cache writes of the steps that did run are kept even when the build failed later, but not
+    // after a signal: an interrupted build pushes nothing more.
+    if (!controller.signal.aborted) await registryCache?.flush();
     await client?.close().catch(() => undefined);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
