@@ -158,6 +158,15 @@ describe('hostile Dockerfiles', () => {
     );
   });
 
+  it('a huge substitution pattern is SHELL_INVALID_PATTERN, not a SyntaxError', () => {
+    for (const piece of ['x', '(', '*']) {
+      expect(() => expandWord(`$${'{'}a#${piece.repeat(200_000)}}`, () => 'abc')).toThrow(
+        expect.objectContaining({ code: 'SHELL_INVALID_PATTERN' }),
+      );
+    }
+    expect(expandWord(`$${'{'}a#${'x'.repeat(4096)}}`, () => 'abc')).toBe('abc');
+  });
+
   it(`nesting up to ${maxExpansionDepth} levels still expands`, () => {
     const word = `${'${a:-'.repeat(maxExpansionDepth)}x${'}'.repeat(maxExpansionDepth)}`;
     expect(expandWord(word, () => undefined)).toBe('x');
