@@ -138,7 +138,7 @@ export async function copyInstruction(input: CopyStepInput): Promise<CopyStepRes
       continue;
     }
     const relative = relativeSourcePath(text, where);
-    const matches = hasWildcard(relative) ? await globSources(source.root, relative) : [relative];
+    const matches = hasWildcard(relative) ? await globSources(source.root, relative, where) : [relative];
     const kept = matches.filter((match) => match === '' || !excluded(match, false));
     if (kept.length === 0 || (!hasWildcard(relative) && !(await exists(source.root, relative)))) {
       throw new KilnError(
@@ -201,9 +201,18 @@ function heredocFor(instruction: CopyInstruction | AddInstruction, word: string)
   return instruction.heredocs.find((heredoc) => heredoc.name === match[1]);
 }
 
-async function globSources(root: string, pattern: string): Promise<string[]> {
+async function globSources(root: string, pattern: string, where: string): Promise<string[]> {
   const found: string[] = [];
-  for await (const match of glob(pattern, { cwd: root })) found.push(String(match).split('\\').join('/'));
+  try {
+    for await (const match of glob(pattern, { cwd: root })) found.push(String(match).split('\\').join('/'));
+  } catch (error) {
+    // A pattern the matcher cannot take (a regexp too large, a path too long): the Dockerfile's fault.
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
+    throw new KilnError('COPY_BAD_WILDCARD', `${where}: cannot expand the wildcard source (${reason})`, {
+      cause: error,
+      exitCode: 2,
+    });
+  }
   return found.sort();
 }
 
