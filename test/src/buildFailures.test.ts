@@ -161,4 +161,14 @@ describe('kiln build failures', () => {
       expect(result.stderr).not.toMatch(/\n\s+at |RangeError|\u001b\[2J/);
     }
   });
+
+  it('a wildcard the matcher cannot take exits 2 with one clear line', async () => {
+    const result = await expectFailure(
+      'wildcard',
+      `ARG BASE\nFROM $BASE\nCOPY ${'w'.repeat(200_000)}* /x/\n`,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: Dockerfile:3: cannot expand the wildcard source/m);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
 });
