@@ -121,13 +121,18 @@ describe('kiln build output paths', () => {
     expect(await readFile(digestTarget, 'utf8')).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
-  it('a regular file at --digest-file is replaced, no temp file left beside it', async () => {
+  it('a regular file at --digest-file is replaced atomically, mode kept, no temp file left beside it', async () => {
     const dir = await context('regular');
     const file = join(work, 'regular', 'digest');
-    await writeFile(file, 'old');
+    await writeFile(file, 'old', { mode: 0o640 });
+    const before = await stat(file);
     const result = await build('regular', dir, ['--digest-file', file]);
     expect(result.code).toBe(0);
     expect(await readFile(file, 'utf8')).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const after = await stat(file);
+    // Replaced by rename (a new inode), keeping the old file's mode.
+    expect(after.ino).not.toBe(before.ino);
+    expect(after.mode & 0o777).toBe(0o640);
     const names = (await runChecked('ls', ['-A', join(work, 'regular')])).split('\n').filter(Boolean);
     expect(names.sort()).toEqual(['context', 'digest', 'kiln']);
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { type FileHandle, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdtemp, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { isKilnError, KilnError } from '@kiln/errors';
@@ -33,6 +33,9 @@ export async function writeOutputFile(
       try {
         await produce(temp);
         options.signal?.throwIfAborted();
+        // A file replaced keeps its mode, as one rewritten by a shell's `>` would.
+        const previous = await stat(target.path).catch(() => undefined);
+        if (previous !== undefined) await chmod(temp, previous.mode & 0o7777);
         await rename(temp, target.path);
       } catch (error) {
         await rm(temp, { recursive: true, force: true });
