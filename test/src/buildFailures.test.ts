@@ -141,4 +141,34 @@ describe('kiln build failures', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--build-arg');
   });
+
+  it('a 20,000-deep substitution or a huge line: one clear line naming the file and line, no stack', async () => {
+    const nested = `${'$'}{a:-`.repeat(20_000);
+    const deep = await expectFailure('deep', `ARG BASE\nFROM $BASE\nENV X=${nested}x${'}'.repeat(20_000)}\n`);
+    expect(deep.code).toBe(1);
+    expect(deep.stderr).toMatch(
+      /^error: Dockerfile:3: ENV: variable substitutions nested more than 64 deep/m,
+    );
+    const huge = await expectFailure(
+      'huge',
+      `ARG BASE\nFROM $BASE\nBOGUS \u001b[2J${'z'.repeat(1_000_000)}\n`,
+    );
+    expect(huge.stderr).toMatch(/^error: Dockerfile:3: unknown instruction/m);
+    for (const result of [deep, huge]) {
+      const lines = result.stderr.split('\n').filter((line) => line.startsWith('error: '));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]!.length).toBeLessThan(1000);
+      expect(result.stderr).not.toMatch(/\n\s+at |RangeError|\u001b\[2J/);
+    }
+  });
+
+  it('a wildcard the matcher cannot take exits 2 with one clear line', async () => {
+    const result = await expectFailure(
+      'wildcard',
+      `ARG BASE\nFROM $BASE\nCOPY ${'w'.repeat(200_000)}* /x/\n`,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: Dockerfile:3: cannot expand the wildcard source/m);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
 });

@@ -54,8 +54,10 @@ describe('kiln build on SIGTERM and SIGINT', () => {
         child.on('close', () => reject(new Error(`kiln ended before the RUN started:\n${stderr}`)));
       });
       expect((await readdir(kilnDir)).length).toBe(1);
+      const signalled = Date.now();
       child.kill(signal);
       expect(await exited).toBe(code);
+      expect(Date.now() - signalled).toBeLessThan(2000);
       expect(Date.now() - started).toBeLessThan(30_000);
       expect(stderr).toContain(`interrupted by ${signal}`);
       expect(await readdir(kilnDir)).toEqual([]);

@@ -14,6 +14,7 @@ import type { BuildEvent, BuildEventListener } from './events.ts';
 import { parseEntitlements } from './executor/entitlements.ts';
 import type { Executor } from './executor/executor.ts';
 import { createExecutor, selectExecutorKind } from './executor/selectExecutor.ts';
+import { checkOutputPaths } from './output/checkOutputPaths.ts';
 import { checkPushAccess } from './output/checkPushAccess.ts';
 import { parseDestinations, writeOutputs } from './output/writeOutputs.ts';
 
@@ -44,6 +45,16 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
     });
   }
   const executorKind = selectExecutorKind({ requested: request.executor, force: request.force });
+  const { outputs: wanted } = request;
+  await checkOutputPaths({
+    ...(wanted.tarPath ? { tarPath: wanted.tarPath } : {}),
+    ...(wanted.ociLayoutPath ? { ociLayoutPath: wanted.ociLayoutPath } : {}),
+    ...(wanted.digestFile ? { digestFile: wanted.digestFile } : {}),
+    ...(wanted.imageNameWithDigestFile ? { imageNameWithDigestFile: wanted.imageNameWithDigestFile } : {}),
+    ...(wanted.imageNameTagWithDigestFile
+      ? { imageNameTagWithDigestFile: wanted.imageNameTagWithDigestFile }
+      : {}),
+  });
   parseEntitlements(request.allow ?? []);
 
   // One fresh dir per build, also inside --kiln-dir, so concurrent builds never share state.
@@ -77,6 +88,8 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
     const store = new BlobStore(request.cache.dir ? resolve(request.cache.dir) : join(workDir, 'blobs'));
     client = createRegistryClient({
       ...request.registry,
+      // A signal ends every pull, push and cache request at once; nothing is sent after it.
+      ...(options.signal ? { signal: options.signal } : {}),
       onEvent: (event) => {
         // Only the push side: base pulls are reported by the builder's base-pulled event.
         const pulling = 'direction' in event && event.direction === 'pull';
@@ -125,6 +138,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       },
     );
     const { image } = built;
+    options.signal?.throwIfAborted();
     // The cache repository then holds every layer this build wrote: the push mounts them from
     // there rather than uploading them a second time.
     await layerCache.flush();
@@ -150,8 +164,11 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
         ],
         // A registry may refuse a mount (another project, a policy): then the bytes are fetched.
         fetchMissing: (blob) => remote.fetch([{ descriptor: blob }]),
+        ...(options.signal ? { signal: options.signal } : {}),
+        scratchDir: workDir,
       },
     );
+    options.signal?.throwIfAborted();
     emit({
       type: 'image-done',
       digest: image.digest,
@@ -172,8 +189,9 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       ? options.signal.reason
       : error;
   } finally {
-    // Cache writes of the steps that did run are kept even when the build failed later.
-    await layerCache?.flush();
+    // Cache writes of the steps that did run are kept even when the build failed later, but not
+    // after a signal: an interrupted build pushes nothing more.
+    if (!options.signal?.aborted) await layerCache?.flush();
     await client?.close().catch(() => undefined);
     await executor?.dispose().catch(() => undefined);
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);

@@ -39,6 +39,12 @@ export function expandHeredocContent(content: string, lookup: VariableLookup): s
 
 const endOfInput = '';
 
+/**
+ * How deeply `${…}` may nest. Each level is a few stack frames; without a bound a hostile
+ * `${a:-${a:-…}}` overflows the stack. Real Dockerfiles nest two or three levels.
+ */
+export const maxExpansionDepth = 64;
+
 class WordCollector {
   words: string[] = [];
   word = '';
@@ -106,6 +112,8 @@ class ShellWordLexer {
   readonly escape: string;
   /** BuildKit's SkipProcessQuotes, for heredoc bodies. */
   quotesArePlain = false;
+  /** `${` levels open around the current position. */
+  depth = 0;
 
   constructor(text: string, lookup: VariableLookup, escapeChar: string) {
     this.text = text;
@@ -247,6 +255,22 @@ class ShellWordLexer {
       return this.lookup(name) ?? '';
     }
     this.next();
+    if (this.depth >= maxExpansionDepth) {
+      throw new ShellExpansionError(
+        'SHELL_EXPANSION_TOO_DEEP',
+        `variable substitutions nested more than ${maxExpansionDepth} deep`,
+      );
+    }
+    this.depth++;
+    try {
+      return this.braced();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** `${…}` after the brace. */
+  braced(): string {
     const first = this.peek();
     if (first === endOfInput)
       throw new ShellExpansionError('SHELL_BAD_SUBSTITUTION', "syntax error: missing '}'");

@@ -52,5 +52,6 @@ export { createIgnoreMatcher } from './ignoreMatcher.ts';
 export { instructionKinds } from './instructionKinds.ts';
 export { parseDockerfile } from './parseDockerfile.ts';
 export { printDockerfile, printInstruction, printInstructionLine } from './printDockerfile.ts';
+export { quoteForMessage } from './quoteForMessage.ts';
 export type { ShellExpansionErrorCode } from './shellExpansionError.ts';
 export { ShellExpansionError } from './shellExpansionError.ts';

@@ -14,6 +14,7 @@ import { DockerfileSyntaxError } from './dockerfileSyntaxError.ts';
 import { expandWord } from './expandWord.ts';
 import { instructionKinds, isInstructionKind } from './instructionKinds.ts';
 import { parseMount } from './mounts.ts';
+import { quoteForMessage } from './quoteForMessage.ts';
 import { ShellExpansionError } from './shellExpansionError.ts';
 
 /** What an instruction line needs from the file around it: positions and the escape character. */
@@ -87,8 +88,10 @@ export function parseInstructionLine(text: string, offset: number, ctx: LineCont
         const code =
           error.code === 'SHELL_UNTERMINATED_QUOTE'
             ? 'DOCKERFILE_UNTERMINATED_QUOTE'
-            : 'DOCKERFILE_BAD_SUBSTITUTION';
-        fail(code, `${kind}: ${error.message} in ${JSON.stringify(word)}`);
+            : error.code === 'SHELL_EXPANSION_TOO_DEEP'
+              ? 'DOCKERFILE_EXPANSION_TOO_DEEP'
+              : 'DOCKERFILE_BAD_SUBSTITUTION';
+        fail(code, `${kind}: ${error.message} in ${quoteForMessage(word, 60)}`);
       }
     }
   };

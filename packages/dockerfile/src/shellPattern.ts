@@ -1,10 +1,22 @@
 import { ShellExpansionError } from './shellExpansionError.ts';
 
 /**
+ * Longest `${VAR#p}`/`%`/`/` pattern: a regular expression of a huge one exceeds V8's size limit
+ * (a `SyntaxError` at about 100,000 characters) and takes seconds to compile well before that.
+ */
+export const maxPatternLength = 4096;
+
+/**
  * Shell patterns of `${VAR#p}`, `${VAR%p}` and `${VAR/p/r}` as BuildKit converts them to regular
  * expressions: `*` and `?` are wildcards, `\` escapes only `*`, `?` and `\` (and `}`/`/`, dropped).
  */
 export function shellPatternToRegExp(pattern: string, greedy: boolean, anchored: boolean): RegExp {
+  if (pattern.length > maxPatternLength) {
+    throw new ShellExpansionError(
+      'SHELL_INVALID_PATTERN',
+      `invalid pattern in substitution: longer than ${maxPatternLength} characters`,
+    );
+  }
   const chars = Array.from(pattern);
   let out = anchored ? '^' : '';
   for (let i = 0; i < chars.length; i++) {
@@ -30,7 +42,15 @@ export function shellPatternToRegExp(pattern: string, greedy: boolean, anchored:
       out += ch.replace(/[-/\\]/g, '\\$&');
     }
   }
-  return new RegExp(out);
+  try {
+    return new RegExp(out);
+  } catch (error) {
+    // What is left: the engine's own limits on a regular expression's size.
+    throw new ShellExpansionError(
+      'SHELL_INVALID_PATTERN',
+      `invalid pattern in substitution: ${(error as Error).message}`,
+    );
+  }
 }
 
 export function trimShellPrefix(pattern: string, value: string, greedy: boolean): string {

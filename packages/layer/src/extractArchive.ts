@@ -26,6 +26,7 @@ import { IntactPaths } from './intactPaths.ts';
 import type { LayerEvent } from './layerEvents.ts';
 import { archivePathComponents, RootResolver } from './rootResolver.ts';
 import { setXattrs, type XattrTarget } from './setXattrs.ts';
+import { stopOnAbort } from './stopOnAbort.ts';
 import { TarReader, type TarReadHeader } from './tarReader.ts';
 
 export interface ExtractArchiveOptions {
@@ -34,6 +35,8 @@ export interface ExtractArchiveOptions {
   /** Set owners (the archive's, or `owner`); default when running as root. */
   preserveOwnership?: boolean;
   onEvent?: (event: LayerEvent) => void;
+  /** Stops the extraction between chunks of the archive (a build interrupted by a signal). */
+  signal?: AbortSignal;
 }
 
 export interface ExtractArchiveResult {
@@ -73,10 +76,11 @@ export async function extractArchive(
   root: string,
   options: ExtractArchiveOptions = {},
 ): Promise<ExtractArchiveResult> {
+  options.signal?.throwIfAborted();
   const file = await openDecompressed(path);
   const applier = new ArchiveApplier(realpathSync(root), options);
   try {
-    const reader = new TarReader(file.stream);
+    const reader = new TarReader(options.signal ? stopOnAbort(file.stream, options.signal) : file.stream);
     for (let header = await reader.next(); header !== null; header = await reader.next()) {
       await applier.apply(header, reader);
     }

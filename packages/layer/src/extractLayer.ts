@@ -30,6 +30,7 @@ import { IntactPaths } from './intactPaths.ts';
 import type { LayerEvent } from './layerEvents.ts';
 import { archivePathComponents, RootResolver } from './rootResolver.ts';
 import { setXattrs, type XattrTarget } from './setXattrs.ts';
+import { stopOnAbort } from './stopOnAbort.ts';
 import { TarReader, type TarReadHeader } from './tarReader.ts';
 
 export interface ExtractLayerOptions {
@@ -42,6 +43,8 @@ export interface ExtractLayerOptions {
   /** Set owners from the layer; default when running as root. */
   preserveOwnership?: boolean;
   onEvent?: (event: LayerEvent) => void;
+  /** Stops the extraction between chunks of the layer (a build interrupted by a signal). */
+  signal?: AbortSignal;
 }
 
 export interface ExtractResult {
@@ -64,8 +67,10 @@ export async function extractLayer(
   root: string,
   options: ExtractLayerOptions = {},
 ): Promise<ExtractResult> {
-  const input: AsyncIterable<Uint8Array> =
+  options.signal?.throwIfAborted();
+  const raw: AsyncIterable<Uint8Array> =
     typeof source === 'string' ? createReadStream(source, { highWaterMark: 1024 * 1024 }) : source;
+  const input = options.signal ? stopOnAbort(raw, options.signal) : raw;
   const { stream, done, close } = await decompress(
     input,
     options.compression ?? (options.mediaType ? layerCompression(options.mediaType) : undefined),

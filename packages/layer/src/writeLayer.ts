@@ -32,6 +32,8 @@ export interface WriteLayerOptions {
    */
   sourceDateEpoch?: number;
   onEvent?: (event: LayerEvent) => void;
+  /** Stops the write at the next 1 MiB block (a build interrupted by a signal). */
+  signal?: AbortSignal;
 }
 
 export interface LayerResult {
@@ -91,6 +93,7 @@ export async function writeLayer(
   let entries = 0;
 
   async function flush(): Promise<void> {
+    options.signal?.throwIfAborted();
     if (used === 0) return;
     const full = block.subarray(0, used);
     diffHash.update(full);

@@ -23,6 +23,11 @@ export interface RegistryClientOptions extends TransportOptions {
   /** Upload blobs larger than this in PATCH chunks of this size (resumable); default: one request per blob. */
   chunkSize?: number;
   onEvent?: RegistryEventHandler;
+  /**
+   * Ends every request, body transfer and retry wait of this client when aborted (a build
+   * interrupted by a signal); each then fails with the signal's reason. Nothing is sent after it.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RegistryRequest {
@@ -67,6 +72,7 @@ export class RegistryClient {
   readonly concurrency: number;
   readonly chunkSize: number | undefined;
   readonly mirrors: string[];
+  readonly signal: AbortSignal | undefined;
   readonly #credentials: CredentialSource | undefined;
   readonly #onEvent: RegistryEventHandler | undefined;
   readonly #challenges = new Map<string, Promise<AuthChallenge | undefined>>();
@@ -85,6 +91,7 @@ export class RegistryClient {
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.chunkSize = options.chunkSize;
     this.mirrors = options.mirrors ?? [];
+    this.signal = options.signal;
     this.#credentials = options.credentials;
     this.#onEvent = options.onEvent;
   }
@@ -99,17 +106,22 @@ export class RegistryClient {
    */
   async retry<T>(where: OperationTarget, attempt: (n: number) => Promise<T>): Promise<T> {
     try {
-      return await withRetry(this.retryPolicy, attempt, (n, delayMs, reason) =>
-        this.emit({
-          type: 'retry',
-          registry: where.registry,
-          operation: where.operation,
-          attempt: n,
-          delayMs,
-          reason,
-        }),
+      return await withRetry(
+        this.retryPolicy,
+        attempt,
+        (n, delayMs, reason) =>
+          this.emit({
+            type: 'retry',
+            registry: where.registry,
+            operation: where.operation,
+            attempt: n,
+            delayMs,
+            reason,
+          }),
+        this.signal,
       );
     } catch (error) {
+      if (this.signal?.aborted) throw this.signal.reason;
       if (error instanceof KilnError) throw error;
       throw networkError(error, this.errorContext(where));
     }
@@ -172,6 +184,7 @@ export class RegistryClient {
   }
 
   async #dispatch(request: RegistryRequest, authorization: string | undefined): Promise<RegistryResponse> {
+    this.signal?.throwIfAborted();
     const url = new URL(request.url, this.baseUrl(request.registry));
     const headers: Record<string, string> = { 'user-agent': 'kiln/0.1', ...request.headers };
     // Credentials go only to the registry itself, never to a redirect target or another host.
@@ -182,8 +195,10 @@ export class RegistryClient {
         headers,
         body: request.body?.(),
         dispatcher: this.transport.agent(request.registry),
+        ...(this.signal ? { signal: this.signal } : {}),
       });
     } catch (error) {
+      if (this.signal?.aborted) throw this.signal.reason;
       if (error instanceof KilnError || isConnectionFailure(error)) throw error;
       throw networkError(error, this.errorContext(request));
     }
@@ -309,6 +324,7 @@ export class RegistryClient {
             headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'kiln/0.1' },
             body: form.toString(),
             dispatcher: this.transport.agent(realm.host, request.registry),
+            ...(this.signal ? { signal: this.signal } : {}),
           });
         } else {
           const url = new URL(realm);
@@ -323,9 +339,11 @@ export class RegistryClient {
             method: 'GET',
             headers,
             dispatcher: this.transport.agent(realm.host, request.registry),
+            ...(this.signal ? { signal: this.signal } : {}),
           });
         }
       } catch (error) {
+        if (this.signal?.aborted) throw this.signal.reason;
         if (isConnectionFailure(error)) throw error;
         throw networkError(error, context);
       }

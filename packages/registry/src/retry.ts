@@ -84,11 +84,14 @@ export async function withRetry<T>(
   policy: RetryPolicy,
   attempt: (attemptNumber: number) => Promise<T>,
   onRetry: (attemptNumber: number, delayMs: number, reason: string) => void,
+  signal?: AbortSignal,
 ): Promise<T> {
   for (let n = 0; ; n++) {
     try {
+      signal?.throwIfAborted();
       return await attempt(n);
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       if (n >= policy.retries || !isRetryableError(error)) {
         throw error instanceof RetryableStatusError ? error.final : error;
       }
@@ -98,7 +101,23 @@ export async function withRetry<T>(
         error instanceof RetryableStatusError ? error.retryAfterMs : undefined,
       );
       onRetry(n + 1, delay, describeFailure(error));
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay, signal);
     }
   }
+}
+
+/** setTimeout as a promise that an abort ends early, with the signal's reason. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
 }

@@ -13,6 +13,7 @@ export async function extractImageLayers(
   root: string,
   store: BlobStore,
   ignore: string[],
+  signal?: AbortSignal,
 ): Promise<void> {
   const prefixes = ignore.map((path) => path.replace(/^\/+|\/+$/g, '')).filter(Boolean);
   const isIgnored = (path: string) =>
@@ -23,6 +24,7 @@ export async function extractImageLayers(
       await extractLayer(await store.open(digest), root, {
         mediaType: layer.descriptor.mediaType,
         ...(prefixes.length > 0 ? { ignore: isIgnored } : {}),
+        ...(signal ? { signal } : {}),
       });
     } catch (error) {
       const blobError = corruptionIn(error);

@@ -16,6 +16,8 @@ export interface ExtractOptions {
   owner?: { uid: number; gid: number };
   /** The in-image destination, to name it in messages instead of a host path. */
   imageDir?: string;
+  /** Stops the extraction between chunks (a build interrupted by a signal). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -31,9 +33,13 @@ export async function extractArchive(
   options: ExtractOptions = {},
 ): Promise<string[]> {
   try {
-    const result = await extractInsideRoot(archive, hostDir, options.owner ? { owner: options.owner } : {});
+    const result = await extractInsideRoot(archive, hostDir, {
+      ...(options.owner ? { owner: options.owner } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     return result.paths;
   } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
     const raw = error instanceof Error ? error.message : String(error);
     const reason = raw.split(hostDir).join(options.imageDir ?? '');
     const unsafe = isKilnError(error) && error.code === 'LAYER_UNSAFE_PATH';

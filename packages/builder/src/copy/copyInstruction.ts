@@ -42,6 +42,8 @@ export interface CopyStepInput {
    * hit) skips the copy.
    */
   beforeCopy?: (contentHash: string, createdBy: string) => Promise<boolean>;
+  /** Stops downloads, archive unpacking and the copy between entries. */
+  signal?: AbortSignal;
 }
 
 export interface CopyStepResult {
@@ -105,7 +107,13 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
   const hash = createHash('sha256');
   const excluded = (relative: string, isDir: boolean, whenEmpty?: boolean) =>
     Boolean(source.isIgnored?.(relative, isDir, whenEmpty) || input.isExcluded?.(relative, isDir, whenEmpty));
-  const target: CopyTarget = { root: state.root, ownership, touched: new Set(), isExcluded: excluded };
+  const target: CopyTarget = {
+    root: state.root,
+    ownership,
+    touched: new Set(),
+    isExcluded: excluded,
+    ...(input.signal ? { signal: input.signal } : {}),
+  };
   // What the copy does beyond its sources' content: where, and the ownership and mode it sets.
   hash.update(
     JSON.stringify([instruction.kind, destination, destinationIsDir, chown ?? null, ownership.mode ?? null]),
@@ -140,6 +148,7 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
         join(input.scratchDir, `download-${items.length}`),
         instruction.options.checksum === undefined ? undefined : expand(instruction.options.checksum),
         where,
+        input.signal,
       );
       hash.update(`url:${text}\0${download.sha256}\0`);
       if (ownership.mode === undefined) ownership.mode = 0o600;
@@ -197,7 +206,7 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
     } else {
       if (item.parents) hash.update(`parents:${item.parents.under}\0`);
-      await hashEntry(hash, item.hostPath, item.relative, excluded);
+      await hashEntry(hash, item.hostPath, item.relative, excluded, input.signal);
     }
   }
   const contentHash = hash.digest('hex');
@@ -219,6 +228,7 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       const written = await extractArchive(item.hostPath, hostDir, where, {
         imageDir: destination,
         ...(owner ? { owner } : {}),
+        ...(input.signal ? { signal: input.signal } : {}),
       });
       for (const member of written) target.touched.add(imagePathOf(state.root, join(hostDir, member)));
     } else if (info.isDirectory()) {

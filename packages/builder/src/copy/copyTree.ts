@@ -36,6 +36,8 @@ export interface CopyTarget {
    * directory already walked: whether to drop it if nothing below it was kept.
    */
   isExcluded: (relativePath: string, isDir: boolean, whenEmpty?: boolean) => boolean;
+  /** Stops the copy between entries (a build interrupted by a signal). */
+  signal?: AbortSignal;
 }
 
 /** Creates an in-image dir and its missing parents (0755, the copy's owner); returns the host path. */
@@ -92,6 +94,7 @@ export async function copyEntry(
   destination: string,
   top = true,
 ): Promise<void> {
+  target.signal?.throwIfAborted();
   const info = await lstat(sourcePath);
   if (info.isDirectory()) {
     let existed = false;
@@ -166,7 +169,9 @@ export async function hashEntry(
   sourcePath: string,
   relativeSource: string,
   isExcluded: CopyTarget['isExcluded'],
+  signal?: AbortSignal,
 ): Promise<void> {
+  signal?.throwIfAborted();
   const info = await lstat(sourcePath);
   hash.update(`${relativeSource}\0${info.mode}\0`);
   if (info.isDirectory()) {
@@ -174,17 +179,20 @@ export async function hashEntry(
       const relative = relativeSource === '' ? name : `${relativeSource}/${name}`;
       const childInfo = await lstat(join(sourcePath, name));
       if (isExcluded(relative, childInfo.isDirectory())) continue;
-      await hashEntry(hash, join(sourcePath, name), relative, isExcluded);
+      await hashEntry(hash, join(sourcePath, name), relative, isExcluded, signal);
     }
   } else if (info.isSymbolicLink()) {
     hash.update(`link:${await readlink(sourcePath)}\0`);
   } else if (info.isFile()) {
-    hash.update(await sha256File(sourcePath));
+    hash.update(await sha256File(sourcePath, signal));
   }
 }
 
-async function sha256File(path: string): Promise<string> {
+async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    signal?.throwIfAborted();
+    hash.update(chunk as Buffer);
+  }
   return hash.digest('hex');
 }

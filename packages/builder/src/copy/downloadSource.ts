@@ -15,11 +15,13 @@ export async function downloadSource(
   path: string,
   checksum: string | undefined,
   where: string,
+  signal?: AbortSignal,
 ): Promise<Download> {
   let response: Response;
   try {
-    response = await fetch(url, { redirect: 'follow' });
+    response = await fetch(url, { redirect: 'follow', ...(signal ? { signal } : {}) });
   } catch (error) {
+    if (signal?.aborted) throw signal.reason;
     throw new KilnError('ADD_DOWNLOAD_FAILED', `${where}: cannot fetch ${url}`, { cause: error });
   }
   if (!response.ok) {

@@ -1,5 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { quoteForMessage } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
 import { resolveInRootSync } from '@kiln/layer';
 
@@ -29,6 +30,8 @@ export function hasWildcard(path: string): boolean {
  * as a chroot would, never to the host.
  */
 export async function expandSourceWildcard(root: string, pattern: string, where: string): Promise<string[]> {
+  // No path longer than PATH_MAX exists to match; saying so beats a regexp of any size.
+  if (Buffer.byteLength(pattern) > 4096) throw badPattern(pattern, where);
   let current = [''];
   for (const part of pattern.split('/').filter(Boolean)) {
     const next: string[] = [];
@@ -95,7 +98,10 @@ function escapeRegExp(ch: string): string {
 }
 
 function badPattern(part: string, where: string): KilnError {
-  return new KilnError('COPY_INVALID_PATTERN', `${where}: "${part}" is not a valid wildcard pattern`, {
-    hint: 'wildcards follow Go filepath.Match: *, ?, [a-z], [^a-z], \\ escapes',
-  });
+  // The pattern is the Dockerfile's text: quoted cut short, so a huge one stays a one-line error.
+  return new KilnError(
+    'COPY_INVALID_PATTERN',
+    `${where}: cannot expand the wildcard source ${quoteForMessage(part)}: not a valid pattern`,
+    { hint: 'wildcards follow Go filepath.Match: *, ?, [a-z], [^a-z], \\ escapes', exitCode: 2 },
+  );
 }

@@ -43,6 +43,7 @@ export async function copyStep(
         escape: build.dockerfile.escape,
         where: scope.where,
         scratchDir: join(build.env.workDir, 'scratch', `${stage.index}-${scope.step}`),
+        signal: build.signal,
         ...(instruction.options.exclude.length > 0
           ? { isExcluded: excludeMatcher(instruction.options.exclude) }
           : {}),

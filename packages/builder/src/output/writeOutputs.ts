@@ -1,9 +1,10 @@
-import { writeFile } from 'node:fs/promises';
 import type { BlobStore, Descriptor, Reference } from '@kiln/image';
 import { parseReference, writeDockerArchive, writeOciLayout } from '@kiln/image';
 import { pushImage, type RegistryClient } from '@kiln/registry';
 import type { BuildEvent } from '../events.ts';
 import type { BuiltImage } from '../image/assembleImage.ts';
+import { checkOutputDirectory } from './outputTarget.ts';
+import { writeOutputFile, writeOutputText } from './writeOutputFile.ts';
 
 export interface OutputOptions {
   destinations: string[];
@@ -24,6 +25,10 @@ export interface OutputEnvironment {
   mountFrom?: Reference[];
   /** Fetches a blob the store lacks (never downloaded) when the registry refuses to mount it. */
   fetchMissing?: (blob: Descriptor) => Promise<void>;
+  /** Stops the push and the file writes; nothing further is written once it is aborted. */
+  signal?: AbortSignal;
+  /** Where a tar bound for a device or fifo is staged (the build's work dir); the temp dir if absent. */
+  scratchDir?: string;
 }
 
 /** Destinations parsed up front, so a bad --destination fails before any work is done. */
@@ -40,6 +45,11 @@ export async function writeOutputs(
   const emit = (event: BuildEvent) => env.onEvent?.(event);
   const references = parseDestinations(options.destinations);
   const pushed: string[] = [];
+  const fileOptions = {
+    ...(env.signal ? { signal: env.signal } : {}),
+    ...(env.scratchDir ? { scratchDir: env.scratchDir } : {}),
+  };
+  env.signal?.throwIfAborted();
   if (!options.noPush && references.length > 0) {
     if (!env.client) throw new Error('writeOutputs: a registry client is needed to push');
     const result = await pushImage(
@@ -49,6 +59,7 @@ export async function writeOutputs(
       {
         ...(env.mountFrom ? { mountFrom: env.mountFrom } : {}),
         ...(env.fetchMissing ? { fetchMissing: env.fetchMissing } : {}),
+        ...(env.signal ? { signal: env.signal } : {}),
       },
     );
     for (const destination of result.pushed) {
@@ -57,6 +68,8 @@ export async function writeOutputs(
     }
   }
   if (options.ociLayoutPath) {
+    env.signal?.throwIfAborted();
+    await checkOutputDirectory('--oci-layout-path', options.ociLayoutPath);
     const tag = references[0]?.tag;
     await writeOciLayout(
       options.ociLayoutPath,
@@ -73,27 +86,39 @@ export async function writeOutputs(
     emit({ type: 'output-written', kind: 'oci-layout', path: options.ociLayoutPath });
   }
   if (options.tarPath) {
-    await writeDockerArchive(
+    const tags = references.map((reference) => reference.toString());
+    await writeOutputFile(
+      '--tar-path',
       options.tarPath,
-      [{ manifest: image.manifest, tags: references.map((reference) => reference.toString()) }],
-      env.store,
+      (file) => writeDockerArchive(file, [{ manifest: image.manifest, tags }], env.store),
+      fileOptions,
     );
     emit({ type: 'output-written', kind: 'tar', path: options.tarPath });
   }
   if (options.digestFile) {
-    await writeFile(options.digestFile, image.digest);
+    await writeOutputText('--digest-file', options.digestFile, image.digest, fileOptions);
     emit({ type: 'output-written', kind: 'digest-file', path: options.digestFile });
   }
   if (options.imageNameWithDigestFile) {
     const lines = references.map(
       (reference) => `${reference.registry}/${reference.repository}@${image.digest}`,
     );
-    await writeFile(options.imageNameWithDigestFile, `${lines.join('\n')}\n`);
+    await writeOutputText(
+      '--image-name-with-digest-file',
+      options.imageNameWithDigestFile,
+      `${lines.join('\n')}\n`,
+      fileOptions,
+    );
     emit({ type: 'output-written', kind: 'digest-file', path: options.imageNameWithDigestFile });
   }
   if (options.imageNameTagWithDigestFile) {
     const lines = references.map((reference) => `${reference.toString()}@${image.digest}`);
-    await writeFile(options.imageNameTagWithDigestFile, `${lines.join('\n')}\n`);
+    await writeOutputText(
+      '--image-name-tag-with-digest-file',
+      options.imageNameTagWithDigestFile,
+      `${lines.join('\n')}\n`,
+      fileOptions,
+    );
     emit({ type: 'output-written', kind: 'digest-file', path: options.imageNameTagWithDigestFile });
   }
   return pushed;

@@ -32,6 +32,7 @@ export async function buildStage(context: BuildContext, stage: PlannedStage): Pr
     ...(input.compressionLevel === undefined ? {} : { level: input.compressionLevel }),
     ...(input.reproducible ? { sourceDateEpoch: input.sourceDateEpoch ?? 0 } : {}),
     pools: context.pools,
+    signal: context.signal,
   });
   const policy = input.singleSnapshot ? singleSnapshotRecording(recorder) : perStepRecording(recorder);
   const instructions = [...onbuild, ...stage.instructions];

@@ -16,6 +16,8 @@ export interface LayerRecorderOptions {
   sourceDateEpoch?: number;
   /** The build's workers; without them each snapshot and layer starts (and stops) its own. */
   pools?: WorkerPools;
+  /** Stops a layer write at its next block (a build interrupted by a signal). */
+  signal?: AbortSignal;
 }
 
 export interface RecordedLayer {
@@ -97,6 +99,7 @@ export class LayerRecorder {
       ...(this.#options.sourceDateEpoch === undefined
         ? {}
         : { sourceDateEpoch: this.#options.sourceDateEpoch }),
+      ...(this.#options.signal ? { signal: this.#options.signal } : {}),
     });
     return {
       layer: {

@@ -18,7 +18,7 @@ export async function materialiseRoot(
 ): Promise<void> {
   const extracted = await context.lazy.materialise(state, async (layers) => {
     await context.env.fetchBlobs?.(layers);
-    await extractImageLayers(layers, state.root, context.env.store, context.ignore);
+    await extractImageLayers(layers, state.root, context.env.store, context.ignore, context.signal);
   });
   if (extracted) recorder?.invalidate();
 }
@@ -83,7 +83,7 @@ async function extractInto(context: BuildContext, dir: string, layers: StageLaye
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   await context.env.fetchBlobs?.(layers);
-  await extractImageLayers(layers, dir, context.env.store, []);
+  await extractImageLayers(layers, dir, context.env.store, [], context.signal);
 }
 
 export async function pullBase(

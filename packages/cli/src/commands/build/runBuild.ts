@@ -1,5 +1,12 @@
-import { writeFile } from 'node:fs/promises';
-import { type BuildEvent, type BuildNetwork, type BuildRequest, build, parseCacheTtl } from '@kiln/builder';
+import {
+  type BuildEvent,
+  type BuildNetwork,
+  type BuildRequest,
+  build,
+  checkOutputPaths,
+  parseCacheTtl,
+  writeOutputText,
+} from '@kiln/builder';
 import { type Compression, parsePlatform } from '@kiln/image';
 import { interruptSignals } from '../../interruptSignals.ts';
 import type { Output } from '../../output.ts';
@@ -113,15 +120,32 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     reporter.onEvent(event);
     trace?.onEvent(event);
   };
+  // The trace is the CLI's own output: checked up front like the builder's.
+  if (flags.trace) await checkOutputPaths({ trace: flags.trace });
   const interrupt = interruptSignals();
+  let failed = false;
+  let traceFailure: unknown;
   try {
     const result = await build(request, { onEvent, signal: interrupt.signal });
     reporter.finish({ digest: result.digest, destinations: result.destinations });
   } catch (error) {
+    failed = true;
     reporter.fail(error);
     throw error;
   } finally {
     interrupt.dispose();
-    if (trace && flags.trace) await writeFile(flags.trace, JSON.stringify(trace.toJson()));
+    // After build() has cleaned up: a trace that cannot be written never hides the build's own error.
+    if (trace && flags.trace) {
+      traceFailure = await writeOutputText('--trace', flags.trace, JSON.stringify(trace.toJson())).then(
+        () => undefined,
+        (error: unknown) => error ?? new Error('the trace could not be written'),
+      );
+      if (traceFailure !== undefined && failed)
+        output.error(
+          `warning: ${traceFailure instanceof Error ? traceFailure.message : String(traceFailure)}`,
+        );
+    }
   }
+  // Reached only when the build itself succeeded.
+  if (traceFailure !== undefined) throw traceFailure;
 }

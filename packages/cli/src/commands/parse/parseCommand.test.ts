@@ -100,4 +100,39 @@ describe('kiln parse', () => {
       'error: <stdin>:2: ENV DEBUG has no value (expected ENV DEBUG=value or ENV DEBUG value): "ENV DEBUG"\n',
     );
   });
+
+  const deepExpansion = `FROM a\nENV X=${'${a:-'.repeat(20_000)}x${'}'.repeat(20_000)}\n`;
+  const hugeLine = `FROM a\nBOGUS \u001b]0;pwned\u0007${'y'.repeat(2_000_000)}\n`;
+  for (const [name, text] of [
+    ['a 20,000-deep substitution', deepExpansion],
+    ['a 2 MB line with terminal escapes', hugeLine],
+    ['NULs and invalid UTF-8', 'FROM a\nRUN \u0000\ud800 "\nCOPY <<EOF\n'],
+  ] as const) {
+    it(`a hostile Dockerfile (${name}) exits non-zero with one short line on stderr, no stack`, async () => {
+      const file = join(dir, `hostile-${name.length}`);
+      await writeFile(file, text);
+      const result = spawnSync(process.execPath, [mainScript, 'parse', file], { encoding: 'utf8' });
+      expect(result.status).not.toBe(0);
+      expect(result.status).not.toBe(70);
+      const lines = result.stderr.split('\n').filter((line) => line !== '');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^error: ${file}:\\d+: `));
+      expect(lines[0]!.length).toBeLessThan(1000);
+      expect(result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    });
+  }
+
+  it('an internal error is one line without its stack, unless -v debug', async () => {
+    const broken = {
+      ...captureOutput(),
+      write: () => {
+        throw new TypeError('the output broke');
+      },
+    };
+    const errors: string[] = [];
+    broken.error = (text: string) => errors.push(text);
+    expect(await runCli(['parse', good], broken)).toBe(70);
+    expect(errors.join('\n')).toMatch(/^internal error: TypeError: the output broke\n {2}hint: .*-v debug$/);
+    expect(errors.join('\n')).not.toMatch(/\n\s+at /);
+  });
 });
