@@ -31,6 +31,8 @@ export async function buildStage(context: BuildContext, stage: PlannedStage): Pr
     ...(input.compressionLevel === undefined ? {} : { level: input.compressionLevel }),
     ...(input.reproducible ? { sourceDateEpoch: input.sourceDateEpoch ?? 0 } : {}),
     pools: context.pools,
+    stage: stage.name,
+    emit,
   });
   const policy = input.singleSnapshot ? singleSnapshotRecording(recorder) : perStepRecording(recorder);
   const instructions = [...onbuild, ...stage.instructions];

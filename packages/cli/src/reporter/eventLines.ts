@@ -1,4 +1,7 @@
 import type { BuildEvent } from '@kiln/builder';
+import type { LayerEvent } from '@kiln/layer';
+import type { RegistryEvent } from '@kiln/registry';
+import type { SnapshotEvent } from '@kiln/snapshot';
 import { formatBytes, formatMs, shortDigest } from './formatting.ts';
 
 export const logLevels = ['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -9,18 +12,130 @@ export interface LineStyle {
   level: number;
 }
 
+/** A new event type is a type error here until it is rendered. */
+function unrendered(event: never): never {
+  throw new Error(`no rendering for event ${JSON.stringify(event)}`);
+}
+
 /**
  * The text line (if any) an event prints at a verbosity: shared by the plain and the live
- * reporter. RUN output names its step only when it interleaves with another step's.
+ * reporter, and by every command. Each switch covers its whole union (see `unrendered`). RUN
+ * output names its step only when it interleaves with another step's; a warning that every
+ * snapshot of a build would repeat is printed once.
  */
 export function createEventLines(style: LineStyle) {
   const paint = (code: number, text: string) => (style.color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const dim = (text: string) => paint(2, text);
-  const info = style.level >= logLevels.indexOf('info');
-  const debug = style.level >= logLevels.indexOf('debug');
-  const warn = style.level >= logLevels.indexOf('warn');
+  const at = (level: string) => style.level >= logLevels.indexOf(level);
+  const [warn, info, debug, trace] = ['warn', 'info', 'debug', 'trace'].map(at) as [
+    boolean,
+    boolean,
+    boolean,
+    boolean,
+  ];
+  const warning = (text: string) => (warn ? paint(33, `warning: ${text}`) : undefined);
+  const said = new Set<string>();
+  const once = (text: string) => {
+    if (said.has(text)) return undefined;
+    said.add(text);
+    return warning(text);
+  };
   let lastStep = '';
   const stepOf = (stage: string, step: number) => `${stage} ${step}`;
+  const inStage = (stage: string | undefined) => (stage ? `[${stage}] ` : '');
+
+  function registryLine(event: RegistryEvent): string | undefined {
+    switch (event.type) {
+      case 'blob-progress':
+        return undefined; // the live footer's
+      case 'blob-done': {
+        if (!info) return undefined;
+        const [verb, preposition] = event.direction === 'push' ? ['pushed', 'to'] : ['pulled', 'from'];
+        return dim(
+          `  ${verb} blob ${shortDigest(event.digest)} ${formatBytes(event.size)} ${preposition} ${event.registry}/${event.repository}`,
+        );
+      }
+      case 'blob-skipped':
+        return debug
+          ? dim(
+              `  blob ${shortDigest(event.digest)} already ${event.reason === 'exists' ? `in ${event.registry}/${event.repository}` : 'in the blob store'}`,
+            )
+          : undefined;
+      case 'blob-mounted':
+        return info
+          ? dim(
+              `  mounted blob ${shortDigest(event.digest)} into ${event.registry}/${event.repository} from ${event.from}`,
+            )
+          : undefined;
+      case 'retry':
+        return warn
+          ? paint(
+              33,
+              `  retry ${event.attempt} of ${event.operation} on ${event.registry} in ${formatMs(event.delayMs)}: ${event.reason}`,
+            )
+          : undefined;
+      case 'upload-resumed':
+        return info
+          ? dim(`  upload of ${shortDigest(event.digest)} resumed at ${formatBytes(event.offset)}`)
+          : undefined;
+      case 'manifest-pushed':
+        return debug ? dim(`  manifest ${shortDigest(event.digest)} put as ${event.reference}`) : undefined;
+      case 'mirror-failed':
+        return warning(`mirror ${event.mirror} failed (${event.reason}); trying the next`);
+      default:
+        return unrendered(event);
+    }
+  }
+
+  function snapshotLine(stage: string | undefined, event: SnapshotEvent): string | undefined {
+    switch (event.type) {
+      case 'snapshot-start':
+        return trace
+          ? dim(`  ${inStage(stage)}snapshot ${event.root} (${event.strategy}, ${event.threads} threads)`)
+          : undefined;
+      case 'snapshot-walked':
+        return trace
+          ? dim(
+              `  ${inStage(stage)}walked ${event.entries} entries (${event.walker}), ${event.filesToHash} files to hash, ${formatMs(event.ms)}`,
+            )
+          : undefined;
+      case 'snapshot-done':
+        return trace
+          ? dim(
+              `  ${inStage(stage)}snapshot: ${event.stats.entries} entries, ${event.stats.filesHashed} files hashed (${formatBytes(event.stats.bytesHashed)}), ${formatMs(event.stats.ms)}`,
+            )
+          : undefined;
+      case 'snapshot-skipped':
+        return debug ? dim(`  ${inStage(stage)}not snapshotted: ${event.path} (${event.reason})`) : undefined;
+      case 'xattrs-unavailable':
+        return once(`extended attributes are not recorded: ${event.reason}`);
+      default:
+        return unrendered(event);
+    }
+  }
+
+  function layerLine(stage: string | undefined, event: LayerEvent): string | undefined {
+    switch (event.type) {
+      case 'layer-written':
+        return trace
+          ? dim(
+              `  ${inStage(stage)}layer ${shortDigest(event.digest)}: ${event.entries} entries, ${formatBytes(event.size)} ${event.compression}`,
+            )
+          : undefined;
+      case 'layer-extracted':
+        return debug
+          ? dim(`  ${inStage(stage)}extracted ${event.entries} entries (${formatBytes(event.bytes)})`)
+          : undefined;
+      case 'extract-ignored':
+        return debug ? dim(`  ${inStage(stage)}not extracted (ignored path): ${event.path}`) : undefined;
+      case 'extract-xattr-skipped':
+        return warning(
+          `${inStage(stage)}extended attributes ${event.names.join(', ')} of ${event.path} not restored: ${event.reason}`,
+        );
+      default:
+        return unrendered(event);
+    }
+  }
 
   function line(event: BuildEvent): string | undefined {
     switch (event.type) {
@@ -66,23 +181,6 @@ export function createEventLines(style: LineStyle) {
           : undefined;
       case 'stage-done':
         return debug ? dim(`[${event.stage}] done in ${formatMs(event.ms)}`) : undefined;
-      case 'push-progress': {
-        const detail = event.detail;
-        const blob = typeof detail.digest === 'string' ? shortDigest(detail.digest) : '';
-        if (detail.kind === 'blob-done' && detail.direction === 'push' && info) {
-          return dim(
-            `  pushed blob ${blob} ${formatBytes(Number(detail.size ?? 0))} to ${event.destination}`,
-          );
-        }
-        if (detail.kind === 'blob-mounted' && info)
-          return dim(`  mounted blob ${blob} into ${event.destination}`);
-        if (detail.kind === 'retry' && info) {
-          return paint(33, `  retrying ${String(detail.operation ?? '')} (${String(detail.reason ?? '')})`);
-        }
-        if (debug && detail.kind !== 'blob-progress')
-          return dim(`  ${detail.kind} ${event.destination} ${blob}`);
-        return undefined;
-      }
       case 'pushed':
         return info ? `${paint(32, 'pushed')} ${event.destination}@${event.digest}` : undefined;
       case 'output-written':
@@ -92,7 +190,15 @@ export function createEventLines(style: LineStyle) {
           ? `${paint(32, 'built')} ${event.digest} (${formatBytes(event.size)}, ${formatMs(event.ms)})`
           : undefined;
       case 'warning':
-        return warn ? paint(33, `warning: ${event.message}`) : undefined;
+        return warning(event.message);
+      case 'registry':
+        return registryLine(event.event);
+      case 'snapshot':
+        return snapshotLine(event.stage, event.event);
+      case 'layer':
+        return layerLine(event.stage, event.event);
+      default:
+        return unrendered(event);
     }
   }
   return { line, paint, dim };

@@ -5,7 +5,7 @@ import { interruptSignals } from '../../interruptSignals.ts';
 import type { Output } from '../../output.ts';
 import { readStdin } from '../../readStdin.ts';
 import { type RegistryFlags, registryClientOptions } from '../../registryOptions.ts';
-import { createReporter, type LogFormat } from '../../reporter/createReporter.ts';
+import { createReporter, digestResult, type LogFormat } from '../../reporter/createReporter.ts';
 import {
   defined,
   flagEnabled,
@@ -112,7 +112,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
   const interrupt = interruptSignals();
   try {
     const result = await build(request, { onEvent, signal: interrupt.signal });
-    reporter.finish({ digest: result.digest, destinations: result.destinations });
+    reporter.finish(digestResult(result.digest, result.destinations));
   } catch (error) {
     reporter.fail(error);
     throw error;
