@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { isKilnError, KilnError } from '@kiln/errors';
-import { extractArchive as extractInsideRoot, isTarArchive } from '@kiln/layer';
+import { extractArchive as extractInsideRoot, isTarArchive, type LayerEvent } from '@kiln/layer';
 
 /**
  * Whether ADD unpacks a file: a tar, plain or gzip, bzip2, xz or zstd compressed, decided by
@@ -16,6 +16,8 @@ export interface ExtractOptions {
   owner?: { uid: number; gid: number };
   /** The in-image destination, to name it in messages instead of a host path. */
   imageDir?: string;
+  /** What the extractor reports (xattrs it could not set). */
+  onEvent?: (event: LayerEvent) => void;
 }
 
 /**
@@ -31,7 +33,10 @@ export async function extractArchive(
   options: ExtractOptions = {},
 ): Promise<string[]> {
   try {
-    const result = await extractInsideRoot(archive, hostDir, options.owner ? { owner: options.owner } : {});
+    const result = await extractInsideRoot(archive, hostDir, {
+      ...(options.owner ? { owner: options.owner } : {}),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    });
     return result.paths;
   } catch (error) {
     const raw = error instanceof Error ? error.message : String(error);

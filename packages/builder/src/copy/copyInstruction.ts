@@ -5,7 +5,7 @@ import { join, posix } from 'node:path';
 import type { AddInstruction, CopyInstruction, EscapeChar } from '@kiln/dockerfile';
 import { expandHeredocContent, expandWord } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
-import { imagePathOf, resolveInRoot } from '@kiln/layer';
+import { imagePathOf, type LayerEvent, resolveInRoot } from '@kiln/layer';
 import { resolveUser } from '../stage/resolveUser.ts';
 import type { StageState } from '../stage/stageState.ts';
 import { stageLookup } from '../stage/stageState.ts';
@@ -40,6 +40,8 @@ export interface CopyStepInput {
    * hit) skips the copy.
    */
   beforeCopy?: (contentHash: string, createdBy: string) => Promise<boolean>;
+  /** What unpacking an ADD'ed archive reports (xattrs it could not set). */
+  onLayerEvent?: (event: LayerEvent) => void;
 }
 
 export interface CopyStepResult {
@@ -197,6 +199,7 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       const written = await extractArchive(item.hostPath, hostDir, where, {
         imageDir: destination,
         ...(owner ? { owner } : {}),
+        ...(input.onLayerEvent ? { onEvent: input.onLayerEvent } : {}),
       });
       for (const member of written) target.touched.add(imagePathOf(state.root, join(hostDir, member)));
     } else if (info.isDirectory()) {
