@@ -33,6 +33,8 @@ export function createEventLines(style: LineStyle) {
     boolean,
     boolean,
   ];
+  /** A dim line, shown from a verbosity on. */
+  const detail = (shown: boolean, text: string) => (shown ? dim(text) : undefined);
   const warning = (text: string) => (warn ? paint(33, `warning: ${text}`) : undefined);
   const said = new Set<string>();
   const once = (text: string) => {
@@ -56,17 +58,15 @@ export function createEventLines(style: LineStyle) {
         );
       }
       case 'blob-skipped':
-        return debug
-          ? dim(
-              `  blob ${shortDigest(event.digest)} already ${event.reason === 'exists' ? `in ${event.registry}/${event.repository}` : 'in the blob store'}`,
-            )
-          : undefined;
+        return detail(
+          debug,
+          `  blob ${shortDigest(event.digest)} already ${event.reason === 'exists' ? `in ${event.registry}/${event.repository}` : 'in the blob store'}`,
+        );
       case 'blob-mounted':
-        return info
-          ? dim(
-              `  mounted blob ${shortDigest(event.digest)} into ${event.registry}/${event.repository} from ${event.from}`,
-            )
-          : undefined;
+        return detail(
+          info,
+          `  mounted blob ${shortDigest(event.digest)} into ${event.registry}/${event.repository} from ${event.from}`,
+        );
       case 'retry':
         return warn
           ? paint(
@@ -75,11 +75,12 @@ export function createEventLines(style: LineStyle) {
             )
           : undefined;
       case 'upload-resumed':
-        return info
-          ? dim(`  upload of ${shortDigest(event.digest)} resumed at ${formatBytes(event.offset)}`)
-          : undefined;
+        return detail(
+          info,
+          `  upload of ${shortDigest(event.digest)} resumed at ${formatBytes(event.offset)}`,
+        );
       case 'manifest-pushed':
-        return debug ? dim(`  manifest ${shortDigest(event.digest)} put as ${event.reference}`) : undefined;
+        return detail(debug, `  manifest ${shortDigest(event.digest)} put as ${event.reference}`);
       case 'mirror-failed':
         return warning(`mirror ${event.mirror} failed (${event.reason}); trying the next`);
       default:
@@ -90,23 +91,22 @@ export function createEventLines(style: LineStyle) {
   function snapshotLine(stage: string | undefined, event: SnapshotEvent): string | undefined {
     switch (event.type) {
       case 'snapshot-start':
-        return trace
-          ? dim(`  ${inStage(stage)}snapshot ${event.root} (${event.strategy}, ${event.threads} threads)`)
-          : undefined;
+        return detail(
+          trace,
+          `  ${inStage(stage)}snapshot ${event.root} (${event.strategy}, ${event.threads} threads)`,
+        );
       case 'snapshot-walked':
-        return trace
-          ? dim(
-              `  ${inStage(stage)}walked ${event.entries} entries (${event.walker}), ${event.filesToHash} files to hash, ${formatMs(event.ms)}`,
-            )
-          : undefined;
+        return detail(
+          trace,
+          `  ${inStage(stage)}walked ${event.entries} entries (${event.walker}), ${event.filesToHash} files to hash, ${formatMs(event.ms)}`,
+        );
       case 'snapshot-done':
-        return trace
-          ? dim(
-              `  ${inStage(stage)}snapshot: ${event.stats.entries} entries, ${event.stats.filesHashed} files hashed (${formatBytes(event.stats.bytesHashed)}), ${formatMs(event.stats.ms)}`,
-            )
-          : undefined;
+        return detail(
+          trace,
+          `  ${inStage(stage)}snapshot: ${event.stats.entries} entries, ${event.stats.filesHashed} files hashed (${formatBytes(event.stats.bytesHashed)}), ${formatMs(event.stats.ms)}`,
+        );
       case 'snapshot-skipped':
-        return debug ? dim(`  ${inStage(stage)}not snapshotted: ${event.path} (${event.reason})`) : undefined;
+        return detail(debug, `  ${inStage(stage)}not snapshotted: ${event.path} (${event.reason})`);
       case 'xattrs-unavailable':
         return once(`extended attributes are not recorded: ${event.reason}`);
       default:
@@ -117,17 +117,17 @@ export function createEventLines(style: LineStyle) {
   function layerLine(stage: string | undefined, event: LayerEvent): string | undefined {
     switch (event.type) {
       case 'layer-written':
-        return trace
-          ? dim(
-              `  ${inStage(stage)}layer ${shortDigest(event.digest)}: ${event.entries} entries, ${formatBytes(event.size)} ${event.compression}`,
-            )
-          : undefined;
+        return detail(
+          trace,
+          `  ${inStage(stage)}layer ${shortDigest(event.digest)}: ${event.entries} entries, ${formatBytes(event.size)} ${event.compression}`,
+        );
       case 'layer-extracted':
-        return debug
-          ? dim(`  ${inStage(stage)}extracted ${event.entries} entries (${formatBytes(event.bytes)})`)
-          : undefined;
+        return detail(
+          debug,
+          `  ${inStage(stage)}extracted ${event.entries} entries (${formatBytes(event.bytes)})`,
+        );
       case 'extract-ignored':
-        return debug ? dim(`  ${inStage(stage)}not extracted (ignored path): ${event.path}`) : undefined;
+        return detail(debug, `  ${inStage(stage)}not extracted (ignored path): ${event.path}`);
       case 'extract-xattr-skipped':
         return warning(
           `${inStage(stage)}extended attributes ${event.names.join(', ')} of ${event.path} not restored: ${event.reason}`,
@@ -149,11 +149,10 @@ export function createEventLines(style: LineStyle) {
       case 'stage-started':
         return info ? paint(36, `[${event.stage}] FROM ${event.base}`) : undefined;
       case 'base-pulled':
-        return info
-          ? dim(
-              `  base ${event.reference}@${shortDigest(event.digest)} (${event.layers} layers, ${formatMs(event.ms)})`,
-            )
-          : undefined;
+        return detail(
+          info,
+          `  base ${event.reference}@${shortDigest(event.digest)} (${event.layers} layers, ${formatMs(event.ms)})`,
+        );
       case 'step-started':
         lastStep = stepOf(event.stage, event.step);
         return info
@@ -166,25 +165,25 @@ export function createEventLines(style: LineStyle) {
         return dim(`${prefix}│ ${event.line}`);
       }
       case 'step-cached':
-        return info ? dim(`  [${stepOf(event.stage, event.step)}] cached`) : undefined;
+        return detail(info, `  [${stepOf(event.stage, event.step)}] cached`);
       case 'snapshot-done':
-        return debug
-          ? dim(`  snapshot: ${event.changes} changes of ${event.entries} entries (${formatMs(event.ms)})`)
-          : undefined;
+        return detail(
+          debug,
+          `  snapshot: ${event.changes} changes of ${event.entries} entries (${formatMs(event.ms)})`,
+        );
       case 'layer-written':
-        return info
-          ? dim(`  layer ${shortDigest(event.digest)} ${formatBytes(event.size)} (${formatMs(event.ms)})`)
-          : undefined;
+        return detail(
+          info,
+          `  layer ${shortDigest(event.digest)} ${formatBytes(event.size)} (${formatMs(event.ms)})`,
+        );
       case 'step-done':
-        return debug
-          ? dim(`  [${stepOf(event.stage, event.step)}] done in ${formatMs(event.ms)}`)
-          : undefined;
+        return detail(debug, `  [${stepOf(event.stage, event.step)}] done in ${formatMs(event.ms)}`);
       case 'stage-done':
-        return debug ? dim(`[${event.stage}] done in ${formatMs(event.ms)}`) : undefined;
+        return detail(debug, `[${event.stage}] done in ${formatMs(event.ms)}`);
       case 'pushed':
         return info ? `${paint(32, 'pushed')} ${event.destination}@${event.digest}` : undefined;
       case 'output-written':
-        return info ? dim(`wrote ${event.kind} ${event.path}`) : undefined;
+        return detail(info, `wrote ${event.kind} ${event.path}`);
       case 'image-done':
         return info
           ? `${paint(32, 'built')} ${event.digest} (${formatBytes(event.size)}, ${formatMs(event.ms)})`
