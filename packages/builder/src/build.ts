@@ -90,17 +90,8 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       ...request.registry,
       // A signal ends every pull, push and cache request at once; nothing is sent after it.
       ...(options.signal ? { signal: options.signal } : {}),
-      onEvent: (event) => {
-        // Only the push side: base pulls are reported by the builder's base-pulled event.
-        const pulling = 'direction' in event && event.direction === 'pull';
-        if ('repository' in event && event.type !== 'blob-skipped' && !pulling) {
-          emit({
-            type: 'push-progress',
-            destination: `${event.registry}/${event.repository}`,
-            detail: { ...event, kind: event.type },
-          });
-        }
-      },
+      // Every registry event, pulls and retries included: the reporter decides what to show.
+      onEvent: (event) => emit({ type: 'registry', event }),
     });
     if (request.outputs.push && request.outputs.checkPushAccess) await checkPushAccess(client, destinations);
     // Base layers and cache hits stay in the registry until a root needs their files.

@@ -1,8 +1,13 @@
 import type { Digest } from '@kiln/image';
+import type { LayerEvent } from '@kiln/layer';
+import type { RegistryEvent } from '@kiln/registry';
+import type { SnapshotEvent } from '@kiln/snapshot';
 
 /**
  * What the builder reports while it works. Logic never prints; the CLI reporter renders these
- * (TTY progress, plain CI lines, JSON lines). `step` is 1-based within its stage.
+ * (TTY progress, plain CI lines, JSON lines). `step` is 1-based within its stage. What the
+ * registry client, the snapshot and the layer writer/extractor report is forwarded whole, each
+ * family in its own variant, so a new event of theirs reaches every output.
  */
 export type BuildEvent =
   | { type: 'build-started'; stages: string[]; target: string; executor: string }
@@ -23,7 +28,6 @@ export type BuildEvent =
       ms: number;
     }
   | { type: 'stage-done'; stage: string; ms: number }
-  | { type: 'push-progress'; destination: string; detail: PushProgressDetail }
   | { type: 'pushed'; destination: string; digest: Digest }
   | { type: 'output-written'; kind: 'tar' | 'oci-layout' | 'digest-file'; path: string }
   | {
@@ -34,15 +38,31 @@ export type BuildEvent =
       destinations: string[];
       ms: number;
     }
-  | { type: 'warning'; message: string };
+  | { type: 'warning'; message: string }
+  | RegistryBuildEvent
+  | SnapshotBuildEvent
+  | LayerBuildEvent;
 
-/** Forwarded as-is from the registry client's push events. */
-export interface PushProgressDetail {
-  kind: string;
-  digest?: string;
-  bytes?: number;
-  total?: number;
-  [key: string]: unknown;
+/** The registry client's events (pulls, pushes, retries, mounts), as the client emitted them. */
+export interface RegistryBuildEvent {
+  type: 'registry';
+  event: RegistryEvent;
+}
+
+/** A stage's snapshot events (`xattrs-unavailable`, skipped sockets, walk and hash progress). */
+export interface SnapshotBuildEvent {
+  type: 'snapshot';
+  /** Absent outside a build (`kiln snapshot`). */
+  stage?: string;
+  event: SnapshotEvent;
+}
+
+/** The layer writer's and extractor's events for a stage (`extract-xattr-skipped`, ignored paths). */
+export interface LayerBuildEvent {
+  type: 'layer';
+  /** Absent outside a build. */
+  stage?: string;
+  event: LayerEvent;
 }
 
 export type BuildEventListener = (event: BuildEvent) => void;

@@ -16,6 +16,8 @@ export {
   normalizeRegistryKey,
   staticCredentials,
 } from './dockerConfig.ts';
+export type { BlobPlacement, EnsureBlobOptions } from './ensureBlob.ts';
+export { ensureBlob } from './ensureBlob.ts';
 export type { RegistryEvent, RegistryEventHandler } from './events.ts';
 export type { FetchedManifest } from './manifests.ts';
 export { getManifest, manifestAccept, putManifest } from './manifests.ts';

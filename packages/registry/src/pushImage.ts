@@ -7,11 +7,11 @@ import {
   type Reference,
   sha256Digest,
 } from '@kiln/image';
-import { hasBlob, mountBlob, type Repository } from './blobs.ts';
+import type { Repository } from './blobs.ts';
+import { ensureBlob } from './ensureBlob.ts';
 import { putManifest } from './manifests.ts';
 import { mapConcurrent } from './mapConcurrent.ts';
 import type { RegistryClient } from './registryClient.ts';
-import { uploadBlob } from './uploadBlob.ts';
 
 export interface PushableImage {
   manifest: ImageManifest;
@@ -87,30 +87,23 @@ export async function pushImage(
   await Promise.all(
     [...byRegistry].map(async ([registry, repositories]) => {
       const [primary, ...others] = repositories as [string, ...string[]];
-      const mountSources = (options.mountFrom ?? [])
-        .filter((r) => r.registry === registry && !repositories.includes(r.repository))
-        .map((r) => r.repository);
+      // The other destinations' repositories do not hold the blob yet: no use mounting from them.
+      const mountFrom = (options.mountFrom ?? []).filter((r) => !repositories.includes(r.repository));
+      const place = async (repository: string, blob: Descriptor, from: Repository[]) => {
+        const placed = await ensureBlob(client, { registry, repository }, blob, {
+          source: image.store,
+          mountFrom: from,
+          ...(options.fetchMissing ? { fetchMissing: options.fetchMissing } : {}),
+        });
+        const entry = outcome(registry, repository);
+        const list =
+          placed === 'exists' ? entry.skipped : placed === 'mounted' ? entry.mounted : entry.uploaded;
+        list.push(blob.digest);
+      };
       await mapConcurrent(blobs, client.concurrency, async (blob) => {
-        await placeBlob(
-          client,
-          { registry, repository: primary },
-          blob,
-          image.store,
-          mountSources,
-          outcome(registry, primary),
-          options.fetchMissing,
-        );
-        for (const repository of others) {
-          await placeBlob(
-            client,
-            { registry, repository },
-            blob,
-            image.store,
-            [primary],
-            outcome(registry, repository),
-            options.fetchMissing,
-          );
-        }
+        await place(primary, blob, mountFrom);
+        // Later repositories of the same registry mount from the first, which has it by now.
+        for (const repository of others) await place(repository, blob, [{ registry, repository: primary }]);
       });
     }),
   );
@@ -123,31 +116,6 @@ export async function pushImage(
     digest,
     pushed: destinations.map((d) => ({ ...outcome(d.registry, d.repository), reference: d.toString() })),
   };
-}
-
-async function placeBlob(
-  client: RegistryClient,
-  target: Repository,
-  blob: Descriptor,
-  store: BlobStore,
-  mountSources: string[],
-  outcome: PushedDestination,
-  fetchMissing: PushImageOptions['fetchMissing'],
-): Promise<void> {
-  if (await hasBlob(client, target, blob.digest, 'pull,push')) {
-    client.emit({ type: 'blob-skipped', ...target, digest: blob.digest, reason: 'exists' });
-    outcome.skipped.push(blob.digest);
-    return;
-  }
-  for (const from of mountSources) {
-    if (await mountBlob(client, target, blob.digest, from)) {
-      outcome.mounted.push(blob.digest);
-      return;
-    }
-  }
-  if (fetchMissing && !(await store.has(blob.digest))) await fetchMissing(blob);
-  await uploadBlob(client, target, blob, store);
-  outcome.uploaded.push(blob.digest);
 }
 
 function uniqueBlobs(descriptors: Descriptor[]): Descriptor[] {

@@ -139,6 +139,18 @@ describe.skipIf(gcc === undefined)(`kiln-xattr walk${skipReason}`, () => {
     expect(walkHelper({ PATH: '' })).toBeUndefined();
   });
 
+  it('walks in process when the helper cannot be started, and reports the xattrs it could not read', async () => {
+    const temp = makeTempDir();
+    cleanup.push(temp.remove);
+    writeTree(temp.dir, { 'a/b': 'b', 'c.txt': 'c' });
+    process.env.KILN_XATTR_HELPER = path.join(temp.dir, 'no-such-helper');
+    const events: SnapshotEvent[] = [];
+    const snapshot = await takeSnapshot(temp.dir, { threads: 2, onEvent: (event) => events.push(event) });
+    expect(snapshot.get('a/b')!.hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(events.find((event) => event.type === 'snapshot-walked')).toMatchObject({ walker: 'node' });
+    expect(events.filter((event) => event.type === 'xattrs-unavailable')).toHaveLength(1);
+  });
+
   it('walks in process when kiln-xattr predates `walk`, reading xattrs by directory with it', async () => {
     // Built with the mode under another name: `walk` gets the usage answer, as from a build before it.
     const dispatch = 'strcmp(argv[1], "walk")';

@@ -28,7 +28,8 @@ export function walkHelper(env: NodeJS.ProcessEnv = process.env): XattrHelperCom
  * reads every entry's xattrs, with lookups relative to open directories; this thread only decodes its
  * records, in path order, while hash results come in between chunks. Entries arrive as from walkTree,
  * with `xattrs` set when an entry has any. `ignored` are prefix rules (relative paths): the helper
- * never enters them. False when the helper has no `walk` (an older build): nothing was visited.
+ * never enters them. False when the helper has no `walk` (an older build) or cannot be started: nothing
+ * was visited.
  */
 export async function walkWithHelper(
   helper: XattrHelperCommand,
@@ -139,7 +140,15 @@ export async function walkWithHelper(
     // A failed listing, or a visitor that threw: the rest of the walk is not wanted.
     if (!completed) child.kill();
   }
-  const code = await exited;
+  let code: number | null;
+  try {
+    code = await exited;
+  } catch (error) {
+    // The helper could not start (missing, not executable): walk in process, whose xattr reader
+    // fails the same way and reports `xattrs-unavailable` rather than failing the snapshot.
+    if (!received) return false;
+    throw error;
+  }
   if (failure !== undefined) throw failure;
   // A kiln-xattr older than `walk` answers with its usage (exit 2) before any record: walk in process.
   if (code === 2 && !received) return false;

@@ -1,19 +1,20 @@
 import { KilnError } from '@kiln/errors';
 import type { BlobStore } from '@kiln/image';
-import { extractLayer } from '@kiln/layer';
+import { extractLayer, type LayerEvent } from '@kiln/layer';
 import type { StageLayer } from '../stage/stageState.ts';
 
 /**
  * Unpacks layers in order into a root (whiteouts applied; nothing may escape the root). Each blob
  * is verified against its digest as it streams from the store: a blob changed on disk (the store
  * is shared across builds) fails the build with BLOB_CORRUPT and is dropped so it is fetched anew.
+ * `options.onEvent` hears what the extractor reports (xattrs it could not restore, ignored paths).
  */
 export async function extractImageLayers(
   layers: StageLayer[],
   root: string,
   store: BlobStore,
   ignore: string[],
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; onEvent?: (event: LayerEvent) => void } = {},
 ): Promise<void> {
   const prefixes = ignore.map((path) => path.replace(/^\/+|\/+$/g, '')).filter(Boolean);
   const isIgnored = (path: string) =>
@@ -24,7 +25,8 @@ export async function extractImageLayers(
       await extractLayer(await store.open(digest), root, {
         mediaType: layer.descriptor.mediaType,
         ...(prefixes.length > 0 ? { ignore: isIgnored } : {}),
-        ...(signal ? { signal } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       });
     } catch (error) {
       const blobError = corruptionIn(error);

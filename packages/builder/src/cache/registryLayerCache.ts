@@ -8,14 +8,7 @@ import type {
   Reference,
 } from '@kiln/image';
 import { MediaType, withTag } from '@kiln/image';
-import {
-  getManifest,
-  hasBlob,
-  mountBlob,
-  putManifest,
-  type RegistryClient,
-  uploadBlob,
-} from '@kiln/registry';
+import { ensureBlob, getManifest, hasBlob, putManifest, type RegistryClient } from '@kiln/registry';
 import type { CachedStep, LayerCache } from '../layerCache.ts';
 import { cacheTag } from './cacheTag.ts';
 import type { RemoteBlobs } from './remoteBlobs.ts';
@@ -95,17 +88,10 @@ export function registryLayerCache(options: RegistryLayerCacheOptions): Registry
     return step;
   }
 
-  async function placeBlob(descriptor: Pick<Descriptor, 'digest'>): Promise<void> {
-    if (await hasBlob(client, repository, descriptor.digest, 'pull,push')) return;
+  /** The layer is usually where the build found it (a base, a cache hit): a mount, not an upload. */
+  async function placeBlob(descriptor: Descriptor): Promise<void> {
     const source = remote.sourceOf(descriptor.digest);
-    if (
-      source &&
-      source.registry === repository.registry &&
-      source.repository !== repository.repository &&
-      (await mountBlob(client, repository, descriptor.digest, source.repository))
-    )
-      return;
-    await uploadBlob(client, repository, descriptor, store);
+    await ensureBlob(client, repository, descriptor, { source: store, mountFrom: source ? [source] : [] });
   }
 
   async function write(key: string, step: CachedStep): Promise<void> {

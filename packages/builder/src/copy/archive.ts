@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { isKilnError, KilnError } from '@kiln/errors';
-import { extractArchive as extractInsideRoot, isTarArchive } from '@kiln/layer';
+import { extractArchive as extractInsideRoot, isTarArchive, type LayerEvent } from '@kiln/layer';
 
 /**
  * Whether ADD unpacks a file: a tar, plain or gzip, bzip2, xz or zstd compressed, decided by
@@ -18,6 +18,8 @@ export interface ExtractOptions {
   imageDir?: string;
   /** Stops the extraction between chunks (a build interrupted by a signal). */
   signal?: AbortSignal;
+  /** What the extractor reports (xattrs it could not set). */
+  onEvent?: (event: LayerEvent) => void;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function extractArchive(
     const result = await extractInsideRoot(archive, hostDir, {
       ...(options.owner ? { owner: options.owner } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
     return result.paths;
   } catch (error) {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddInstruction } from '@kiln/dockerfile';
 import { parseDockerfile } from '@kiln/dockerfile';
-import { changeSetFromTree } from '@kiln/layer';
+import { changeSetFromTree, type LayerEvent } from '@kiln/layer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StageState } from '../stage/stageState.ts';
 import { copyInstruction } from './copyInstruction.ts';
@@ -98,6 +98,38 @@ describe('ADD of an archive', () => {
     tarOf(join(context, 'a.tar'), { f: 'x' });
     await run('ADD --chmod=700 a.tar /m/');
     expect(lstatSync(join(root, 'm/f')).mode & 0o7777).toBe(0o644);
+  });
+
+  it('hands on what the extractor reports: the xattrs it could not set', async () => {
+    // A PAX xattr record, as archives of files with capabilities or labels carry.
+    const script = `
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as tar:
+    info = tarfile.TarInfo('ping'); info.size = 3; info.pax_headers = {'SCHILY.xattr.user.kiln': 'v'}
+    tar.addfile(info, io.BytesIO(b'elf'))
+`;
+    execFileSync('python3', ['-c', script, join(context, 'x.tar')]);
+    const previous = process.env.KILN_XATTR_HELPER;
+    process.env.KILN_XATTR_HELPER = join(dir, 'no-such-helper');
+    const events: LayerEvent[] = [];
+    try {
+      await copyInstruction({
+        state: stage(),
+        instruction: add('ADD x.tar /x/'),
+        source: { root: context, kind: 'context' },
+        escape: '\\',
+        where: 'Dockerfile:2',
+        scratchDir: join(dir, 'scratch'),
+        onLayerEvent: (event) => events.push(event),
+      });
+    } finally {
+      if (previous === undefined) delete process.env.KILN_XATTR_HELPER;
+      else process.env.KILN_XATTR_HELPER = previous;
+    }
+    expect(readFileSync(join(root, 'x/ping'), 'utf8')).toBe('elf');
+    expect(events).toEqual([
+      { type: 'extract-xattr-skipped', path: 'ping', names: ['user.kiln'], reason: expect.any(String) },
+    ]);
   });
 
   it('a download is unpacked only with --unpack=true', async () => {

@@ -5,7 +5,7 @@ import { join, posix } from 'node:path';
 import type { AddInstruction, CopyInstruction, EscapeChar } from '@kiln/dockerfile';
 import { expandHeredocContent, expandWord, heredocNameOf } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
-import { imagePathOf, resolveInRoot } from '@kiln/layer';
+import { imagePathOf, type LayerEvent, resolveInRoot } from '@kiln/layer';
 import { resolveUser } from '../stage/resolveUser.ts';
 import type { StageState } from '../stage/stageState.ts';
 import { stageLookup } from '../stage/stageState.ts';
@@ -44,6 +44,8 @@ export interface CopyStepInput {
   beforeCopy?: (contentHash: string, createdBy: string) => Promise<boolean>;
   /** Stops downloads, archive unpacking and the copy between entries. */
   signal?: AbortSignal;
+  /** What unpacking an ADD'ed archive reports (xattrs it could not set). */
+  onLayerEvent?: (event: LayerEvent) => void;
 }
 
 export interface CopyStepResult {
@@ -229,6 +231,7 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
         imageDir: destination,
         ...(owner ? { owner } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
+        ...(input.onLayerEvent ? { onEvent: input.onLayerEvent } : {}),
       });
       for (const member of written) target.touched.add(imagePathOf(state.root, join(hostDir, member)));
     } else if (info.isDirectory()) {

@@ -47,6 +47,7 @@ export async function copyStep(
         ...(instruction.options.exclude.length > 0
           ? { isExcluded: excludeMatcher(instruction.options.exclude) }
           : {}),
+        onLayerEvent: (event) => build.emit({ type: 'layer', stage: stage.name, event }),
         beforeCopy: async (contentHash, createdBy) => {
           if (fromKey === undefined) {
             hit = await run.lookup(scope.keyFor(`${instruction.kind} ${createdBy}`, contentHash));

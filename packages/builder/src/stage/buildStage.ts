@@ -33,6 +33,8 @@ export async function buildStage(context: BuildContext, stage: PlannedStage): Pr
     ...(input.reproducible ? { sourceDateEpoch: input.sourceDateEpoch ?? 0 } : {}),
     pools: context.pools,
     signal: context.signal,
+    stage: stage.name,
+    emit,
   });
   const policy = input.singleSnapshot ? singleSnapshotRecording(recorder) : perStepRecording(recorder);
   const instructions = [...onbuild, ...stage.instructions];

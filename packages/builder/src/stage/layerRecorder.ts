@@ -1,7 +1,8 @@
 import type { BlobStore, Compression } from '@kiln/image';
 import { changeSetFromTree, writeLayer } from '@kiln/layer';
-import type { ChangeSet, Snapshot, SnapshotStrategyName } from '@kiln/snapshot';
+import type { ChangeSet, Snapshot, SnapshotEvent, SnapshotStrategyName } from '@kiln/snapshot';
 import { compileIgnoreRules, diffSnapshots, isPathIgnored, takeSnapshot } from '@kiln/snapshot';
+import type { BuildEvent } from '../events.ts';
 import type { WorkerPools } from '../workerPools.ts';
 import type { StageLayer } from './stageState.ts';
 
@@ -18,6 +19,9 @@ export interface LayerRecorderOptions {
   pools?: WorkerPools;
   /** Stops a layer write at its next block (a build interrupted by a signal). */
   signal?: AbortSignal;
+  /** The stage's name and the build's listener: snapshot and layer events are forwarded through it. */
+  stage?: string;
+  emit?: (event: BuildEvent) => void;
 }
 
 export interface RecordedLayer {
@@ -36,11 +40,13 @@ export interface RecordedLayer {
  */
 export class LayerRecorder {
   readonly #options: LayerRecorderOptions;
+  readonly #stage: string;
   #baseline: Snapshot | undefined;
   #stale = true;
 
   constructor(options: LayerRecorderOptions) {
     this.#options = options;
+    this.#stage = options.stage ?? '';
   }
 
   /** The snapshot a RUN will be diffed against; taken now if COPY/ADD or the base changed the root. */
@@ -95,6 +101,7 @@ export class LayerRecorder {
       store: this.#options.store,
       compression: this.#options.compression,
       ...(this.#options.pools ? { pool: this.#options.pools.gzip } : {}),
+      onEvent: (event) => this.#options.emit?.({ type: 'layer', stage: this.#stage, event }),
       ...(this.#options.level === undefined ? {} : { level: this.#options.level }),
       ...(this.#options.sourceDateEpoch === undefined
         ? {}
@@ -119,6 +126,8 @@ export class LayerRecorder {
       ignore: this.#options.ignore,
       ...(this.#options.pools ? { pool: this.#options.pools.hash } : {}),
       ...(previous ? { previous } : {}),
+      onEvent: (event: SnapshotEvent) =>
+        this.#options.emit?.({ type: 'snapshot', stage: this.#stage, event }),
     };
   }
 }

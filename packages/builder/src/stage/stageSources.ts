@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
 import type { Platform } from '@kiln/image';
+import type { LayerEvent } from '@kiln/layer';
 import { extractImageLayers } from '../base/extractImageLayers.ts';
 import type { PulledImage } from '../base/imageSource.ts';
 import type { CopySource } from '../copy/copyInstruction.ts';
@@ -18,7 +19,10 @@ export async function materialiseRoot(
 ): Promise<void> {
   const extracted = await context.lazy.materialise(state, async (layers) => {
     await context.env.fetchBlobs?.(layers);
-    await extractImageLayers(layers, state.root, context.env.store, context.ignore, context.signal);
+    await extractImageLayers(layers, state.root, context.env.store, context.ignore, {
+      signal: context.signal,
+      onEvent: layerEvents(context, state.name),
+    });
   });
   if (extracted) recorder?.invalidate();
 }
@@ -70,20 +74,33 @@ export async function sourceFrom(
     }
     // One root only (container mode): rebuild the stage's tree from its layers.
     const dir = join(context.env.workDir, 'stages', String(source.index));
-    await extractInto(context, dir, built.layers);
+    await extractInto(context, dir, built.layers, stage.name);
     return { root: dir, kind: 'stage', from: word };
   }
   const image = await pullBase(context, word, where, stage.name);
   const dir = join(context.env.workDir, 'images', image.digest.replace(':', '-'));
-  await extractInto(context, dir, layersOf(image));
+  await extractInto(context, dir, layersOf(image), stage.name);
   return { root: dir, kind: 'image', from: word };
 }
 
-async function extractInto(context: BuildContext, dir: string, layers: StageLayer[]): Promise<void> {
+async function extractInto(
+  context: BuildContext,
+  dir: string,
+  layers: StageLayer[],
+  stage: string,
+): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   await context.env.fetchBlobs?.(layers);
-  await extractImageLayers(layers, dir, context.env.store, [], context.signal);
+  await extractImageLayers(layers, dir, context.env.store, [], {
+    signal: context.signal,
+    onEvent: layerEvents(context, stage),
+  });
+}
+
+/** The extractor's events, forwarded as the stage's. */
+function layerEvents(context: BuildContext, stage: string): (event: LayerEvent) => void {
+  return (event) => context.emit({ type: 'layer', stage, event });
 }
 
 export async function pullBase(

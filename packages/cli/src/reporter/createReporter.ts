@@ -14,21 +14,30 @@ export interface ReporterOptions {
   env: NodeJS.ProcessEnv;
 }
 
-export interface BuildSummary {
-  digest: string;
-  destinations: string[];
+/** What a command produced: its stdout text, or the fields of the JSON-lines format's `result` line. */
+export interface CommandResult {
+  text: string;
+  fields: Record<string, unknown>;
 }
 
 export interface Reporter {
+  /** Every command's progress is a `BuildEvent`: a build's own, or a registry, snapshot or layer one. */
   onEvent(event: BuildEvent): void;
-  finish(summary: BuildSummary): void;
+  finish(result: CommandResult): void;
   fail(error: unknown): void;
 }
 
+/** A build's (and a push's) result: the digest, then each destination with it. */
+export function digestResult(digest: string, destinations: string[], printDigest = true): CommandResult {
+  const lines = [...(printDigest ? [digest] : []), ...destinations.map((d) => `${d}@${digest}`)];
+  return { text: lines.map((line) => `${line}\n`).join(''), fields: { digest, destinations } };
+}
+
 /**
- * Renders builder events: JSON lines (`--log-format json`), plain step lines for CI logs (`CI`
- * set or stderr not a terminal), or on a terminal the same lines coloured with a live footer of
- * the running steps. Progress goes to stderr; the result (digest, destinations) to stdout.
+ * Renders events for every command: JSON lines (`--log-format json`), plain lines for CI logs
+ * (`CI` set or stderr not a terminal), or on a terminal the same lines coloured with a live footer
+ * of the running steps and transfers. Progress goes to stderr; the result to stdout (in JSON
+ * lines, events and the result both go to stdout, one object per line).
  */
 export function createReporter(options: ReporterOptions): Reporter {
   if (options.format === 'json') return jsonReporter(options.output);
@@ -44,11 +53,11 @@ export function createReporter(options: ReporterOptions): Reporter {
 }
 
 function jsonReporter(output: Output): Reporter {
-  const line = (value: unknown) =>
-    output.write(`${JSON.stringify({ time: new Date().toISOString(), ...(value as object) })}\n`);
+  const line = (value: object) =>
+    output.write(`${JSON.stringify({ time: new Date().toISOString(), ...value })}\n`);
   return {
     onEvent: line,
-    finish: (summary) => line({ type: 'result', ...summary }),
+    finish: (result) => line({ type: 'result', ...result.fields }),
     fail: (error) =>
       line({
         type: 'error',
@@ -66,12 +75,16 @@ function plainReporter(output: Output, style: LineStyle): Reporter {
       const line = lines.line(event);
       if (line !== undefined) output.error(`${line}\n`);
     },
-    finish(summary) {
-      output.write(`${summary.digest}\n`);
-      for (const destination of summary.destinations) output.write(`${destination}@${summary.digest}\n`);
+    finish(result) {
+      if (result.text !== '') output.write(result.text);
     },
     fail() {
       // The error itself is printed once, by the CLI's top level.
     },
   };
+}
+
+/** Pulled images (`kiln pull`, `kiln warm`), each as `registry/repository@digest`. */
+export function pulledResult(images: string[]): CommandResult {
+  return { text: images.map((image) => `${image}\n`).join(''), fields: { images } };
 }

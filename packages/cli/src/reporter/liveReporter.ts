@@ -1,6 +1,6 @@
 import type { BuildEvent } from '@kiln/builder';
 import type { Output } from '../output.ts';
-import type { BuildSummary, Reporter } from './createReporter.ts';
+import type { CommandResult, Reporter } from './createReporter.ts';
 import { createEventLines, type LineStyle } from './eventLines.ts';
 import { formatBytes, formatMs } from './formatting.ts';
 
@@ -16,14 +16,16 @@ const refreshMs = 120;
 
 /**
  * A terminal view: finished lines scroll as in plain mode, and a footer redrawn in place shows
- * every running step (one per concurrent stage) with its time and latest output, and push bytes.
+ * every running step (one per concurrent stage) with its time and latest output, and the bytes of
+ * the blobs being pushed and pulled.
  * Each write ends with a newline (the Output contract); the footer is erased by moving the
  * cursor up over it and clearing to the end of the screen.
  */
 export function liveReporter(output: Output, style: LineStyle, columns = 100): Reporter {
   const lines = createEventLines(style);
   const running = new Map<string, RunningStep>();
-  const pushed = new Map<string, { bytes: number; total: number }>();
+  /** Blobs in flight, by direction and digest. */
+  const transfers = new Map<string, { direction: 'push' | 'pull'; bytes: number; total: number }>();
   let footerHeight = 0;
   let frame = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -35,14 +37,17 @@ export function liveReporter(output: Output, style: LineStyle, columns = 100): R
       const tail = step.lastLine ? lines.dim(` │ ${step.lastLine}`) : '';
       return fit(`${spinner[frame % spinner.length]} ${step.label} ${step.instruction} (${elapsed})${tail}`);
     });
-    if (pushed.size > 0) {
+    for (const direction of ['push', 'pull'] as const) {
       let bytes = 0;
       let total = 0;
-      for (const blob of pushed.values()) {
+      for (const blob of transfers.values()) {
+        if (blob.direction !== direction) continue;
         bytes += blob.bytes;
         total += blob.total;
       }
-      rows.push(`${spinner[frame % spinner.length]} pushing ${formatBytes(bytes)} / ${formatBytes(total)}`);
+      if (total === 0) continue;
+      const verb = direction === 'push' ? 'pushing' : 'pulling';
+      rows.push(`${spinner[frame % spinner.length]} ${verb} ${formatBytes(bytes)} / ${formatBytes(total)}`);
     }
     return rows;
   };
@@ -58,7 +63,7 @@ export function liveReporter(output: Output, style: LineStyle, columns = 100): R
     output.error(`${erase}${text.join('\n')}${text.length > 0 ? '\n' : ''}`);
   };
   const ensureTimer = () => {
-    if (timer || running.size + pushed.size === 0) return;
+    if (timer || running.size + transfers.size === 0) return;
     timer = setInterval(() => {
       frame++;
       redraw();
@@ -69,7 +74,7 @@ export function liveReporter(output: Output, style: LineStyle, columns = 100): R
     if (timer) clearInterval(timer);
     timer = undefined;
     running.clear();
-    pushed.clear();
+    transfers.clear();
     redraw([], true);
   };
 
@@ -87,23 +92,25 @@ export function liveReporter(output: Output, style: LineStyle, columns = 100): R
       } else if (event.type === 'run-output') {
         const step = running.get(key);
         if (step) step.lastLine = event.line;
-      } else if (event.type === 'push-progress' && event.detail.kind === 'blob-progress') {
-        const digest = String(event.detail.digest ?? '');
-        pushed.set(`${event.destination} ${digest}`, {
-          bytes: Number(event.detail.bytes ?? 0),
-          total: Number(event.detail.total ?? 0),
-        });
-      } else if (event.type === 'pushed') {
-        pushed.clear();
+      } else if (event.type === 'registry') {
+        const inner = event.event;
+        if (inner.type === 'blob-progress') {
+          transfers.set(`${inner.direction} ${inner.digest}`, {
+            direction: inner.direction,
+            bytes: inner.bytes,
+            total: inner.total,
+          });
+        } else if (inner.type === 'blob-done') {
+          transfers.delete(`${inner.direction} ${inner.digest}`);
+        }
       }
       const line = lines.line(event);
       redraw(line === undefined ? [] : [line]);
       ensureTimer();
     },
-    finish(summary: BuildSummary) {
+    finish(result: CommandResult) {
       stop();
-      output.write(`${summary.digest}\n`);
-      for (const destination of summary.destinations) output.write(`${destination}@${summary.digest}\n`);
+      if (result.text !== '') output.write(result.text);
     },
     fail() {
       stop();

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Output } from '../../output.ts';
 import { addRegistryOptions } from '../../registryOptions.ts';
+import { addReporterOptions } from '../../reporter/reporterOptions.ts';
 import { type BuildFlags, runBuild } from './runBuild.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -53,7 +54,7 @@ export function createBuildCommand(
       'strip timestamps (SOURCE_DATE_EPOCH or 0) so builds are bit-for-bit repeatable',
     )
     .option('--ignore-path <path>', 'leave this path out of snapshots (repeatable)', collect, []);
-  return addRegistryOptions(command)
+  return addReporterOptions(addRegistryOptions(command))
     .option(
       '--skip-push-permission-check',
       'do not check that every destination accepts pushes before building',
@@ -72,16 +73,6 @@ export function createBuildCommand(
     .option('--no-push-cache', 'read the layer cache but write nothing to it')
     .option('--cache-copy-layers [enabled]', 'cache COPY/ADD layers (default true; =false to re-run them)')
     .option('--cache-run-layers [enabled]', 'cache RUN layers (default true; =false to re-run them)')
-    .addOption(
-      new Option('-v, --verbosity <level>', 'log level')
-        .choices(['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'])
-        .default('info'),
-    )
-    .addOption(
-      new Option('--log-format <format>', 'progress output')
-        .choices(['text', 'json', 'color'])
-        .default('text'),
-    )
     .addOption(
       new Option('--executor <kind>', 'where RUN executes (auto: container only in the Kiln executor image)')
         .choices(['auto', 'container', 'sandbox'])

@@ -12,7 +12,7 @@ import { interruptSignals } from '../../interruptSignals.ts';
 import type { Output } from '../../output.ts';
 import { readStdin } from '../../readStdin.ts';
 import { type RegistryFlags, registryClientOptions } from '../../registryOptions.ts';
-import { createReporter, type LogFormat } from '../../reporter/createReporter.ts';
+import { createReporter, digestResult, type LogFormat } from '../../reporter/createReporter.ts';
 import {
   defined,
   flagEnabled,
@@ -127,7 +127,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
   let traceFailure: unknown;
   try {
     const result = await build(request, { onEvent, signal: interrupt.signal });
-    reporter.finish({ digest: result.digest, destinations: result.destinations });
+    reporter.finish(digestResult(result.digest, result.destinations));
   } catch (error) {
     failed = true;
     reporter.fail(error);

@@ -167,6 +167,43 @@ describe('kiln push and kiln pull', () => {
     expect(proxy.requests.some((r) => r.path.includes('/manifests/'))).toBe(false);
   });
 
+  it('--log-format json: registry events and the result as JSON lines, for push and pull alike', async () => {
+    proxy.setFaults([
+      { method: 'PUT', path: '/blobs/uploads/', times: 1, fault: { kind: 'status', status: 503 } },
+    ]);
+    const parse = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map(
+          (line) => JSON.parse(line) as { type: string; event?: { type: string }; [key: string]: unknown },
+        );
+    const push = captureOutput();
+    const destination = `${proxy.host}/cli/json:1`;
+    const args = ['--insecure-registry', proxy.host, '--log-format', 'json'];
+    expect(await runCli(['push', `${layout}:v1`, destination, ...args], push)).toBe(0);
+    expect(push.err).toBe('');
+    const pushed = parse(push.out);
+    expect(pushed.find((line) => line.type === 'registry' && line.event?.type === 'retry')).toMatchObject({
+      event: { attempt: 1, operation: expect.stringContaining('push blob') },
+    });
+    expect(pushed.filter((line) => line.event?.type === 'blob-done')).toHaveLength(3);
+    const result = pushed.at(-1)!;
+    expect(result).toMatchObject({ type: 'result', destinations: [destination] });
+
+    proxy.setFaults([]);
+    const pull = captureOutput();
+    const into = await mkdtemp(join(tmpdir(), 'kiln-cli-pulled-'));
+    expect(await runCli(['pull', destination, '--oci-layout', into, ...args], pull)).toBe(0);
+    const pulled = parse(pull.out);
+    expect(pulled.filter((line) => line.event?.type === 'blob-done')).toHaveLength(3);
+    expect(pulled.at(-1)).toEqual({
+      time: expect.any(String),
+      type: 'result',
+      images: [`${proxy.host}/cli/json@${String(result.digest)}`],
+    });
+  });
+
   it('rejects pull without --oci-layout', async () => {
     const output = captureOutput();
     expect(await runCli(['pull', 'alpine'], output)).not.toBe(0);

@@ -1,4 +1,5 @@
 import type { ChangeSet, SnapshotStats } from '@kiln/snapshot';
+import { formatBytes, formatMs } from '../../reporter/formatting.ts';
 
 export interface SnapshotReport {
   root: string;
@@ -36,7 +37,7 @@ export function formatSnapshotReport(report: SnapshotReport, json: boolean): str
   const { stats } = report;
   const lines = [
     `${report.root}: ${stats.entries} entries, ${stats.filesHashed} files hashed (${formatBytes(stats.bytesHashed)}), ` +
-      `${Math.round(stats.ms)} ms [${report.strategy}]`,
+      `${formatMs(stats.ms)} [${report.strategy}]`,
   ];
   if (report.saved) lines.push(`saved to ${report.saved}`);
   if (report.changes) {
@@ -52,11 +53,4 @@ export function formatSnapshotReport(report: SnapshotReport, json: boolean): str
     for (const dir of report.changes.opaqueDirs) lines.push(`  O ${dir}/ (all previous contents replaced)`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }

@@ -21,7 +21,7 @@ it('summarises a snapshot, saves it, and prints the changes since the saved one'
 
   const first = captureOutput();
   expect(await runCli(['snapshot', root, '--save', saved, '--strategy', 'full'], first)).toBe(0);
-  expect(first.out).toMatch(/: 3 entries, 2 files hashed \(6 B\), \d+ ms \[full\]/);
+  expect(first.out).toMatch(/: 3 entries, 2 files hashed \(6 B\), \d+ms \[full\]/);
 
   writeFileSync(path.join(root, 'd/a'), 'ONE');
   rmSync(path.join(root, 'b'));
@@ -38,6 +38,22 @@ it('summarises a snapshot, saves it, and prints the changes since the saved one'
     { path: 'c', kind: 'added' },
     { path: 'd/a', kind: 'modified', reasons: ['content'] },
   ]);
+});
+
+it('--log-format json: the snapshot’s events, then the report as the result line', async () => {
+  temp = mkdtempSync(path.join(os.tmpdir(), 'kiln-cli-snapshot-'));
+  writeFileSync(path.join(temp, 'a'), 'one');
+  const output = captureOutput();
+  expect(await runCli(['snapshot', temp, '--log-format', 'json', '--threads', '1'], output)).toBe(0);
+  const lines = output.out
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; event?: { type: string }; [key: string]: unknown });
+  expect(lines.filter((line) => line.type === 'snapshot').map((line) => line.event?.type)).toEqual(
+    expect.arrayContaining(['snapshot-start', 'snapshot-done']),
+  );
+  expect(lines.at(-1)).toMatchObject({ type: 'result', root: temp, stats: { entries: 1 } });
+  expect(output.err).toBe('');
 });
 
 it('fails with a clear error for a missing directory or a bad saved file', async () => {

@@ -11,9 +11,16 @@ import {
 } from '@kiln/snapshot';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Output } from '../../output.ts';
+import type { Reporter } from '../../reporter/createReporter.ts';
+import {
+  addReporterOptions,
+  type ReporterFlags,
+  reporterFor,
+  reportResult,
+} from '../../reporter/reporterOptions.ts';
 import { formatSnapshotReport, type SnapshotReport } from './formatSnapshotReport.ts';
 
-interface SnapshotFlags {
+interface SnapshotFlags extends ReporterFlags {
   strategy: SnapshotStrategyName;
   threads?: number;
   save?: string;
@@ -24,7 +31,7 @@ interface SnapshotFlags {
 
 /** `kiln snapshot DIR`: snapshot a directory, optionally save it or diff it against a saved one. */
 export function snapshotCommand(output: Output): Command {
-  return new Command('snapshot')
+  const command = new Command('snapshot')
     .description('Snapshot a directory and print a summary, or the changes since a saved snapshot.')
     .argument('<dir>', 'the directory to snapshot')
     .addOption(
@@ -40,13 +47,20 @@ export function snapshotCommand(output: Output): Command {
     .option('--save <file>', 'write the snapshot to a file')
     .option('--against <file>', 'print the changes since a snapshot saved with --save')
     .option('--ignore-path <path>', 'leave out a path or glob (repeatable)', collect, [])
-    .option('--json', 'print JSON instead of text')
-    .action(async (dir: string, flags: SnapshotFlags) => {
-      output.write(formatSnapshotReport(await runSnapshot(dir, flags), flags.json === true));
+    .option('--json', 'print the report as JSON instead of text');
+  return addReporterOptions(command).action(async (dir: string, flags: SnapshotFlags) => {
+    const reporter = reporterFor(flags, output);
+    await reportResult(reporter, async () => {
+      const report = await runSnapshot(dir, flags, reporter);
+      return {
+        text: formatSnapshotReport(report, flags.json === true),
+        fields: JSON.parse(formatSnapshotReport(report, true)) as Record<string, unknown>,
+      };
     });
+  });
 }
 
-async function runSnapshot(dir: string, flags: SnapshotFlags): Promise<SnapshotReport> {
+async function runSnapshot(dir: string, flags: SnapshotFlags, reporter: Reporter): Promise<SnapshotReport> {
   const previous: Snapshot | undefined = flags.against
     ? deserializeSnapshot(await readFile(flags.against))
     : undefined;
@@ -55,6 +69,7 @@ async function runSnapshot(dir: string, flags: SnapshotFlags): Promise<SnapshotR
     strategy: flags.strategy,
     ignore: flags.ignorePath,
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+    onEvent: (event) => reporter.onEvent({ type: 'snapshot', event }),
     // A saved snapshot of another root would carry over wrong hashes.
     ...(previous !== undefined && previous.root === path.resolve(dir) ? { previous } : {}),
   });

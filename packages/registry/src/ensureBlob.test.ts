@@ -1,0 +1,70 @@
+import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
+import { MediaType } from '@kiln/image';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBlob } from './ensureBlob.ts';
+import type { RegistryEvent } from './events.ts';
+import { createRegistryClient } from './registryClient.ts';
+import { emptyStore } from './testing/testImage.ts';
+
+let registry: TestRegistry;
+beforeAll(async () => {
+  registry = await startRegistry({ mode: 'plain' });
+});
+afterAll(async () => {
+  await registry?.stop();
+});
+
+describe('ensureBlob', () => {
+  it('uploads once, then finds the blob there, mounts it elsewhere, and never mounts across registries', async () => {
+    const events: RegistryEvent[] = [];
+    const client = createRegistryClient({
+      insecureRegistries: [registry.host],
+      onEvent: (event) => events.push(event),
+    });
+    const store = await emptyStore();
+    const written = await store.write(Buffer.from('a layer to place'));
+    const blob = { mediaType: MediaType.ociLayer, digest: written.digest, size: written.size };
+    const target = (repository: string) => ({ registry: registry.host, repository });
+    const elsewhere = { registry: 'other.example', repository: 'kiln/source' };
+
+    // Another registry's repository is passed over: the bytes are uploaded.
+    const first = await ensureBlob(client, target('kiln/source'), blob, {
+      source: store,
+      mountFrom: [elsewhere],
+    });
+    expect(first).toBe('uploaded');
+    expect(await ensureBlob(client, target('kiln/source'), blob, { source: store })).toBe('exists');
+    expect(
+      await ensureBlob(client, target('kiln/copy'), blob, {
+        source: store,
+        mountFrom: [target('kiln/copy'), target('kiln/source')],
+      }),
+    ).toBe('mounted');
+    expect(events.map((event) => event.type).filter((type) => type !== 'blob-progress')).toEqual([
+      'blob-done',
+      'blob-skipped',
+      'blob-mounted',
+    ]);
+    await client.close();
+  });
+
+  it('fetches a blob the store lacks before uploading it', async () => {
+    const client = createRegistryClient({ insecureRegistries: [registry.host] });
+    const source = await emptyStore();
+    const bytes = Buffer.from('a lazily pulled layer');
+    const other = await emptyStore();
+    const written = await other.write(bytes);
+    const blob = { mediaType: MediaType.ociLayer, digest: written.digest, size: written.size };
+    const fetched: string[] = [];
+    const placed = await ensureBlob(client, { registry: registry.host, repository: 'kiln/lazy' }, blob, {
+      source,
+      fetchMissing: async (missing) => {
+        fetched.push(missing.digest);
+        await source.write(bytes);
+      },
+    });
+    expect(placed).toBe('uploaded');
+    expect(fetched).toEqual([blob.digest]);
+    await client.close();
+  });
+});

@@ -1,0 +1,43 @@
+import type { BlobStore, Descriptor } from '@kiln/image';
+import { hasBlob, mountBlob, type Repository } from './blobs.ts';
+import type { RegistryClient } from './registryClient.ts';
+import { uploadBlob } from './uploadBlob.ts';
+
+export interface EnsureBlobOptions {
+  /** Holds the bytes when neither a check nor a mount places the blob. */
+  source: BlobStore;
+  /**
+   * Repositories that may hold the blob already (a base image's, the layer cache's), tried in order;
+   * those on another registry, or the target itself, are passed over (a mount is within one registry).
+   */
+  mountFrom?: Repository[];
+  /** Puts the blob into `source` first when it must be uploaded but was never downloaded. */
+  fetchMissing?: (blob: Descriptor) => Promise<void>;
+}
+
+/** How the blob got there: it was there, a mount linked it, or its bytes were sent. */
+export type BlobPlacement = 'exists' | 'mounted' | 'uploaded';
+
+/**
+ * Makes sure a repository holds a blob, as cheaply as the registry allows: HEAD (with push access,
+ * so the token covers what follows), then cross-repository mounts, then an upload from the store.
+ * The one place a push, the layer cache and anything else that publishes a blob decide this.
+ */
+export async function ensureBlob(
+  client: RegistryClient,
+  target: Repository,
+  blob: Descriptor,
+  options: EnsureBlobOptions,
+): Promise<BlobPlacement> {
+  if (await hasBlob(client, target, blob.digest, 'pull,push')) {
+    client.emit({ type: 'blob-skipped', ...target, digest: blob.digest, reason: 'exists' });
+    return 'exists';
+  }
+  for (const from of options.mountFrom ?? []) {
+    if (from.registry !== target.registry || from.repository === target.repository) continue;
+    if (await mountBlob(client, target, blob.digest, from.repository)) return 'mounted';
+  }
+  if (options.fetchMissing && !(await options.source.has(blob.digest))) await options.fetchMissing(blob);
+  await uploadBlob(client, target, blob, options.source);
+  return 'uploaded';
+}
