@@ -1,6 +1,11 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TlsFiles } from '@kiln/fixtures/registry';
@@ -40,7 +45,10 @@ function recording(handler: Handler, requests: string[]): Handler {
 }
 
 /** Serves files from a map over plain HTTP (`tls` given: HTTPS with that certificate). */
-export async function startFileServer(files: Record<string, Buffer | string>, tls?: TlsFiles): Promise<LocalServer> {
+export async function startFileServer(
+  files: Record<string, Buffer | string>,
+  tls?: TlsFiles,
+): Promise<LocalServer> {
   const requests: string[] = [];
   const handler = recording((req, res) => {
     const body = files[new URL(req.url ?? '/', 'http://x').pathname];
@@ -72,7 +80,9 @@ export async function startGitHttpServer(projectRoot: string): Promise<LocalServ
         REQUEST_METHOD: req.method ?? 'GET',
         CONTENT_TYPE: req.headers['content-type'] ?? '',
         REMOTE_ADDR: '127.0.0.1',
-        ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: req.headers['content-encoding'] } : {}),
+        ...(req.headers['content-encoding']
+          ? { HTTP_CONTENT_ENCODING: req.headers['content-encoding'] }
+          : {}),
         ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
       },
       stdio: ['pipe', 'pipe', 'ignore'],
@@ -111,10 +121,14 @@ export async function startFakeGcs(objects: Record<string, Buffer>): Promise<Loc
     const match = /^(?:\/download)?(?:\/storage\/v1)?\/b\/([^/]+)\/o\/([^/]+)$/.exec(url.pathname);
     const body = match ? objects[`${match[1]}/${decodeURIComponent(match[2]!)}`] : undefined;
     if (req.method !== 'GET' || body === undefined || url.searchParams.get('alt') !== 'media') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":404,"message":"Not Found"}}');
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"error":{"code":404,"message":"Not Found"}}');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length }).end(body);
+    res
+      .writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length })
+      .end(body);
   }, requests);
   return listen(createHttpServer(handler), 'http', requests);
 }

@@ -47,7 +47,12 @@ interface Built {
 }
 
 let builds = 0;
-async function build(context: string, extra: string[] = [], vars: NodeJS.ProcessEnv = {}, input?: Buffer): Promise<Built> {
+async function build(
+  context: string,
+  extra: string[] = [],
+  vars: NodeJS.ProcessEnv = {},
+  input?: Buffer,
+): Promise<Built> {
   const out = join(env.work, `out-${builds++}`);
   await mkdir(out, { recursive: true });
   const tarPath = join(out, 'image.tar');
@@ -110,7 +115,10 @@ describe('https contexts', () => {
     const tls = await createTlsFiles(await mkdirp(join(env.work, 'tls')));
     caFile = tls.caFile;
     server = await startFileServer(
-      { '/ctx.tar.gz': tarball, '/Dockerfile.remote': 'ARG BASE\nFROM $BASE\nCOPY note.txt /via-remote-dockerfile/\n' },
+      {
+        '/ctx.tar.gz': tarball,
+        '/Dockerfile.remote': 'ARG BASE\nFROM $BASE\nCOPY note.txt /via-remote-dockerfile/\n',
+      },
       tls,
     );
     servers.push(server);
@@ -121,16 +129,26 @@ describe('https contexts', () => {
   }, async () => {
     const trusted = { NODE_EXTRA_CA_CERTS: caFile };
     expectBuilt(await build(`${server.url}/ctx.tar.gz`, [], trusted), [marks.note, 'ctx/app/app.txt']);
-    const remote = await build(`${server.url}/ctx.tar.gz`, ['--dockerfile', `${server.url}/Dockerfile.remote`], trusted);
+    const remote = await build(
+      `${server.url}/ctx.tar.gz`,
+      ['--dockerfile', `${server.url}/Dockerfile.remote`],
+      trusted,
+    );
     expectBuilt(remote, ['via-remote-dockerfile/note.txt'], ['ctx/app/app.txt']);
   });
 
-  it('fails with CONTEXT_FETCH_FAILED naming the URL without its credentials', { timeout: 120_000 }, async () => {
+  it('fails with CONTEXT_FETCH_FAILED naming the URL without its credentials', {
+    timeout: 120_000,
+  }, async () => {
     const untrusted = await build(`${server.url}/ctx.tar.gz`);
     expect(untrusted.errorCode, untrusted.output).toBe('CONTEXT_FETCH_FAILED');
-    const missing = await build(`https://kiln:hunter2secret@${server.host}/missing.tar.gz?token=t0ps3cret`, [], {
-      NODE_EXTRA_CA_CERTS: caFile,
-    });
+    const missing = await build(
+      `https://kiln:hunter2secret@${server.host}/missing.tar.gz?token=t0ps3cret`,
+      [],
+      {
+        NODE_EXTRA_CA_CERTS: caFile,
+      },
+    );
     expect(missing.errorCode, missing.output).toBe('CONTEXT_FETCH_FAILED');
     expect(missing.output).toContain(`https://${server.host}/missing.tar.gz`);
     expect(missing.output).toContain('404');
@@ -145,10 +163,14 @@ describe('git contexts (git http-backend)', () => {
   beforeAll(async () => {
     const root = await mkdirp(join(env.work, 'git'));
     const git = (cwd: string, ...args: string[]) =>
-      execFileSync('git', ['-c', 'user.name=kiln', '-c', 'user.email=kiln@test', '-c', 'init.defaultBranch=main', ...args], {
-        cwd,
-        encoding: 'utf8',
-      }).trim();
+      execFileSync(
+        'git',
+        ['-c', 'user.name=kiln', '-c', 'user.email=kiln@test', '-c', 'init.defaultBranch=main', ...args],
+        {
+          cwd,
+          encoding: 'utf8',
+        },
+      ).trim();
     const lib = await mkdirp(join(root, 'lib-work'));
     await writeFile(join(lib, 'lib.txt'), marks.lib);
     git(lib, 'init', '-q');
@@ -166,7 +188,10 @@ describe('git contexts (git http-backend)', () => {
     git(main, 'tag', 'v1');
     await writeFile(join(main, 'note.txt'), marks.note);
     // A submodule by relative URL, as most repositories write it.
-    await writeFile(join(main, '.gitmodules'), '[submodule "lib"]\n\tpath = vendor/lib\n\turl = ../lib.git\n');
+    await writeFile(
+      join(main, '.gitmodules'),
+      '[submodule "lib"]\n\tpath = vendor/lib\n\turl = ../lib.git\n',
+    );
     // An uninitialised submodule's directory, so `git add`/`commit -a` keep the gitlink.
     await mkdir(join(main, 'vendor/lib'), { recursive: true });
     git(main, 'add', '.');
@@ -181,19 +206,36 @@ describe('git contexts (git http-backend)', () => {
     servers.push(server);
   }, 60_000);
 
-  it('clones the default branch, a #REF, a --git branch= tag and a #REF#COMMIT pin', { timeout: 240_000 }, async () => {
+  it('clones the default branch, a #REF, a --git branch= tag and a #REF#COMMIT pin', {
+    timeout: 240_000,
+  }, async () => {
     const repo = `git://${server.host}/main.git`;
-    expectBuilt(await build(repo, [], gitEnv), [marks.note], [marks.dev, marks.pinned, marks.lib, 'ctx/.git/']);
-    expectBuilt(await build(`${repo}#refs/heads/dev`, ['--git', 'single-branch=true'], gitEnv), [marks.dev], [marks.note]);
+    expectBuilt(
+      await build(repo, [], gitEnv),
+      [marks.note],
+      [marks.dev, marks.pinned, marks.lib, 'ctx/.git/'],
+    );
+    expectBuilt(
+      await build(`${repo}#refs/heads/dev`, ['--git', 'single-branch=true'], gitEnv),
+      [marks.dev],
+      [marks.note],
+    );
     expectBuilt(await build(repo, ['--git', 'branch=v1'], gitEnv), [marks.pinned], [marks.note]);
-    expectBuilt(await build(`${repo}#refs/heads/main#${commits.first}`, [], gitEnv), [marks.pinned], [marks.note]);
+    expectBuilt(
+      await build(`${repo}#refs/heads/main#${commits.first}`, [], gitEnv),
+      [marks.pinned],
+      [marks.note],
+    );
   });
 
   it('checks out submodules with recurse-submodules=true (Kaniko README spelling, comma-separated)', {
     timeout: 180_000,
   }, async () => {
     const repo = `git://${server.host}/main.git`;
-    expectBuilt(await build(repo, ['--git', 'branch=main,recurse-submodules=true'], gitEnv), [marks.note, marks.lib]);
+    expectBuilt(await build(repo, ['--git', 'branch=main,recurse-submodules=true'], gitEnv), [
+      marks.note,
+      marks.lib,
+    ]);
   });
 
   it('an unknown branch or repository fails with CONTEXT_FETCH_FAILED', { timeout: 120_000 }, async () => {
@@ -204,7 +246,9 @@ describe('git contexts (git http-backend)', () => {
 });
 
 describe('bucket contexts', () => {
-  it('s3:// from an S3-compatible server (s3rver) through S3_ENDPOINT, path style', { timeout: 180_000 }, async () => {
+  it('s3:// from an S3-compatible server (s3rver) through S3_ENDPOINT, path style', {
+    timeout: 180_000,
+  }, async () => {
     const s3 = new S3rver({
       address: '127.0.0.1',
       port: 0,
@@ -233,13 +277,17 @@ describe('bucket contexts', () => {
     }
   });
 
-  it('gs:// through STORAGE_EMULATOR_HOST (a fake of the download endpoint only)', { timeout: 180_000 }, async () => {
+  it('gs:// through STORAGE_EMULATOR_HOST (a fake of the download endpoint only)', {
+    timeout: 180_000,
+  }, async () => {
     const gcs = await startFakeGcs({ 'ctx-bucket/builds/ctx.tar.gz': tarball });
     servers.push(gcs);
     const vars = { STORAGE_EMULATOR_HOST: gcs.url };
     const built = await build('gs://ctx-bucket/builds/ctx.tar.gz', [], vars);
     expectBuilt(built, [marks.note]);
-    expect(gcs.requests.some((line) => line.includes('/b/ctx-bucket/o/builds%2Fctx.tar.gz?alt=media'))).toBe(true);
+    expect(gcs.requests.some((line) => line.includes('/b/ctx-bucket/o/builds%2Fctx.tar.gz?alt=media'))).toBe(
+      true,
+    );
     expect((await build('gs://ctx-bucket/none.tar.gz', [], vars)).errorCode).toBe('CONTEXT_FETCH_FAILED');
   });
 });

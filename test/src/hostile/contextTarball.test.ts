@@ -54,7 +54,12 @@ const dockerfile: Member = ['Dockerfile', 'file', 'ARG BASE\nFROM $BASE\nCOPY . 
 async function buildTarball(name: string, members: Member[]) {
   const file = join(env.work, `${name}.tar.gz`);
   await writeFile(file, tarGzOf([dockerfile, ...members]));
-  const result = await hostileBuild(`tar://${file}`, join(env.work, name), env.base.reference, env.registry.host);
+  const result = await hostileBuild(
+    `tar://${file}`,
+    join(env.work, name),
+    env.base.reference,
+    env.registry.host,
+  );
   const output = `${result.stdout}\n${result.stderr}`;
   expect(output).not.toContain(sentinel.secretText);
   expect(result.archive.includes(sentinel.secretText)).toBe(false);
@@ -64,7 +69,9 @@ async function buildTarball(name: string, members: Member[]) {
 
 describe('hostile tarball contexts', () => {
   it('an entry climbing out with .. is refused', { timeout: 60_000 }, async () => {
-    const result = await buildTarball('climb', [[`${'../'.repeat(12)}${sentinel.dir.slice(1)}/planted`, 'file', 'x']]);
+    const result = await buildTarball('climb', [
+      [`${'../'.repeat(12)}${sentinel.dir.slice(1)}/planted`, 'file', 'x'],
+    ]);
     expect(result.code, result.output).not.toBe(0);
     expect(result.errorCode).toBe('LAYER_UNSAFE_PATH');
   });

@@ -25,10 +25,18 @@ export async function httpDownload(
   try {
     let response: Awaited<ReturnType<typeof fetch>>;
     try {
-      response = await fetch(target, { dispatcher, headers, redirect: 'follow', ...(signal ? { signal } : {}) });
+      response = await fetch(target, {
+        dispatcher,
+        headers,
+        redirect: 'follow',
+        ...(signal ? { signal } : {}),
+      });
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-      const reason = (cause instanceof Error ? cause.message : String(cause)).replaceAll(target.toString(), displayUrl(url));
+      const reason = (cause instanceof Error ? cause.message : String(cause)).replaceAll(
+        target.toString(),
+        displayUrl(url),
+      );
       throw fetchFailed(url, reason, error);
     }
     if (response.status !== 200 || response.body === null) {

@@ -47,6 +47,15 @@ describe('resolveContext', () => {
     }
   });
 
+  it('stops a download at the size limit with CONTEXT_FETCH_FAILED', async () => {
+    await expect(
+      resolveContext('tar://stdin', join(dir, 'w7'), {
+        stdin: createReadStream(join(dir, 'ctx.tar.gz')),
+        maxBytes: 16,
+      }),
+    ).rejects.toMatchObject({ code: 'CONTEXT_FETCH_FAILED' });
+  });
+
   it('takes --context-sub-path inside the context, never outside it', async () => {
     expect(await resolveContext(join(dir, 'ctx'), dir, { subPath: 'sub' })).toBe(join(dir, 'ctx/sub'));
     // `..` stops at the context's root, as in a chroot.
