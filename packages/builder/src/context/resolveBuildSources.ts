@@ -1,12 +1,8 @@
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { KilnError } from '@kiln/errors';
 import type { BuildRequest } from '../buildRequest.ts';
-import { httpDownload } from './httpDownload.ts';
+import { downloadDockerfile, isDockerfileUrl } from './downloadDockerfile.ts';
 import { resolveContext, resolveDockerfilePath } from './resolveContext.ts';
-
-/** A Dockerfile is text: a megabyte is far beyond any real one. */
-const maxDockerfileBytes = 1024 ** 2;
 
 export interface BuildSources {
   contextDir: string;
@@ -29,12 +25,9 @@ export async function resolveBuildSources(
   if (request.dockerfileText !== undefined) {
     return { contextDir, dockerfilePath: undefined, dockerfileText: request.dockerfileText };
   }
-  if (request.dockerfile !== undefined && /^https?:\/\//i.test(request.dockerfile)) {
-    // Kaniko fetches a Dockerfile URL as is; it is then text like one read from stdin.
-    const file = join(workDir, 'Dockerfile.download');
-    await httpDownload(request.dockerfile, file, maxDockerfileBytes, signal);
-    const dockerfileText = await readFile(file, 'utf8');
-    await rm(file, { force: true });
+  if (request.dockerfile !== undefined && isDockerfileUrl(request.dockerfile)) {
+    // Then it is text like one read from stdin.
+    const dockerfileText = await downloadDockerfile(request.dockerfile, workDir, signal);
     return { contextDir, dockerfilePath: undefined, dockerfileText };
   }
   const dockerfilePath = resolveDockerfilePath(request.dockerfile, contextDir);
