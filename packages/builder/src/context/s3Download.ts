@@ -15,7 +15,9 @@ export async function s3Download(
   signal?: AbortSignal,
 ): Promise<void> {
   const { bucket, key } = bucketObject(url);
-  const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const sdk = await import('@aws-sdk/client-s3');
+  // The SDK is CommonJS: bundled into the ESM CLI, its exports arrive as the default export.
+  const { S3Client, GetObjectCommand } = 'S3Client' in sdk ? sdk : (sdk as { default: typeof sdk }).default;
   const endpoint = env.S3_ENDPOINT || undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
   const client = new S3Client({
