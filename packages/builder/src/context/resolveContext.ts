@@ -5,7 +5,7 @@ import { KilnError } from '@kiln/errors';
 import { resolveInRootSync } from '@kiln/layer';
 import { displayUrl } from './contextErrors.ts';
 import { gcsDownload } from './gcsDownload.ts';
-import { cloneGitContext, type GitContextOptions } from './gitContext.ts';
+import type { GitContextOptions } from './gitContext.ts';
 import { httpDownload } from './httpDownload.ts';
 import { s3Download } from './s3Download.ts';
 import { defaultMaxContextBytes, streamToFile } from './streamToFile.ts';
@@ -72,6 +72,8 @@ async function resolveContextRoot(text: string, workDir: string, options: Contex
   }
   if (scheme !== undefined && remoteSchemes.has(scheme)) {
     if (scheme === 'git') {
+      // The git client loads only for git contexts, as the cloud SDKs do for theirs.
+      const { cloneGitContext } = await import('./gitContext.ts');
       await cloneGitContext(text, unpacked, workDir, options.git ?? {}, env);
       return unpacked;
     }
