@@ -24,7 +24,15 @@ export async function writeGitTree(
   submodules?: SubmoduleResolver,
   prefix = '',
 ): Promise<void> {
-  const { tree } = await git.readTree({ fs, gitdir, oid: treeOid });
+  const { tree } = await git.readTree({ fs, gitdir, oid: treeOid }).catch((error: unknown) => {
+    // isomorphic-git refuses `.git`, `..` and `/` in names as it reads the tree.
+    const code = (error as { code?: string }).code;
+    if (code === 'UnsafeFilepathError')
+      throw unsafe(error instanceof Error ? error.message : String(error), error);
+    throw new KilnError('CONTEXT_UNPACK_FAILED', `cannot read git tree ${treeOid}: ${String(error)}`, {
+      cause: error,
+    });
+  });
   for (const entry of tree) {
     checkName(entry.path, prefix);
     const target = join(dir, entry.path);
@@ -44,21 +52,15 @@ export async function writeGitTree(
   }
 }
 
+function unsafe(why: string, cause?: unknown): KilnError {
+  return new KilnError('LAYER_UNSAFE_PATH', `git context refused: ${why}`, {
+    hint: 'the repository holds a path git itself refuses to check out; it may be malicious',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
 function checkName(name: string, prefix: string): void {
-  if (
-    name === '' ||
-    name === '.' ||
-    name === '..' ||
-    name.includes('/') ||
-    name.includes('\0') ||
-    name.toLowerCase() === '.git'
-  ) {
-    throw new KilnError(
-      'LAYER_UNSAFE_PATH',
-      `git tree entry "${prefix}/${name}" refused: not a plain file name`,
-      {
-        hint: 'the repository holds a path git itself refuses to check out; it may be malicious',
-      },
-    );
-  }
+  const plain = name !== '' && name !== '.' && name !== '..' && !/[/\0]/.test(name);
+  if (!plain || name.toLowerCase() === '.git')
+    throw unsafe(`tree entry "${prefix}/${name}" is not a plain file name`);
 }
