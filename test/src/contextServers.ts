@@ -67,9 +67,18 @@ export async function startFileServer(
  * Debian's `git http-backend` (the smart HTTP protocol git's own servers speak) run as a CGI script
  * for each request, serving the bare repositories under `projectRoot`.
  */
-export async function startGitHttpServer(projectRoot: string): Promise<LocalServer> {
+export async function startGitHttpServer(
+  projectRoot: string,
+  options: { credentials?: string[] } = {},
+): Promise<LocalServer> {
   const requests: string[] = [];
+  const allowed = options.credentials?.map((pair) => `Basic ${Buffer.from(pair).toString('base64')}`);
   const handler = recording((req, res) => {
+    // With `credentials` (user:password pairs), the repositories need Basic auth, as a private forge.
+    if (allowed && !allowed.includes(req.headers.authorization ?? '')) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="git"' }).end();
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://x');
     const child = spawn('/usr/lib/git-core/git-http-backend', [], {
       env: {

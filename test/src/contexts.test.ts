@@ -19,7 +19,13 @@ import { repoRoot } from './kilnProcess.ts';
 let env: BusyboxRegistry;
 const servers: LocalServer[] = [];
 const mark = (name: string) => `${name}-${randomBytes(6).toString('hex')}`;
-const marks = { note: mark('note'), dev: mark('dev'), pinned: mark('pinned'), lib: mark('lib') };
+const marks = {
+  note: mark('note'),
+  dev: mark('dev'),
+  pinned: mark('pinned'),
+  lib: mark('lib'),
+  sub: mark('sub'),
+};
 const dockerfile = 'ARG BASE\nFROM $BASE\nCOPY . /ctx/\n';
 let tarball: Buffer;
 
@@ -52,13 +58,14 @@ async function build(
   extra: string[] = [],
   vars: NodeJS.ProcessEnv = {},
   input?: Buffer,
+  command: 'build' | 'executor' = 'build',
 ): Promise<Built> {
   const out = join(env.work, `out-${builds++}`);
   await mkdir(out, { recursive: true });
   const tarPath = join(out, 'image.tar');
   const args = [
     join(repoRoot, 'packages/cli/src/main.ts'),
-    'build',
+    command,
     '--executor',
     'sandbox',
     '--context',
@@ -182,6 +189,9 @@ describe('git contexts (git http-backend)', () => {
     git(main, 'init', '-q');
     await writeFile(join(main, 'Dockerfile'), dockerfile);
     await writeFile(join(main, 'note.txt'), marks.pinned);
+    await mkdir(join(main, 'sub'));
+    await writeFile(join(main, 'sub/Dockerfile'), dockerfile);
+    await writeFile(join(main, 'sub/sub.txt'), marks.sub);
     git(main, 'add', '.');
     git(main, 'commit', '-qm', 'first');
     commits.first = git(main, 'rev-parse', 'HEAD');
@@ -228,6 +238,22 @@ describe('git contexts (git http-backend)', () => {
     );
   });
 
+  it('takes the same context through `kiln executor`, Kaniko spellings and --context-sub-path included', {
+    timeout: 120_000,
+  }, async () => {
+    const repo = `git://${server.host}/main.git#refs/heads/dev`;
+    const built = await build(
+      repo,
+      ['--git=single-branch=true', '--context-sub-path=sub'],
+      gitEnv,
+      undefined,
+      'executor',
+    );
+    expectBuilt(built, [marks.sub, 'ctx/sub.txt'], [marks.dev]);
+    const whole = await build(repo, ['--git=single-branch=true'], gitEnv, undefined, 'executor');
+    expectBuilt(whole, [marks.dev], [marks.note]);
+  });
+
   it('checks out submodules with recurse-submodules=true (Kaniko README spelling, comma-separated)', {
     timeout: 180_000,
   }, async () => {
@@ -236,6 +262,22 @@ describe('git contexts (git http-backend)', () => {
       marks.note,
       marks.lib,
     ]);
+  });
+
+  it('authenticates with GIT_USERNAME/GIT_PASSWORD or GIT_TOKEN, and fails cleanly without', {
+    timeout: 180_000,
+  }, async () => {
+    const forge = await startGitHttpServer(join(env.work, 'git'), {
+      credentials: ['kiln:pa55word', 'tok3n:'],
+    });
+    servers.push(forge);
+    const repo = `git://${forge.host}/main.git`;
+    const withPassword = { ...gitEnv, GIT_USERNAME: 'kiln', GIT_PASSWORD: 'pa55word' };
+    expectBuilt(await build(repo, [], withPassword), [marks.note]);
+    expectBuilt(await build(repo, [], { ...gitEnv, GIT_TOKEN: 'tok3n' }), [marks.note]);
+    const denied = await build(repo, [], { ...gitEnv, GIT_USERNAME: 'kiln', GIT_PASSWORD: 'wrong-pa55' });
+    expect(denied.errorCode, denied.output).toBe('CONTEXT_FETCH_FAILED');
+    expect(denied.output).not.toContain('wrong-pa55');
   });
 
   it('an unknown branch or repository fails with CONTEXT_FETCH_FAILED', { timeout: 120_000 }, async () => {
