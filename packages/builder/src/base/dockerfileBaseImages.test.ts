@@ -3,6 +3,7 @@ import { dockerfileBaseImages } from './dockerfileBaseImages.ts';
 
 describe('dockerfileBaseImages', () => {
   it('lists each FROM image once, expanded, without stage names or scratch', () => {
+    // biome-ignore-start lint/suspicious/noTemplateCurlyInString: Dockerfile variables, not template strings
     const text = [
       'ARG REGISTRY=r.example:5000',
       'ARG TAG',
@@ -13,6 +14,7 @@ describe('dockerfileBaseImages', () => {
       'FROM r.example:5000/base:2',
       'FROM ${REGISTRY}/base:2',
     ].join('\n');
+    // biome-ignore-end lint/suspicious/noTemplateCurlyInString: Dockerfile variables
     expect(
       dockerfileBaseImages(text, { fileName: 'Dockerfile', buildArgs: new Map([['TAG', '2']]) }),
     ).toEqual([
