@@ -61,6 +61,8 @@ describe('kiln warmer and offline bases', () => {
     timeout: 240_000,
   }, async () => {
     const cacheDir = join(env.work, 'cache');
+    // The base also behind an index (as most public images are), pinned by the index's digest.
+    const indexRef = await pushIndexOf(digestRef);
     const warmed = await runKiln([
       'warmer',
       `--cache-dir=${cacheDir}`,
@@ -73,6 +75,16 @@ describe('kiln warmer and offline bases', () => {
     expect(warmed.code, warmed.stderr).toBe(0);
     // One image: the stage name and scratch are skipped.
     expect(warmed.stdout.trim().split('\n')).toEqual([`${digestRef.replace(/@.*/, '')}@${env.base.digest}`]);
+    const warmedIndex = await runKiln([
+      'warm',
+      '--cache-dir',
+      cacheDir,
+      '--image',
+      indexRef,
+      '--insecure-registry',
+      env.registry.host,
+    ]);
+    expect(warmedIndex.code, warmedIndex.stderr).toBe(0);
 
     await env.registry.stop();
     registryStopped = true;
@@ -80,6 +92,9 @@ describe('kiln warmer and offline bases', () => {
     const built = await buildOffline(digestRef, cacheDir);
     expect(built.code, built.output).toBe(0);
     expect(built.archive).toContain('warmed-base');
+    const viaIndex = await buildOffline(indexRef, cacheDir);
+    expect(viaIndex.code, viaIndex.output).toBe(0);
+    expect(viaIndex.archive).toContain('warmed-base');
 
     // A tag must be resolved by the registry (Kaniko asks it too): down, the build fails clearly.
     const tagged = await buildOffline(tagRef, cacheDir);
@@ -92,3 +107,32 @@ describe('kiln warmer and offline bases', () => {
     expect(cold.code).not.toBe(0);
   });
 });
+
+/** Pushes an OCI index naming the manifest `ref` (this machine's platform) and returns it pinned by digest. */
+async function pushIndexOf(ref: string): Promise<string> {
+  const [name, digest] = ref.split('@') as [string, string];
+  const repository = name.slice(name.indexOf('/') + 1);
+  const base = `http://${env.registry.host}/v2/${repository}/manifests`;
+  const accept =
+    'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+  const head = await fetch(`${base}/${digest}`, { method: 'HEAD', headers: { accept } });
+  const index = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      {
+        mediaType: head.headers.get('content-type'),
+        digest,
+        size: Number(head.headers.get('content-length')),
+        platform: { os: 'linux', architecture: process.arch === 'arm64' ? 'arm64' : 'amd64' },
+      },
+    ],
+  });
+  const put = await fetch(`${base}/with-index`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' },
+    body: index,
+  });
+  expect(put.status).toBe(201);
+  return `${name}@${put.headers.get('docker-content-digest')}`;
+}
