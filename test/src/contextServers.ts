@@ -65,11 +65,11 @@ export async function startFileServer(
 
 /**
  * Debian's `git http-backend` (the smart HTTP protocol git's own servers speak) run as a CGI script
- * for each request, serving the bare repositories under `projectRoot`.
+ * for each request, serving the bare repositories under `projectRoot` (over HTTPS with `tls`).
  */
 export async function startGitHttpServer(
   projectRoot: string,
-  options: { credentials?: string[] } = {},
+  options: { credentials?: string[]; tls?: TlsFiles } = {},
 ): Promise<LocalServer> {
   const requests: string[] = [];
   const allowed = options.credentials?.map((pair) => `Basic ${Buffer.from(pair).toString('base64')}`);
@@ -115,7 +115,9 @@ export async function startGitHttpServer(
       res.writeHead(status, headers).end(output.subarray(end + 4));
     });
   }, requests);
-  return listen(createHttpServer(handler), 'http', requests);
+  if (options.tls === undefined) return listen(createHttpServer(handler), 'http', requests);
+  const [cert, key] = await Promise.all([readFile(options.tls.certFile), readFile(options.tls.keyFile)]);
+  return listen(createHttpsServer({ cert, key }, handler), 'https', requests);
 }
 
 /**

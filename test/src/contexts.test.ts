@@ -280,6 +280,19 @@ describe('git contexts (git http-backend)', () => {
     expect(denied.output).not.toContain('wrong-pa55');
   });
 
+  it('clones over https (the default pull method) trusting NODE_EXTRA_CA_CERTS, or --git insecure-skip-tls=true', {
+    timeout: 180_000,
+  }, async () => {
+    const tls = await createTlsFiles(await mkdirp(join(env.work, 'git-tls')));
+    const forge = await startGitHttpServer(join(env.work, 'git'), { tls });
+    servers.push(forge);
+    const repo = `git://${forge.host}/main.git`;
+    const untrusted = await build(repo);
+    expect(untrusted.errorCode, untrusted.output).toBe('CONTEXT_FETCH_FAILED');
+    expectBuilt(await build(repo, [], { NODE_EXTRA_CA_CERTS: tls.caFile }), [marks.note]);
+    expectBuilt(await build(repo, ['--git', 'insecure-skip-tls=true']), [marks.note]);
+  });
+
   it('an unknown branch or repository fails with CONTEXT_FETCH_FAILED', { timeout: 120_000 }, async () => {
     const repo = `git://${server.host}/main.git`;
     expect((await build(repo, ['--git', 'branch=nope'], gitEnv)).errorCode).toBe('CONTEXT_FETCH_FAILED');
