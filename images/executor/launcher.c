@@ -1,5 +1,6 @@
 /*
- * /kiln/executor and /kaniko/executor (`kiln executor ARGS`, Kaniko's command line) and /kiln/kiln
+ * /kiln/executor and /kaniko/executor (`kiln executor ARGS`, Kaniko's command line), /kiln/warmer and
+ * /kaniko/warmer (`kiln warmer ARGS`, Kaniko's warmer; -DKILN_COMMAND='"warmer"') and /kiln/kiln
  * (`kiln ARGS`, built with -DKILN_COMMAND=): run the bundled Kiln CLI with the image's own Node, passing
  * every argument through. Static, so it needs no shell, no /lib and no interpreter line: Kubernetes
  * `args`, Tekton `command` and GitLab's `entrypoint: [""]` all exec it.

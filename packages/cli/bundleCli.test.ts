@@ -63,4 +63,28 @@ describe('bundleCli', () => {
     const { stdout } = await run('tar', ['-tf', tar]);
     expect(stdout).toContain('layer.tar');
   });
+
+  it('loads the cloud SDKs and the git client of remote contexts from the bundle (only when used)', {
+    timeout: 60_000,
+  }, async () => {
+    // Nothing listens on port 1: each context must get as far as its client's request.
+    const env = {
+      ...process.env,
+      S3_ENDPOINT: 'http://127.0.0.1:1',
+      AWS_ACCESS_KEY_ID: 'k',
+      AWS_SECRET_ACCESS_KEY: 's',
+      STORAGE_EMULATOR_HOST: 'http://127.0.0.1:1',
+    };
+    for (const context of ['s3://b/ctx.tar.gz', 'gs://b/ctx.tar.gz', 'git://127.0.0.1:1/repo.git']) {
+      const failed = await run(
+        process.execPath,
+        [kiln, 'build', '--context', context, '--no-push', '--log-format', 'json'],
+        {
+          cwd: dir,
+          env,
+        },
+      ).catch((error: { stdout: string }) => error);
+      expect('stdout' in failed ? failed.stdout : '').toContain('"code":"CONTEXT_FETCH_FAILED"');
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KilnError } from '@kiln/errors';
@@ -9,7 +9,7 @@ import type { BuildRequest, BuildResult } from './buildRequest.ts';
 import { lazyRegistryImageSource } from './cache/lazyRegistryImageSource.ts';
 import { type OpenedLayerCache, openLayerCache } from './cache/openLayerCache.ts';
 import { RemoteBlobs } from './cache/remoteBlobs.ts';
-import { resolveContext, resolveDockerfilePath } from './context/resolveContext.ts';
+import { resolveBuildSources } from './context/resolveBuildSources.ts';
 import type { BuildEvent, BuildEventListener } from './events.ts';
 import { parseEntitlements } from './executor/entitlements.ts';
 import type { Executor } from './executor/executor.ts';
@@ -71,12 +71,11 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
   let client: RegistryClient | undefined;
   let layerCache: OpenedLayerCache | undefined;
   try {
-    const contextDir = await resolveContext(request.context, workDir);
-    const dockerfilePath =
-      request.dockerfileText === undefined
-        ? resolveDockerfilePath(request.dockerfile, contextDir)
-        : undefined;
-    const dockerfileText = request.dockerfileText ?? (await readDockerfile(dockerfilePath!));
+    const { contextDir, dockerfilePath, dockerfileText } = await resolveBuildSources(
+      request,
+      workDir,
+      options.signal,
+    );
     // Container mode empties `/` before each stage: what the user handed over and where outputs
     // go must survive it.
     executor = await createExecutor({
@@ -204,14 +203,4 @@ function userPaths(request: BuildRequest, contextDir: string, dockerfilePath: st
   return [contextDir, dockerfilePath, ...named]
     .filter((path): path is string => path !== undefined && path !== '')
     .map((path) => resolve(path));
-}
-
-async function readDockerfile(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    throw new KilnError('DOCKERFILE_NOT_FOUND', `cannot read Dockerfile ${path}`, {
-      hint: 'pass --dockerfile (relative paths are tried against the working directory, then the context)',
-    });
-  }
 }

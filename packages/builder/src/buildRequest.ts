@@ -1,13 +1,21 @@
 import type { Compression, Digest, Platform } from '@kiln/image';
 import type { RegistryClientOptions } from '@kiln/registry';
 import type { SnapshotStrategyName } from '@kiln/snapshot';
+import type { GitContextOptions } from './context/gitContext.ts';
 import type { BuildNetwork, ExecutorKind } from './executor/executor.ts';
 
 /** Everything `build()` needs: what to build, how, where to cache it and where it goes. */
 export interface BuildRequest {
-  /** A directory (`dir://` optional) or a tarball (`tar://`, `.tar`, `.tar.gz`). */
+  /**
+   * A directory (`dir://` optional), a tarball (`tar://PATH`, `.tar.gz`, `tar://stdin` or `-`), or a
+   * remote one Kaniko takes: `https://…`, `git://HOST/REPO[#REF[#COMMIT]]`, `s3://…`, `gs://…`.
+   */
   context: string;
-  /** Dockerfile path as the user gave it (tried in the working directory, then the context). */
+  /** Kaniko's `--context-sub-path`: a directory inside the context. */
+  contextSubPath?: string;
+  /** Kaniko's `--git` options for a `git://` context. */
+  git?: GitContextOptions;
+  /** Dockerfile path as the user gave it (tried in the working directory, then the context), or an http(s) URL. */
   dockerfile?: string;
   /** The Dockerfile's text itself (read from stdin); `dockerfile` then only names it in messages. */
   dockerfileText?: string;

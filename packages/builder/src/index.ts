@@ -1,7 +1,12 @@
+export type { BaseImage } from './base/dockerfileBaseImages.ts';
+export { dockerfileBaseImages } from './base/dockerfileBaseImages.ts';
 export type { BuildOptions } from './build.ts';
 export { build } from './build.ts';
 export type { BuildRequest, BuildResult } from './buildRequest.ts';
 export { parseCacheTtl } from './cache/cacheTtl.ts';
+export { downloadDockerfile, isDockerfileUrl } from './context/downloadDockerfile.ts';
+export type { GitContextOptions } from './context/gitContext.ts';
+export { parseGitFlags } from './context/parseGitFlags.ts';
 export type { BuildEvent } from './events.ts';
 export type { BuildNetwork } from './executor/executor.ts';
 export { checkOutputPaths } from './output/checkOutputPaths.ts';

@@ -6,6 +6,7 @@ import { pullCommand } from './commands/pull/pullCommand.ts';
 import { pushCommand } from './commands/push/pushCommand.ts';
 import { snapshotCommand } from './commands/snapshot/snapshotCommand.ts';
 import { warmCommand } from './commands/warm/warmCommand.ts';
+import { createWarmerCommand } from './commands/warm/warmerCommand.ts';
 import type { Output } from './output.ts';
 
 export const kilnVersion = '0.1.0';
@@ -28,6 +29,7 @@ export function createProgram(output: Output): Command {
   program.addCommand(pushCommand(output).copyInheritedSettings(program));
   program.addCommand(snapshotCommand(output).copyInheritedSettings(program));
   program.addCommand(warmCommand(output).copyInheritedSettings(program));
+  program.addCommand(createWarmerCommand(output).copyInheritedSettings(program));
   registerParseCommand(program, output);
   return program;
 }

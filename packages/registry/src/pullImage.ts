@@ -97,6 +97,8 @@ async function pullFrom(
   let indexDigest: Digest | undefined;
   if (isIndexMediaType(fetched.mediaType)) {
     indexDigest = fetched.digest;
+    // Kept like the manifest, so a base pinned to the index's digest is found offline later.
+    await options.store.write(fetched.bytes, { expectedDigest: fetched.digest });
     const chosen = selectPlatform(parseIndex(fetched.bytes), options.platform ?? hostPlatform(), where);
     const child = await getManifest(client, withDigest(reference, chosen.digest));
     if (child === undefined) {

@@ -21,10 +21,20 @@ export function createBuildCommand(
     .description('Build an image from a Dockerfile and push it to every --destination')
     .option(
       '-c, --context <path>',
-      'build context: a directory, dir://…, tar://… or a .tar.gz',
+      'build context: a directory, dir://…, tar://PATH|stdin, a .tar.gz, -, https://…, git://…, s3://…, gs://…',
       defaults.context ?? '.',
     )
-    .option('-f, --dockerfile <path>', 'Dockerfile (default <context>/Dockerfile; - for stdin)')
+    .option('--context-sub-path <path>', 'use this directory inside the context')
+    .option(
+      '--git <key=value>',
+      'git:// contexts: branch=, single-branch=, recurse-submodules=, insecure-skip-tls= (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '-f, --dockerfile <path>',
+      'Dockerfile (default <context>/Dockerfile; - for stdin; an https:// URL)',
+    )
     .option('-d, --destination <ref>', 'push the image here (repeatable)', collect, [])
     .option('--no-push', 'build only; do not push')
     .option('--tar-path <file>', 'also write the image as a docker-archive tarball')

@@ -5,8 +5,10 @@ import {
   build,
   checkOutputPaths,
   parseCacheTtl,
+  parseGitFlags,
   writeOutputText,
 } from '@kiln/builder';
+import { KilnError } from '@kiln/errors';
 import { type Compression, parsePlatform } from '@kiln/image';
 import { interruptSignals } from '../../interruptSignals.ts';
 import type { Output } from '../../output.ts';
@@ -25,6 +27,8 @@ import { createTraceRecorder } from './traceRecorder.ts';
 
 export interface BuildFlags extends RegistryFlags {
   context: string;
+  contextSubPath?: string;
+  git: string[];
   dockerfile?: string;
   destination: string[];
   push: boolean;
@@ -65,8 +69,16 @@ export interface BuildFlags extends RegistryFlags {
 /** `kiln build`: flags → a build request; the builder's events → the reporter (and --trace). */
 export async function runBuild(flags: BuildFlags, output: Output): Promise<void> {
   const epoch = Number(process.env.SOURCE_DATE_EPOCH);
+  if (flags.dockerfile === '-' && (flags.context === '-' || flags.context === 'tar://stdin')) {
+    throw new KilnError('INVALID_FLAG', 'the Dockerfile and the context cannot both come from stdin', {
+      hint: 'put the Dockerfile in the context tarball, or pass it with --dockerfile PATH',
+      exitCode: 2,
+    });
+  }
   const request: BuildRequest = {
     context: flags.context,
+    ...defined({ contextSubPath: flags.contextSubPath }),
+    ...(flags.git.length > 0 ? { git: parseGitFlags(flags.git) } : {}),
     ...defined({ dockerfile: flags.dockerfile === '-' ? undefined : flags.dockerfile, target: flags.target }),
     ...(flags.dockerfile === '-' ? { dockerfileText: await readStdin() } : {}),
     buildArgs: parseBuildArgs(flags.buildArg),

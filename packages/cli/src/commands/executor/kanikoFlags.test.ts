@@ -47,8 +47,8 @@ describe('normalizeKanikoArgs', () => {
   });
 
   it('refuses Kaniko flags Kiln does not support, by name', () => {
-    expect(() => normalizeKanikoArgs(['--git=branch=main'], booleans)).toThrow(
-      /--git is not supported by Kiln/,
+    expect(() => normalizeKanikoArgs(['--materialize=true'], booleans)).toThrow(
+      /--materialize is not supported by Kiln/,
     );
     expect(() => normalizeKanikoArgs(['--registry-map', 'a=b'], booleans)).toThrow(
       expect.objectContaining({ code: 'UNSUPPORTED_KANIKO_FLAG', exitCode: 2 }),
@@ -57,5 +57,16 @@ describe('normalizeKanikoArgs', () => {
 
   it('leaves unknown flags for the parser to reject', () => {
     expect(normalizeKanikoArgs(['--frobnicate'], booleans)).toEqual(['--frobnicate']);
+  });
+
+  it('passes the context flags through and makes the hidden --bucket a gs:// context that wins', () => {
+    expect(
+      normalizeKanikoArgs(['--git=branch=main', '--context-sub-path', 'app', '-c', 'git://h/r'], booleans),
+    ).toEqual(['--git=branch=main', '--context-sub-path', 'app', '-c', 'git://h/r']);
+    expect(normalizeKanikoArgs(['--bucket', 'b1', '--context=/x'], booleans)).toEqual([
+      '--context=/x',
+      '--context=gs://b1',
+    ]);
+    expect(normalizeKanikoArgs(['-b=gs://b2'], booleans)).toEqual(['--context=gs://b2']);
   });
 });

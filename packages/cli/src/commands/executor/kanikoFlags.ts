@@ -27,7 +27,6 @@ const accepted: Record<string, 'bool' | 'value'> = {
 
 /** Kaniko flags with no Kiln equivalent: refused by name rather than silently ignored. */
 const unsupported = new Set([
-  'git',
   'registry-map',
   'registry-client-cert',
   'push-ignore-immutable-tag-errors',
@@ -38,6 +37,12 @@ const unsupported = new Set([
   'annotation',
 ]);
 
+// Build contexts: Kaniko's hidden `--bucket NAME` (`-b`) is `--context gs://NAME`, and wins over
+// `--context` as in Kaniko. (`--git` and `--context-sub-path` are `kiln build` flags of the same name.)
+function bucketContext(value: string): string {
+  return value.startsWith('gs://') ? value : `gs://${value}`;
+}
+
 /**
  * Rewrites Kaniko's command line into `kiln build` flags: `-destination=x` and `--destination=x`
  * alike, camelCase aliases, `--flag=true|false` booleans, no-op flags dropped. Unknown flags are
@@ -45,8 +50,14 @@ const unsupported = new Set([
  */
 export function normalizeKanikoArgs(args: string[], booleanFlags: ReadonlySet<string>): string[] {
   const result: string[] = [];
+  let bucket: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
+    const bucketFlag = /^(?:--?bucket|-b)(?:=(.*))?$/s.exec(arg);
+    if (bucketFlag) {
+      bucket = bucketFlag[1] ?? args[++i];
+      continue;
+    }
     const match = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/s.exec(arg);
     if (!match || arg === '-' || (arg.startsWith('-') && !arg.startsWith('--') && match[1]!.length === 1)) {
       result.push(arg);
@@ -76,5 +87,6 @@ export function normalizeKanikoArgs(args: string[], booleanFlags: ReadonlySet<st
     }
     result.push(value === undefined ? `--${name}` : `--${name}=${value}`);
   }
+  if (bucket !== undefined) result.push(`--context=${bucketContext(bucket)}`);
   return result;
 }
