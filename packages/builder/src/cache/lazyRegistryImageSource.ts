@@ -17,7 +17,7 @@ export function lazyRegistryImageSource(
     async pull(text: string, platform: Platform): Promise<PulledImage> {
       const reference = parseReference(text);
       const pulled = await pullImage(client, reference, { store, platform, fetchLayers: false });
-      for (const layer of pulled.manifest.layers) remote.note(layer.digest, pulled.reference);
+      for (const layer of pulled.manifest.layers) remote.note(layer.digest, pulled.source);
       return {
         reference: reference.toString(),
         digest: pulled.manifestDigest,
