@@ -70,6 +70,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       kind: executorKind,
       workDir,
       keepPaths: userPaths(request, contextDir, dockerfilePath),
+      ...(request.ignoreVarRun === false ? { ignoreVarRun: false } : {}),
     });
     const store = new BlobStore(request.cache.dir ? resolve(request.cache.dir) : join(workDir, 'blobs'));
     client = createRegistryClient({

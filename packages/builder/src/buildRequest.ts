@@ -32,6 +32,8 @@ export interface BuildRequest {
   force: boolean;
   /** Parent of this build's fresh work dir; default the temp dir (container mode: /kiln/work). */
   kilnDir?: string;
+  /** Container mode: leave `/var/run` out of snapshots (default true, Kaniko's `--ignore-var-run`). */
+  ignoreVarRun?: boolean;
   /** Container mode: more host paths to keep when `/` is emptied (e.g. a trace file the caller writes). */
   keepPaths?: string[];
   /** How to reach registries (credentials, TLS, mirrors, retries). */

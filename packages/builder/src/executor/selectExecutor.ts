@@ -37,9 +37,15 @@ export interface CreateExecutorOptions {
   workDir: string;
   /** Container mode: paths to keep when emptying `/` (the context, the Dockerfile, outputs). */
   keepPaths?: string[];
+  /** Container mode: leave `/var/run` out of snapshots (default true, Kaniko's `--ignore-var-run`). */
+  ignoreVarRun?: boolean;
 }
 
 export async function createExecutor(options: CreateExecutorOptions): Promise<Executor> {
   if (options.kind === 'sandbox') return new SandboxExecutor({ workDir: options.workDir });
-  return new ContainerExecutor({ workDir: options.workDir, keepPaths: options.keepPaths ?? [] });
+  return new ContainerExecutor({
+    workDir: options.workDir,
+    keepPaths: options.keepPaths ?? [],
+    ignoreVarRun: options.ignoreVarRun ?? true,
+  });
 }

@@ -49,6 +49,10 @@ export interface BuildFlags extends RegistryFlags {
   executor: string;
   force?: boolean;
   kilnDir?: string;
+  /** Kaniko's directory: the work dir's parent unless --kiln-dir, kept when container mode empties `/`. */
+  kanikoDir?: string;
+  /** `--no-ignore-var-run` sets false. */
+  ignoreVarRun?: boolean;
   trace?: string;
   skipPushPermissionCheck?: boolean;
 }
@@ -74,8 +78,11 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
       : { compressionLevel: parseCount(flags.compressionLevel, '--compression-level') }),
     executor: flags.executor as 'auto' | 'container' | 'sandbox',
     force: Boolean(flags.force),
-    ...defined({ kilnDir: flags.kilnDir }),
-    ...(flags.trace ? { keepPaths: [flags.trace] } : {}),
+    ...defined({ kilnDir: flags.kilnDir ?? flags.kanikoDir }),
+    ...(flags.trace || flags.kanikoDir
+      ? { keepPaths: [flags.trace, flags.kanikoDir].filter((path) => path !== undefined) }
+      : {}),
+    ignoreVarRun: flags.ignoreVarRun !== false,
     registry: await registryClientOptions(flags),
     cache: {
       enabled: flags.cache === true || flags.cache === 'true',
