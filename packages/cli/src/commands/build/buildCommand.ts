@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Output } from '../../output.ts';
 import { addRegistryOptions } from '../../registryOptions.ts';
+import { timestampedOutput } from '../../timestampedOutput.ts';
 import { type BuildFlags, runBuild } from './runBuild.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -89,8 +90,15 @@ export function createBuildCommand(
     )
     .option('--force', 'allow --executor container outside the executor image (it overwrites /)')
     .option('--kiln-dir <dir>', 'work dir for this build (default: a new dir under the temp dir)')
+    .option(
+      '--kaniko-dir <dir>',
+      "Kaniko's directory (default /kaniko, or KANIKO_DIR): .docker/config.json and ssl/certs read there, work files under it",
+    )
+    .option('--ignore-var-run', 'container mode: leave /var/run out of snapshots (the default)', true)
+    .option('--no-ignore-var-run', 'container mode: snapshot /var/run like any other directory')
+    .option('--log-timestamp', 'prefix every progress line with its time (ISO 8601)')
     .option('--trace <file>', 'write per-step timings as Chrome trace-event JSON')
-    .action(async (flags: BuildFlags) => {
-      await runBuild(flags, output);
+    .action(async (flags: BuildFlags & { logTimestamp?: boolean }) => {
+      await runBuild(flags, flags.logTimestamp ? timestampedOutput(output) : output);
     });
 }

@@ -4,10 +4,10 @@ import { KilnError } from '@kiln/errors';
 const renamed: Record<string, string> = {
   snapshotMode: 'snapshot-mode',
   tarPath: 'tar-path',
-  'kaniko-dir': 'kiln-dir',
-  'insecure-pull': 'insecure',
-  'skip-tls-verify-pull': 'skip-tls-verify',
   'build-arg': 'build-arg',
+  // Deprecated spellings Kaniko v1.24 still accepts.
+  customPlatform: 'custom-platform',
+  'whitelist-var-run': 'ignore-var-run',
 };
 
 /** Kaniko flags that need no action in Kiln (what they ask for is how Kiln always works). */
@@ -15,22 +15,17 @@ const accepted: Record<string, 'bool' | 'value'> = {
   cleanup: 'bool', // the work dir is always removed
   'use-new-run': 'bool', // every RUN is snapshotted on its own
   'skip-unused-stages': 'bool', // only the stages the target needs are built
-  'ignore-var-run': 'bool', // container mode ignores /var/run
-  'log-timestamp': 'bool',
   'compressed-caching': 'bool',
   'preserve-context': 'bool', // the context is never modified
   'force-build-metadata': 'bool',
-  'skip-default-registry-fallback': 'bool',
-  'image-download-retry': 'value',
+  // Kiln extracts only downloaded, digest-verified blobs (downloads retried per --push-retry): the
+  // network failures Kaniko's extraction retries cannot happen during Kiln's extraction.
   'image-fs-extract-retry': 'value',
 };
 
 /** Kaniko flags with no Kiln equivalent: refused by name rather than silently ignored. */
 const unsupported = new Set([
   'git',
-  'registry-map',
-  'registry-client-cert',
-  'push-ignore-immutable-tag-errors',
   'materialize',
   'dockerfile-content',
   'secret',
@@ -70,8 +65,9 @@ export function normalizeKanikoArgs(args: string[], booleanFlags: ReadonlySet<st
     if (booleanFlags.has(name) && value !== undefined) {
       // pflag booleans: --flag=true / --flag=false.
       const truthy = /^(true|1|t|yes)$/i.test(value);
-      if (name === 'no-push' || truthy) result.push(`--${name}`);
-      if (name === 'no-push' && !truthy) result.pop();
+      if (truthy) result.push(`--${name}`);
+      // A flag that defaults to true (--ignore-var-run) is turned off by its --no- form.
+      else if (booleanFlags.has(`no-${name}`)) result.push(`--no-${name}`);
       continue;
     }
     result.push(value === undefined ? `--${name}` : `--${name}=${value}`);
