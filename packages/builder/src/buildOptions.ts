@@ -20,6 +20,7 @@ export type BuildInput = Pick<
   | 'ignorePaths'
   | 'compression'
   | 'compressionLevel'
+  | 'imageFormat'
 > & {
   /** The build context directory (tarball contexts unpacked first). */
   contextDir: string;

@@ -3,6 +3,8 @@ import type { RegistryClientOptions } from '@kiln/registry';
 import type { SnapshotStrategyName } from '@kiln/snapshot';
 import type { ExecutorKind } from './executor/executor.ts';
 
+export type ImageFormat = 'oci' | 'docker' | 'auto';
+
 /** Everything `build()` needs: what to build, how, where to cache it and where it goes. */
 export interface BuildRequest {
   /** A directory (`dir://` optional) or a tarball (`tar://`, `.tar`, `.tar.gz`). */
@@ -25,6 +27,11 @@ export interface BuildRequest {
   /** In-image paths left out of every layer. */
   ignorePaths: string[];
   compression: Compression;
+  /**
+   * Media types of the image: `oci` (Kiln's default), `docker` (Docker v2, for registries that want
+   * it), or `auto`: Docker v2 unless the target's base image is OCI, as Kaniko writes it.
+   */
+  imageFormat?: ImageFormat;
   compressionLevel?: number;
   /** `auto`: `container` only inside Kiln's executor image. */
   executor: ExecutorKind | 'auto';
