@@ -9,6 +9,8 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export interface BuildCommandDefaults {
   /** `kiln executor` defaults the context to /workspace when it exists, as Kaniko does. */
   context?: string;
+  /** `kiln executor` writes Kaniko's media types (`auto`); `kiln build` writes OCI. */
+  imageFormat?: 'oci' | 'docker' | 'auto';
 }
 
 /** `kiln build` and its flags (Kaniko's spellings are mapped by `kiln executor`). */
@@ -52,6 +54,14 @@ export function createBuildCommand(
     .option(
       '--reproducible',
       'strip timestamps (SOURCE_DATE_EPOCH or 0) so builds are bit-for-bit repeatable',
+    )
+    .addOption(
+      new Option(
+        '--image-format <format>',
+        'media types: oci, docker (Docker v2), or auto (Docker v2 unless the base image is OCI, as Kaniko)',
+      )
+        .choices(['oci', 'docker', 'auto'])
+        .default(defaults.imageFormat ?? 'oci'),
     )
     .option('--ignore-path <path>', 'leave this path out of snapshots (repeatable)', collect, []);
   return addRegistryOptions(command)

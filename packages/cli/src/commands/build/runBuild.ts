@@ -34,6 +34,7 @@ export interface BuildFlags extends RegistryFlags {
   reproducible?: boolean;
   ignorePath: string[];
   compression: string;
+  imageFormat?: 'oci' | 'docker' | 'auto';
   compressionLevel?: string;
   customPlatform?: string;
   cache?: boolean | string;
@@ -73,6 +74,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     ...(process.env.SOURCE_DATE_EPOCH && Number.isFinite(epoch) ? { sourceDateEpoch: epoch } : {}),
     ignorePaths: flags.ignorePath,
     compression: flags.compression as Compression,
+    ...(flags.imageFormat === undefined ? {} : { imageFormat: flags.imageFormat }),
     ...(flags.compressionLevel === undefined
       ? {}
       : { compressionLevel: parseCount(flags.compressionLevel, '--compression-level') }),

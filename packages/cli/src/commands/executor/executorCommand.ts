@@ -24,11 +24,10 @@ export function createExecutorCommand(
     .helpOption(false)
     .argument('[args...]')
     .action(async (args: string[]) => {
-      const build = createBuildCommand(
-        output,
-        'executor',
-        existsSync(workspace) ? { context: workspace } : {},
-      )
+      const build = createBuildCommand(output, 'executor', {
+        imageFormat: 'auto',
+        ...(existsSync(workspace) ? { context: workspace } : {}),
+      })
         .exitOverride()
         .configureOutput({ writeOut: (text) => output.write(text), writeErr: (text) => output.error(text) });
       const booleans = new Set(
