@@ -21,6 +21,7 @@ export type BuildInput = Pick<
   | 'compression'
   | 'compressionLevel'
   | 'imageFormat'
+  | 'annotations'
 > & {
   /** The build context directory (tarball contexts unpacked first). */
   contextDir: string;

@@ -32,6 +32,8 @@ export interface BuildRequest {
    * it), or `auto`: Docker v2 unless the target's base image is OCI, as Kaniko writes it.
    */
   imageFormat?: ImageFormat;
+  /** `--annotation`: set on the image manifest (OCI media types only; Docker v2 has no annotations). */
+  annotations?: Record<string, string>;
   compressionLevel?: number;
   /** `auto`: `container` only inside Kiln's executor image. */
   executor: ExecutorKind | 'auto';

@@ -1,3 +1,4 @@
+import { KilnError } from '@kiln/errors';
 import type { BlobStore, Descriptor, Digest, ImageConfig, ImageManifest } from '@kiln/image';
 import { MediaType } from '@kiln/image';
 import type { ImageFormat } from '../buildRequest.ts';
@@ -55,8 +56,20 @@ export async function assembleImage(
   state: StageState,
   store: BlobStore,
   format: ImageFormat = 'oci',
+  annotations: Record<string, string> = {},
 ): Promise<BuiltImage> {
   const docker = resolveImageFormat(format, state.baseMediaType) === 'docker';
+  const annotated = Object.keys(annotations).length > 0;
+  if (docker && annotated) {
+    throw new KilnError(
+      'ANNOTATIONS_NEED_OCI',
+      'manifest annotations need OCI media types; this image is Docker v2',
+      {
+        hint: 'add --image-format oci (Docker v2 manifests have no annotations)',
+        exitCode: 2,
+      },
+    );
+  }
   const layerType = docker ? dockerLayerType : ociLayerType;
   const config: ImageConfig = {
     ...state.config,
@@ -79,6 +92,7 @@ export async function assembleImage(
       size: configBlob.size,
     },
     layers,
+    ...(annotated ? { annotations } : {}),
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest), 'utf8');
   const written = await store.write(manifestBytes);

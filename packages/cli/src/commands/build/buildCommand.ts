@@ -45,6 +45,12 @@ export function createBuildCommand(
     )
     .option('--target <stage>', 'build this stage (and the stages it needs) only')
     .option('--label <key=value>', 'label the image (repeatable)', collect, [])
+    .option(
+      '--annotation <key=value>',
+      'annotate the image manifest (repeatable; OCI media types)',
+      collect,
+      [],
+    )
     .addOption(
       new Option('--snapshot-mode <mode>', 'how changed files are found')
         .choices(['full', 'metadata', 'incremental', 'overlay', 'redo', 'time'])

@@ -9,6 +9,7 @@ import { createReporter, type LogFormat } from '../../reporter/createReporter.ts
 import {
   defined,
   flagEnabled,
+  parseAnnotations,
   parseBuildArgs,
   parseCount,
   parseLabels,
@@ -29,6 +30,7 @@ export interface BuildFlags extends RegistryFlags {
   buildArg: string[];
   target?: string;
   label: string[];
+  annotation?: string[];
   snapshotMode: string;
   singleSnapshot?: boolean;
   reproducible?: boolean;
@@ -67,6 +69,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     ...(flags.dockerfile === '-' ? { dockerfileText: await readStdin() } : {}),
     buildArgs: parseBuildArgs(flags.buildArg),
     labels: parseLabels(flags.label),
+    ...(flags.annotation?.length ? { annotations: parseAnnotations(flags.annotation) } : {}),
     ...(flags.customPlatform ? { platform: parsePlatform(flags.customPlatform) } : {}),
     snapshotStrategy: snapshotStrategy(flags.snapshotMode),
     singleSnapshot: Boolean(flags.singleSnapshot),

@@ -115,6 +115,25 @@ describe('outputs as Kaniko pipelines read them', () => {
     await executor([`--context=${scratch}`, '--no-push', `--oci-layout-path=${layout}`]);
     expect((await manifestOf(layout, 'latest')).mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
   });
+
+  it('--annotation sets manifest annotations (OCI), and is refused for a Docker v2 image', async () => {
+    const scratch = await context('FROM scratch\nCOPY hello.txt /hello.txt\n');
+    await executor([
+      `--context=${scratch}`,
+      `--destination=${registry.host}/annotated:1`,
+      '--image-format=oci',
+      '--annotation=org.opencontainers.image.source=https://example.com/repo',
+      '--annotation=team=platform',
+    ]);
+    const manifest = (await registryManifest('annotated', '1')) as { annotations?: Record<string, string> };
+    expect(manifest.annotations).toEqual({
+      'org.opencontainers.image.source': 'https://example.com/repo',
+      team: 'platform',
+    });
+    await expect(
+      executor([`--context=${scratch}`, '--no-push', '--annotation=team=platform']),
+    ).rejects.toMatchObject({ code: 'ANNOTATIONS_NEED_OCI' });
+  });
 });
 
 async function registryManifest(

@@ -24,14 +24,7 @@ const accepted: Record<string, 'bool' | 'value'> = {
 };
 
 /** Kaniko flags with no Kiln equivalent: refused by name rather than silently ignored. */
-const unsupported = new Set([
-  'git',
-  'materialize',
-  'dockerfile-content',
-  'secret',
-  'build-secret',
-  'annotation',
-]);
+const unsupported = new Set(['git', 'materialize', 'dockerfile-content', 'secret', 'build-secret']);
 
 /**
  * Rewrites Kaniko's command line into `kiln build` flags: `-destination=x` and `--destination=x`
