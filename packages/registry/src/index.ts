@@ -2,6 +2,10 @@ export type { AuthChallenge } from './authChallenge.ts';
 export { parseAuthChallenge } from './authChallenge.ts';
 export type { Repository } from './blobs.ts';
 export { fetchBlob, hasBlob, mountBlob } from './blobs.ts';
+export { azureCredentials } from './cloud/azureCredentials.ts';
+export { ecrCredentials } from './cloud/ecrCredentials.ts';
+export { withEnvironmentCredentials } from './cloud/environmentCredentials.ts';
+export { googleCredentials } from './cloud/googleCredentials.ts';
 export { runCredentialHelper } from './credentialHelper.ts';
 export type {
   Credential,
