@@ -7,6 +7,7 @@ import {
   loadDockerConfig,
   type RegistryClientOptions,
   type RegistryEventHandler,
+  withEnvironmentCredentials,
 } from '@kiln/registry';
 import type { Command } from 'commander';
 
@@ -160,7 +161,7 @@ export function parseRegistryMap(values: string[]): Record<string, string[]> {
       }
       // Kaniko keys Docker Hub as index.docker.io; docker.io is what users write.
       const key = registry === 'docker.io' ? 'index.docker.io' : registry;
-      (map[key] ??= []).push(mirror);
+      map[key] = [...(map[key] ?? []), mirror];
     }
   }
   return map;
@@ -193,8 +194,11 @@ export async function registryClientOptions(
   const movedKaniko = kanikoDir !== undefined && kanikoDir !== '/kaniko';
   const caBundle = movedKaniko ? join(kanikoDir, 'ssl/certs/additional-ca-cert-bundle.crt') : undefined;
   return {
-    credentials: await loadDockerConfig(
-      movedKaniko ? { env: { ...process.env, DOCKER_CONFIG: join(kanikoDir, '.docker') } } : {},
+    // Then what a CI job or cloud hands out, for registries config.json does not name (as Kaniko).
+    credentials: withEnvironmentCredentials(
+      await loadDockerConfig(
+        movedKaniko ? { env: { ...process.env, DOCKER_CONFIG: join(kanikoDir, '.docker') } } : {},
+      ),
     ),
     ...(caBundle !== undefined && existsSync(caBundle) ? { caBundles: [caBundle] } : {}),
     insecureRegistries: flags.insecureRegistry,
