@@ -76,6 +76,10 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
     client = createRegistryClient({
       ...request.registry,
       onEvent: (event) => {
+        if (event.type === 'mirror-failed')
+          emit({ type: 'warning', message: `mirror ${event.mirror} failed: ${event.reason}` });
+        if (event.type === 'immutable-tag')
+          emit({ type: 'warning', message: `${event.reference}: immutable tag kept, error ignored` });
         // Only the push side: base pulls are reported by the builder's base-pulled event.
         const pulling = 'direction' in event && event.direction === 'pull';
         if ('repository' in event && event.type !== 'blob-skipped' && !pulling) {
