@@ -81,11 +81,12 @@ describe('kiln executor: Kaniko’s directory and environment', () => {
     await (await executor([`--destination=${basic.host}/mirror/base:1`, `--kaniko-dir=${moved}`])).run;
     const mapped = await executor(
       ['--no-push', '--skip-default-registry-fallback', `--kaniko-dir=${moved}`, '-v', 'warn'],
-      { KANIKO_REGISTRY_MAP: `origin.invalid=${basic.host}/mirror` },
+      { KANIKO_REGISTRY_MAP: `origin.invalid=${basic.host}/empty;origin.invalid=${basic.host}/mirror` },
       'FROM origin.invalid/base:1\nCOPY hello.txt /again.txt\n',
     );
     await mapped.run;
     expect(mapped.output.out).toMatch(/^sha256:[a-f0-9]{64}\n$/);
+    expect(mapped.output.err).toContain(`mirror ${basic.host}/empty failed`);
 
     const unmapped = await executor(
       [
