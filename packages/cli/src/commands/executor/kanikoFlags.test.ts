@@ -75,6 +75,22 @@ describe('normalizeKanikoArgs', () => {
     );
   });
 
+  it('refuses --force-build-metadata and an oci: cache repository, saying why', () => {
+    expect(() => normalizeKanikoArgs(['--force-build-metadata'], booleans)).toThrow(
+      expect.objectContaining({
+        code: 'UNSUPPORTED_KANIKO_FLAG',
+        hint: expect.stringContaining('empty_layer'),
+      }),
+    );
+    expect(() => normalizeKanikoArgs(['--cache-repo', 'oci:/cache'], booleans)).toThrow(
+      expect.objectContaining({
+        code: 'UNSUPPORTED_KANIKO_FLAG',
+        hint: expect.stringContaining('--cache-dir'),
+      }),
+    );
+    expect(normalizeKanikoArgs(['--cache-repo=reg/cache'], booleans)).toEqual(['--cache-repo=reg/cache']);
+  });
+
   it('leaves unknown flags for the parser to reject', () => {
     expect(normalizeKanikoArgs(['--frobnicate'], booleans)).toEqual(['--frobnicate']);
   });

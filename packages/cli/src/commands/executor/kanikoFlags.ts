@@ -17,7 +17,6 @@ const accepted: Record<string, 'bool' | 'value'> = {
   'skip-unused-stages': 'bool', // only the stages the target needs are built
   'compressed-caching': 'bool',
   'preserve-context': 'bool', // the context is never modified
-  'force-build-metadata': 'bool',
   // Kiln extracts only downloaded, digest-verified blobs (downloads retried per --push-retry): the
   // network failures Kaniko's extraction retries cannot happen during Kiln's extraction.
   'image-fs-extract-retry': 'value',
@@ -25,6 +24,17 @@ const accepted: Record<string, 'bool' | 'value'> = {
 
 /** Kaniko flags with no Kiln equivalent: refused by name rather than silently ignored. */
 const unsupported = new Set(['git', 'materialize', 'dockerfile-content', 'secret', 'build-secret']);
+
+/** Kaniko flags refused because Kiln deliberately works another way. */
+const refusedByDesign = new Set(['force-build-metadata']);
+
+/** Why Kiln refuses a Kaniko flag or value, where there is more to say than "not supported". */
+const refusalHints: Record<string, string> = {
+  'force-build-metadata':
+    'Kiln records ENV, LABEL and other metadata instructions in the config and history only (empty_layer), as BuildKit does; it writes no layer for them',
+  'cache-repo':
+    'an `oci:` cache repository (an OCI layout on disk) is not supported: use --cache-dir DIR for a directory cache, or a registry repository',
+};
 
 /**
  * Rewrites Kaniko's command line into `kiln build` flags: `-destination=x` and `--destination=x`
@@ -43,11 +53,18 @@ export function normalizeKanikoArgs(args: string[], booleanFlags: ReadonlySet<st
     let name = match[1]!;
     const value = match[2];
     name = renamed[name] ?? name;
-    if (unsupported.has(name)) {
-      throw new KilnError('UNSUPPORTED_KANIKO_FLAG', `Kaniko's --${name} is not supported by Kiln`, {
-        hint: 'remove it from the executor arguments; see `kiln build --help` for what Kiln offers',
-        exitCode: 2,
-      });
+    const ociCacheRepo = name === 'cache-repo' && (value ?? args[i + 1] ?? '').startsWith('oci:');
+    if (unsupported.has(name) || refusedByDesign.has(name) || ociCacheRepo) {
+      throw new KilnError(
+        'UNSUPPORTED_KANIKO_FLAG',
+        `Kaniko's --${name}${ociCacheRepo ? '=oci:…' : ''} is not supported by Kiln`,
+        {
+          hint:
+            refusalHints[name] ??
+            'remove it from the executor arguments; see `kiln build --help` for what Kiln offers',
+          exitCode: 2,
+        },
+      );
     }
     const acceptedKind = accepted[name];
     if (acceptedKind) {
