@@ -1,5 +1,22 @@
+import { createRegistryClient } from '@kiln/registry';
 import { describe, expect, it } from 'vitest';
-import { parseClientCertificates, parseRegistryMap } from './registryOptions.ts';
+import {
+  parseClientCertificates,
+  parseRegistryMap,
+  type RegistryFlags,
+  registryClientOptions,
+} from './registryOptions.ts';
+
+const noFlags: RegistryFlags = {
+  insecureRegistry: [],
+  skipTlsVerifyRegistry: [],
+  registryCertificate: [],
+  registryClientCert: [],
+  registryMirror: [],
+  registryMap: [],
+  imageDownloadRetry: 0,
+  pushRetry: 0,
+};
 
 describe('registry flag values', () => {
   it('--registry-map reads Kaniko’s `;`-separated pairs, repeatable, several mirrors per registry in order', () => {
@@ -27,5 +44,16 @@ describe('registry flag values', () => {
     expect(() => parseClientCertificates(['reg.example=/c.pem'])).toThrow(
       expect.objectContaining({ code: 'INVALID_FLAG' }),
     );
+  });
+
+  it('--insecure covers the destinations and the cache repository, --insecure-pull every other registry', async () => {
+    const flags = { ...noFlags, destination: ['push.example/app:1'], cacheRepo: 'cache.example/app/cache' };
+    const pushing = createRegistryClient(await registryClientOptions({ ...flags, insecure: true }));
+    expect(pushing.baseUrl('push.example')).toBe('http://push.example');
+    expect(pushing.baseUrl('cache.example')).toBe('http://cache.example');
+    expect(pushing.baseUrl('base.example')).toBe('https://base.example');
+    const pulling = createRegistryClient(await registryClientOptions({ ...flags, insecurePull: true }));
+    expect(pulling.baseUrl('push.example')).toBe('https://push.example');
+    expect(pulling.baseUrl('base.example')).toBe('http://base.example');
   });
 });
