@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { captureOutput } from '../../testing/captureOutput.ts';
 import { createExecutorCommand } from './executorCommand.ts';
 
@@ -110,9 +110,24 @@ describe('kiln executor: Kaniko’s directory and environment', () => {
     for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
   });
 
-  it('--registry-client-cert pushes to a registry that requires mutual TLS', async () => {
+  it('GitLab’s CI_REGISTRY variables log in when no config.json names the registry', async () => {
+    vi.stubEnv('CI_REGISTRY', basic.host);
+    vi.stubEnv('CI_REGISTRY_USER', basic.username!);
+    vi.stubEnv('CI_REGISTRY_PASSWORD', basic.password!);
+    try {
+      await (await executor([`--destination=${basic.host}/gitlab/app:1`])).run;
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(await manifestStatus(basic, 'gitlab/app', '1')).toBe(200);
+  });
+
+  it('--registry-client-cert pushes to a registry that requires mutual TLS', {
+    timeout: 30_000,
+  }, async () => {
     const tls = [`--registry-certificate=${mutual.host}=${mutual.caFile}`];
-    const refused = await executor([`--destination=${mutual.host}/app:1`, ...tls]);
+    // No retries: a refused handshake is retried like a reset otherwise (seconds of backoff).
+    const refused = await executor([`--destination=${mutual.host}/app:1`, '--push-retry=0', ...tls]);
     await expect(refused.run).rejects.toMatchObject({ code: expect.stringMatching(/^REGISTRY_/) });
     const { run } = await executor([
       `--destination=${mutual.host}/app:1`,
