@@ -22,7 +22,6 @@ const ociLayerType: Record<string, string> = {
   [MediaType.dockerLayerGzip]: MediaType.ociLayerGzip,
   [dockerLayer]: MediaType.ociLayer,
 };
-// zstd has no Docker v2 name: such layers keep the OCI one, as go-containerregistry does.
 const dockerLayerType: Record<string, string> = {
   [MediaType.ociLayerGzip]: MediaType.dockerLayerGzip,
   [MediaType.ociLayer]: dockerLayer,
@@ -58,7 +57,15 @@ export async function assembleImage(
   format: ImageFormat = 'oci',
   annotations: Record<string, string> = {},
 ): Promise<BuiltImage> {
-  const docker = resolveImageFormat(format, state.baseMediaType) === 'docker';
+  const zstd = state.layers.some((layer) => layer.descriptor.mediaType.endsWith('+zstd'));
+  // Docker v2 has no zstd layer type: `auto` then writes OCI, and `docker` is refused.
+  const docker = resolveImageFormat(format, state.baseMediaType) === 'docker' && !(zstd && format === 'auto');
+  if (docker && zstd) {
+    throw new KilnError('ZSTD_NEEDS_OCI', 'zstd layers need OCI media types; Docker v2 has none for them', {
+      hint: 'use --image-format oci, or --compression gzip',
+      exitCode: 2,
+    });
+  }
   const annotated = Object.keys(annotations).length > 0;
   if (docker && annotated) {
     throw new KilnError(

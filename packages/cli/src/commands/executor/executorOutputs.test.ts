@@ -116,6 +116,17 @@ describe('outputs as Kaniko pipelines read them', () => {
     expect((await manifestOf(layout, 'latest')).mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
   });
 
+  it('zstd layers make the executor’s image OCI (Docker v2 cannot name them); --image-format docker refuses them', async () => {
+    const scratch = await context('FROM scratch\nCOPY hello.txt /hello.txt\n');
+    await executor([`--context=${scratch}`, `--destination=${registry.host}/zstd:1`, '--compression=zstd']);
+    const manifest = await registryManifest('zstd', '1');
+    expect(manifest.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    expect(manifest.layers[0]?.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
+    await expect(
+      executor([`--context=${scratch}`, '--no-push', '--compression=zstd', '--image-format=docker']),
+    ).rejects.toMatchObject({ code: 'ZSTD_NEEDS_OCI' });
+  });
+
   it('--annotation sets manifest annotations (OCI), and is refused for a Docker v2 image', async () => {
     const scratch = await context('FROM scratch\nCOPY hello.txt /hello.txt\n');
     await executor([

@@ -31,7 +31,7 @@ const refusedByDesign = new Set(['force-build-metadata']);
 /** Why Kiln refuses a Kaniko flag or value, where there is more to say than "not supported". */
 const refusalHints: Record<string, string> = {
   'force-build-metadata':
-    'Kiln records ENV, LABEL and other metadata instructions in the config and history only (empty_layer), as BuildKit does; it writes no layer for them',
+    'Kiln writes no layer for a step that changes no file (ENV, LABEL, a RUN that writes nothing): history marks it empty_layer, as BuildKit does',
   'cache-repo':
     'an `oci:` cache repository (an OCI layout on disk) is not supported: use --cache-dir DIR for a directory cache, or a registry repository',
 };
