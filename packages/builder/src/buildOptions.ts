@@ -22,6 +22,7 @@ export type BuildInput = Pick<
   | 'compressionLevel'
   | 'imageFormat'
   | 'annotations'
+  | 'imageFsExtractRetries'
 > & {
   /** The build context directory (tarball contexts unpacked first). */
   contextDir: string;

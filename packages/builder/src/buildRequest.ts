@@ -32,6 +32,11 @@ export interface BuildRequest {
    * it), or `auto`: Docker v2 unless the target's base image is OCI, as Kaniko writes it.
    */
   imageFormat?: ImageFormat;
+  /**
+   * Kaniko's `--image-fs-extract-retry`: base layers extracted again after a failure, a second
+   * apart (a blob the shared store held corrupt is dropped, so the retry fetches it anew). Default 0.
+   */
+  imageFsExtractRetries?: number;
   /** `--annotation`: set on the image manifest (OCI media types only; Docker v2 has no annotations). */
   annotations?: Record<string, string>;
   compressionLevel?: number;

@@ -112,6 +112,10 @@ export function createBuildCommand(
     )
     .option('--ignore-var-run', 'container mode: leave /var/run out of snapshots (the default)', true)
     .option('--no-ignore-var-run', 'container mode: snapshot /var/run like any other directory')
+    .option(
+      '--image-fs-extract-retry <n>',
+      'extract base layers again this many times after a failure (a corrupt cached blob is fetched anew)',
+    )
     .option('--log-timestamp', 'prefix every progress line with its time (ISO 8601)')
     .option('--trace <file>', 'write per-step timings as Chrome trace-event JSON')
     .action(async (flags: BuildFlags & { logTimestamp?: boolean }) => {

@@ -37,6 +37,7 @@ export interface BuildFlags extends RegistryFlags {
   ignorePath: string[];
   compression: string;
   imageFormat?: 'oci' | 'docker' | 'auto';
+  imageFsExtractRetry?: string;
   compressionLevel?: string;
   customPlatform?: string;
   cache?: boolean | string;
@@ -78,6 +79,9 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     ignorePaths: flags.ignorePath,
     compression: flags.compression as Compression,
     ...(flags.imageFormat === undefined ? {} : { imageFormat: flags.imageFormat }),
+    ...(flags.imageFsExtractRetry === undefined
+      ? {}
+      : { imageFsExtractRetries: parseCount(flags.imageFsExtractRetry, '--image-fs-extract-retry') }),
     ...(flags.compressionLevel === undefined
       ? {}
       : { compressionLevel: parseCount(flags.compressionLevel, '--compression-level') }),

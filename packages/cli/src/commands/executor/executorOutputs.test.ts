@@ -127,6 +127,38 @@ describe('outputs as Kaniko pipelines read them', () => {
     ).rejects.toMatchObject({ code: 'ZSTD_NEEDS_OCI' });
   });
 
+  it('--image-fs-extract-retry extracts again, fetching anew a base blob the shared store held corrupt', {
+    timeout: 60_000,
+  }, async () => {
+    const cacheDir = join(dir, 'shared-store');
+    const base = await context('FROM scratch\nCOPY hello.txt /hello.txt\n');
+    await kilnBuild([
+      `--context=${base}`,
+      `--destination=${registry.host}/extract/base:1`,
+      `--cache-dir=${cacheDir}`,
+    ]);
+    const { layers } = (await registryManifest('extract/base', '1')) as unknown as {
+      layers: Array<{ digest: string }>;
+    };
+    const blob = join(cacheDir, 'blobs/sha256', layers[0]!.digest.slice('sha256:'.length));
+    // Same length, one byte flipped in the middle: only the digest check can tell.
+    const corrupted = await readFile(blob);
+    corrupted[Math.floor(corrupted.length / 2)]! ^= 0xff;
+    const onBase = await context(`FROM ${registry.host}/extract/base:1\nCOPY hello.txt /again.txt\n`);
+    await writeFile(blob, corrupted);
+    const failed = await executor([`--context=${onBase}`, '--no-push', `--cache-dir=${cacheDir}`]).catch(
+      (error: unknown) => error,
+    );
+    expect(failed).toMatchObject({ code: 'BLOB_CORRUPT' });
+    await writeFile(blob, corrupted);
+    await executor([
+      `--context=${onBase}`,
+      '--no-push',
+      `--cache-dir=${cacheDir}`,
+      '--image-fs-extract-retry=1',
+    ]);
+  });
+
   it('--annotation sets manifest annotations (OCI), and is refused for a Docker v2 image', async () => {
     const scratch = await context('FROM scratch\nCOPY hello.txt /hello.txt\n');
     await executor([

@@ -17,9 +17,6 @@ const accepted: Record<string, 'bool' | 'value'> = {
   'skip-unused-stages': 'bool', // only the stages the target needs are built
   'compressed-caching': 'bool',
   'preserve-context': 'bool', // the context is never modified
-  // Kiln extracts only downloaded, digest-verified blobs (downloads retried per --push-retry): the
-  // network failures Kaniko's extraction retries cannot happen during Kiln's extraction.
-  'image-fs-extract-retry': 'value',
 };
 
 /** Kaniko flags with no Kiln equivalent: refused by name rather than silently ignored. */
