@@ -3,52 +3,45 @@
 // images/executor/Dockerfile to HOST/REPO:TAG and HOST/REPO:debug. See images/executor/README.md.
 // Scripts are not a workspace package, so the executor image's package is imported by path.
 //
+//   pnpm executor-image --destination 127.0.0.1:5000/kiln/executor[:latest] [--insecure]
 //   pnpm executor-image --registry 127.0.0.1:5000 [--insecure] [--repository kiln/executor] [--tag latest]
 //   pnpm executor-image --stage-only [--context DIR]
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildExecutorImage, stageExecutorContext } from '../images/executor/src/index.ts';
+import { executorImageUsage, parseExecutorImageArgs, UsageError } from './executorImageArgs.ts';
 
 const repo = join(import.meta.dirname, '..');
-const { values } = parseArgs({
-  options: {
-    registry: { type: 'string' },
-    repository: { type: 'string', default: 'kiln/executor' },
-    tag: { type: 'string', default: 'latest' },
-    insecure: { type: 'boolean', default: false },
-    'ca-file': { type: 'string' },
-    'docker-config': { type: 'string' },
-    context: { type: 'string', default: join(repo, '.work/executor-context') },
-    'stage-only': { type: 'boolean', default: false },
-    'skip-cli-build': { type: 'boolean', default: false },
-  },
-});
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
+let args: ReturnType<typeof parseExecutorImageArgs> | undefined;
+try {
+  args = parseExecutorImageArgs(process.argv.slice(2), repo);
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`executor-image: ${error.message}\n${executorImageUsage}\n`);
+  process.exitCode = 2;
+}
+
 const started = Date.now();
-if (values['stage-only']) {
-  const staged = await stageExecutorContext({
-    outDir: values.context,
-    skipCliBuild: values['skip-cli-build'],
-  });
+if (args?.mode === 'help') {
+  say(executorImageUsage);
+} else if (args?.mode === 'stage-only') {
+  const staged = await stageExecutorContext({ outDir: args.context, skipCliBuild: args.skipCliBuild });
   say(`staged ${staged.dir}: ${(staged.sizeBytes / 1e6).toFixed(1)} MB in ${seconds(started)}`);
   say(`libraries in kiln/lib: ${staged.libraries.join(' ')}`);
-} else if (values.registry === undefined) {
-  process.stderr.write('executor-image: --registry HOST[:PORT] is required (or --stage-only)\n');
-  process.exitCode = 2;
-} else {
+} else if (args?.mode === 'build') {
   const images = await buildExecutorImage({
     registry: {
-      host: values.registry,
-      tls: !values.insecure,
-      ...(values['ca-file'] === undefined ? {} : { caFile: values['ca-file'] }),
-      ...(values['docker-config'] === undefined ? {} : { dockerConfigDir: values['docker-config'] }),
+      host: args.registry!,
+      tls: !args.insecure,
+      ...(args.caFile === undefined ? {} : { caFile: args.caFile }),
+      ...(args.dockerConfig === undefined ? {} : { dockerConfigDir: args.dockerConfig }),
     },
-    repository: values.repository,
-    tag: values.tag,
-    contextDir: values.context,
-    skipCliBuild: values['skip-cli-build'],
+    repository: args.repository,
+    tag: args.tag,
+    contextDir: args.context,
+    skipCliBuild: args.skipCliBuild,
     inheritOutput: true,
   });
   say(`staged context: ${(images.staged.sizeBytes / 1e6).toFixed(1)} MB`);

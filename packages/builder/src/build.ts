@@ -83,6 +83,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       workDir,
       keepPaths: userPaths(request, contextDir, dockerfilePath),
       ...(request.network ? { network: request.network } : {}),
+      ...(request.ignoreVarRun === false ? { ignoreVarRun: false } : {}),
     });
     const store = new BlobStore(request.cache.dir ? resolve(request.cache.dir) : join(workDir, 'blobs'));
     client = createRegistryClient({

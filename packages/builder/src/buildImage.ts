@@ -110,7 +110,7 @@ async function buildWithPools(
   if (Object.keys(input.labels).length > 0) {
     final.config.config.Labels = { ...(final.config.config.Labels ?? {}), ...input.labels };
   }
-  const image = await assembleImage(final, env.store);
+  const image = await assembleImage(final, env.store, input.imageFormat ?? 'oci', input.annotations);
   const unusedBuildArgs = [...input.buildArgs.keys()].filter(
     (name) => !args.consumed.has(name) && !isProxyArg(name),
   );

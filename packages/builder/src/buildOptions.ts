@@ -22,6 +22,9 @@ export type BuildInput = Pick<
   | 'compressionLevel'
   | 'network'
   | 'allow'
+  | 'imageFormat'
+  | 'annotations'
+  | 'imageFsExtractRetries'
 > & {
   /** The build context directory (tarball contexts unpacked first). */
   contextDir: string;

@@ -4,6 +4,8 @@ import type { SnapshotStrategyName } from '@kiln/snapshot';
 import type { GitContextOptions } from './context/gitContext.ts';
 import type { BuildNetwork, ExecutorKind } from './executor/executor.ts';
 
+export type ImageFormat = 'oci' | 'docker' | 'auto';
+
 /** Everything `build()` needs: what to build, how, where to cache it and where it goes. */
 export interface BuildRequest {
   /**
@@ -33,6 +35,18 @@ export interface BuildRequest {
   /** In-image paths left out of every layer. */
   ignorePaths: string[];
   compression: Compression;
+  /**
+   * Media types of the image: `oci` (Kiln's default), `docker` (Docker v2, for registries that want
+   * it), or `auto`: Docker v2 unless the target's base image is OCI, as Kaniko writes it.
+   */
+  imageFormat?: ImageFormat;
+  /**
+   * Kaniko's `--image-fs-extract-retry`: base layers extracted again after a failure, a second
+   * apart (a blob the shared store held corrupt is dropped, so the retry fetches it anew). Default 0.
+   */
+  imageFsExtractRetries?: number;
+  /** `--annotation`: set on the image manifest (OCI media types only; Docker v2 has no annotations). */
+  annotations?: Record<string, string>;
   compressionLevel?: number;
   /** `auto`: `container` only inside Kiln's executor image. */
   executor: ExecutorKind | 'auto';
@@ -44,6 +58,8 @@ export interface BuildRequest {
   allow?: string[];
   /** Parent of this build's fresh work dir; default the temp dir (container mode: /kiln/work). */
   kilnDir?: string;
+  /** Container mode: leave `/var/run` out of snapshots (default true, Kaniko's `--ignore-var-run`). */
+  ignoreVarRun?: boolean;
   /** Container mode: more host paths to keep when `/` is emptied (e.g. a trace file the caller writes). */
   keepPaths?: string[];
   /** How to reach registries (credentials, TLS, mirrors, retries). */

@@ -2,7 +2,7 @@ export type { BaseImage } from './base/dockerfileBaseImages.ts';
 export { dockerfileBaseImages } from './base/dockerfileBaseImages.ts';
 export type { BuildOptions } from './build.ts';
 export { build } from './build.ts';
-export type { BuildRequest, BuildResult } from './buildRequest.ts';
+export type { BuildRequest, BuildResult, ImageFormat } from './buildRequest.ts';
 export { parseCacheTtl } from './cache/cacheTtl.ts';
 export { downloadDockerfile, isDockerfileUrl } from './context/downloadDockerfile.ts';
 export type { GitContextOptions } from './context/gitContext.ts';

@@ -34,6 +34,8 @@ export interface PullImageOptions {
 export interface PulledImage {
   /** What was asked for, pinned to the manifest digest (on the registry it came from). */
   reference: Reference;
+  /** Where the image was read from (a mirror, or the registry itself), pinned: where its blobs are. */
+  source: Reference;
   manifestDigest: Digest;
   manifest: ImageManifest;
   /** The manifest's exact bytes (also in the store), for writing a layout or pushing as is. */
@@ -47,30 +49,69 @@ export interface PulledImage {
 
 /**
  * Pulls an image: manifest (or index → the platform's manifest), config and, unless
- * `fetchLayers` is false, every layer into the store, each verified against its digest. Docker
- * Hub references go to the client's mirrors first, then to Docker Hub.
+ * `fetchLayers` is false, every layer into the store, each verified against its digest. A
+ * reference whose registry has mirrors (`registryMap`, and `mirrors` for Docker Hub) goes to them
+ * first, in order, then to its own registry unless `skipDefaultRegistryFallback`.
  */
 export async function pullImage(
   client: RegistryClient,
   reference: Reference,
   options: PullImageOptions,
 ): Promise<PulledImage> {
-  if (reference.registry === dockerHubRegistry) {
-    for (const mirror of client.mirrors) {
-      const mirrored = mirrorReference(mirror, reference);
-      try {
-        const image = await pullFrom(client, mirrored, options);
-        return { ...image, reference: withDigest(reference, image.manifestDigest) };
-      } catch (error) {
-        client.emit({
-          type: 'mirror-failed',
-          mirror,
-          reason: redactSecrets(error instanceof Error ? error.message : String(error)),
-        });
-      }
+  const mirrors = mirrorsOf(client, reference.registry);
+  for (const mirror of mirrors) {
+    const mirrored = mirrorReference(mirror, reference);
+    try {
+      const image = await pullRetrying(client, mirrored, options);
+      return { ...image, reference: withDigest(reference, image.manifestDigest) };
+    } catch (error) {
+      client.emit({
+        type: 'mirror-failed',
+        mirror,
+        reason: redactSecrets(error instanceof Error ? error.message : String(error)),
+      });
     }
   }
-  return pullFrom(client, reference, options);
+  if (mirrors.length > 0 && client.skipDefaultRegistryFallback) {
+    throw new KilnError(
+      'MIRRORS_EXHAUSTED',
+      `${reference} was found on none of the mirrors of ${reference.registry} (${mirrors.join(', ')})`,
+      { hint: `--skip-default-registry-fallback forbids pulling from ${reference.registry} itself` },
+    );
+  }
+  return pullRetrying(client, reference, options);
+}
+
+/** The mirrors a registry's images are pulled from first: `registryMap` entries, then Docker Hub's `mirrors`. */
+export function mirrorsOf(client: RegistryClient, registry: string): string[] {
+  const map = client.registryMap;
+  const mirrors = [...(map[registry] ?? [])];
+  if (registry === dockerHubRegistry) mirrors.push(...(map['docker.io'] ?? []), ...client.mirrors);
+  return [...new Set(mirrors)];
+}
+
+/** Kaniko's `--image-download-retry`: the whole pull again, a second apart, after any failure. */
+async function pullRetrying(
+  client: RegistryClient,
+  reference: Reference,
+  options: PullImageOptions,
+): Promise<PulledImage> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pullFrom(client, reference, options);
+    } catch (error) {
+      if (attempt > client.imageDownloadRetries) throw error;
+      client.emit({
+        type: 'retry',
+        registry: reference.registry,
+        operation: `pull ${reference}`,
+        attempt,
+        delayMs: 1000,
+        reason: redactSecrets(error instanceof Error ? error.message : String(error)),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 }
 
 /** `mirror.example.com[:port][/prefix]` + `index.docker.io/library/alpine` → `mirror…/prefix/library/alpine`. */
@@ -121,6 +162,7 @@ async function pullFrom(
   }
   return {
     reference: withDigest(reference, fetched.digest),
+    source: withDigest(reference, fetched.digest),
     manifestDigest: fetched.digest,
     manifest,
     manifestBytes: fetched.bytes,

@@ -34,6 +34,12 @@ export interface PushImageOptions {
   fetchMissing?: (blob: Descriptor) => Promise<void>;
 }
 
+/** The refusals Kaniko recognises as tag immutability (Artifact Registry's, then ECR's). */
+const immutableTagMessages = [
+  'The repository has enabled tag immutability',
+  'cannot be overwritten because the repository is immutable',
+];
+
 export interface PushedDestination {
   reference: string;
   digest: Digest;
@@ -109,9 +115,16 @@ export async function pushImage(
   );
 
   // Every blob is confirmed: only now do the tags point at the manifest.
-  await mapConcurrent(destinations, client.concurrency, (destination) =>
-    putManifest(client, destination, manifestBytes, mediaType),
-  );
+  await mapConcurrent(destinations, client.concurrency, async (destination) => {
+    try {
+      await putManifest(client, destination, manifestBytes, mediaType);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : '';
+      if (!client.ignoreImmutableTagErrors || !immutableTagMessages.some((m) => message.includes(m)))
+        throw error;
+      client.emit({ type: 'immutable-tag', reference: destination.toString(), digest });
+    }
+  });
   return {
     digest,
     pushed: destinations.map((d) => ({ ...outcome(d.registry, d.repository), reference: d.toString() })),

@@ -14,6 +14,17 @@ export interface RegistryClientOptions extends TransportOptions {
   credentials?: CredentialSource;
   /** Docker Hub mirrors tried in order before Docker Hub (`--registry-mirror`): `host[:port][/prefix]`. */
   mirrors?: string[];
+  /** Pull-through mirrors of any registry, tried in order before it (`--registry-map`): registry → `host[:port][/prefix]`s. */
+  registryMap?: Record<string, string[]>;
+  /** A reference whose registry has mirrors fails when none has it, rather than trying the registry itself. */
+  skipDefaultRegistryFallback?: boolean;
+  /**
+   * Kaniko's `--push-ignore-immutable-tag-errors`: a destination whose tag the registry refuses to
+   * move (ECR, Artifact Registry tag immutability) counts as pushed; an `immutable-tag` event says so.
+   */
+  ignoreImmutableTagErrors?: boolean;
+  /** Whole-image pull attempts after the first fails (`--image-download-retry`), one second apart; default 0. */
+  imageDownloadRetries?: number;
   /** Retries per operation on 5xx, 429 and connection failures (`--push-retry`); default 3. */
   retries?: number;
   /** First retry delay in ms (doubles, with jitter); default 500. */
@@ -73,6 +84,10 @@ export class RegistryClient {
   readonly chunkSize: number | undefined;
   readonly mirrors: string[];
   readonly signal: AbortSignal | undefined;
+  readonly registryMap: Record<string, string[]>;
+  readonly skipDefaultRegistryFallback: boolean;
+  readonly imageDownloadRetries: number;
+  readonly ignoreImmutableTagErrors: boolean;
   readonly #credentials: CredentialSource | undefined;
   readonly #onEvent: RegistryEventHandler | undefined;
   readonly #challenges = new Map<string, Promise<AuthChallenge | undefined>>();
@@ -92,6 +107,10 @@ export class RegistryClient {
     this.chunkSize = options.chunkSize;
     this.mirrors = options.mirrors ?? [];
     this.signal = options.signal;
+    this.registryMap = options.registryMap ?? {};
+    this.skipDefaultRegistryFallback = options.skipDefaultRegistryFallback ?? false;
+    this.imageDownloadRetries = options.imageDownloadRetries ?? 0;
+    this.ignoreImmutableTagErrors = options.ignoreImmutableTagErrors ?? false;
     this.#credentials = options.credentials;
     this.#onEvent = options.onEvent;
   }

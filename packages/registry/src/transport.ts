@@ -18,8 +18,31 @@ export interface TransportOptions {
   caBundles?: string[];
   /** Longest wait for response headers, or between body bytes, before the request counts as failed (default 5 min). */
   requestTimeoutMs?: number;
+  /** Mutual TLS: a client certificate and key (PEM files) per registry host (`--registry-client-cert`). */
+  clientCertificates?: Record<string, ClientCertificate>;
+  /**
+   * Registries Kiln writes to (destinations, the cache repository): they get `push`, every other
+   * registry gets `pull`, as Kaniko splits `--insecure` from `--insecure-pull`. Without it, both.
+   */
+  pushRegistries?: string[];
+  /** Settings for registries Kiln only reads from (`--insecure-pull`, `--skip-tls-verify-pull`). */
+  pull?: DirectionSettings;
+  /** Settings for the registries in `pushRegistries` (`--insecure`). */
+  push?: DirectionSettings;
   /** HTTP(S) proxies; default from `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (either case), as Go honours them for Kaniko. */
   proxy?: ProxySettings;
+}
+
+export interface ClientCertificate {
+  certFile: string;
+  keyFile: string;
+}
+
+export interface DirectionSettings {
+  /** Plain HTTP. */
+  insecure?: boolean;
+  /** No certificate verification. */
+  skipTlsVerify?: boolean;
 }
 
 export interface ProxySettings {
@@ -65,11 +88,35 @@ export class Transport {
         );
       }
     }
+    for (const [registry, { certFile, keyFile }] of Object.entries(options.clientCertificates ?? {})) {
+      for (const file of [certFile, keyFile]) {
+        if (!existsSync(file)) {
+          throw new KilnError(
+            'REGISTRY_CERTIFICATE_UNREADABLE',
+            `client certificate file ${file} for ${registry} does not exist`,
+            { hint: 'the --registry-client-cert value is host=path/to/cert.pem,path/to/key.pem' },
+          );
+        }
+      }
+    }
+  }
+
+  /** The settings that apply to `registry` for its direction (read-only or written to). */
+  #direction(registry: string): DirectionSettings {
+    const { pushRegistries, pull = {}, push = {} } = this.#options;
+    if (pushRegistries === undefined) {
+      return {
+        insecure: pull.insecure === true || push.insecure === true,
+        skipTlsVerify: pull.skipTlsVerify === true || push.skipTlsVerify === true,
+      };
+    }
+    return pushRegistries.includes(registry) ? push : pull;
   }
 
   scheme(registry: string): 'http' | 'https' {
     const insecure = this.#options.insecureRegistries;
-    return insecure === true || insecure?.includes(registry) ? 'http' : 'https';
+    const plain = insecure === true || insecure?.includes(registry) || this.#direction(registry).insecure;
+    return plain ? 'http' : 'https';
   }
 
   baseUrl(registry: string): string {
@@ -85,8 +132,21 @@ export class Transport {
     let agent = this.#agents.get(key);
     if (agent === undefined) {
       const skip = this.#options.skipTlsVerify;
-      const skipped = (name: string) => skip === true || (Array.isArray(skip) && skip.includes(name));
+      const skipped = (name: string) =>
+        skip === true ||
+        (Array.isArray(skip) && skip.includes(name)) ||
+        this.#direction(name).skipTlsVerify === true;
       const verify = !(skipped(host) || skipped(onBehalfOf));
+      // The registry's client certificate goes to its token endpoint too, as Go's shared transport does.
+      const identity = (): { cert?: string; key?: string } => {
+        const files =
+          this.#options.clientCertificates?.[host] ?? this.#options.clientCertificates?.[onBehalfOf];
+        if (files === undefined) return {};
+        return {
+          cert: readPem(files.certFile, host, 'client certificate'),
+          key: readPem(files.keyFile, host, 'client key'),
+        };
+      };
       const trust = (): string[] => {
         const ca = [...this.#baseCa()];
         for (const name of new Set([host, onBehalfOf])) {
@@ -106,7 +166,7 @@ export class Transport {
         }
         if (secure === undefined) {
           try {
-            secure = buildConnector({ ca: trust(), rejectUnauthorized: verify });
+            secure = buildConnector({ ca: trust(), rejectUnauthorized: verify, ...identity() });
           } catch (error) {
             return callback(error as Error, null);
           }
@@ -128,7 +188,7 @@ export class Transport {
               ...common,
               connect,
               // Through a tunnel the registry's TLS is set up by the proxy agent: same trust.
-              requestTls: { ca: trust(), rejectUnauthorized: verify },
+              requestTls: { ca: trust(), rejectUnauthorized: verify, ...identity() },
               ...(httpProxy === undefined ? {} : { httpProxy }),
               ...(httpsProxy === undefined ? {} : { httpsProxy }),
               ...(noProxy === undefined ? {} : { noProxy }),
@@ -164,6 +224,17 @@ function readCa(file: string, registry: string): string {
   } catch (error) {
     throw new KilnError('REGISTRY_CERTIFICATE_UNREADABLE', `cannot read CA file ${file} for ${registry}`, {
       hint: 'the --registry-certificate value is host=path/to/ca.pem',
+      cause: error,
+    });
+  }
+}
+
+function readPem(file: string, registry: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new KilnError('REGISTRY_CERTIFICATE_UNREADABLE', `cannot read ${what} ${file} for ${registry}`, {
+      hint: 'the --registry-client-cert value is host=path/to/cert.pem,path/to/key.pem',
       cause: error,
     });
   }

@@ -25,7 +25,7 @@ export function lazyRegistryImageSource(
         return stored;
       }
       const pulled = await pullImage(client, reference, { store, platform, fetchLayers: false });
-      for (const layer of pulled.manifest.layers) remote.note(layer.digest, pulled.reference);
+      for (const layer of pulled.manifest.layers) remote.note(layer.digest, pulled.source);
       return {
         reference: reference.toString(),
         digest: pulled.manifestDigest,

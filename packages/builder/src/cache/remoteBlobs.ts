@@ -55,20 +55,25 @@ export class RemoteBlobs {
     await this.fetch(needed);
   }
 
-  #fetchOne(layer: LayerRef): Promise<void> {
+  async #fetchOne(layer: LayerRef): Promise<void> {
     const digest = layer.descriptor.digest;
     let running = this.#fetching.get(digest);
-    if (!running) {
-      running = (async () => {
-        if (await this.#store.has(digest)) return;
-        const source = this.#sources.get(digest);
-        // Not noted anywhere: the blob was written by this build, so the store must hold it.
-        if (!source) return;
-        await fetchBlob(this.#client, source, layer.descriptor, this.#store);
-      })();
-      running.catch(() => this.#fetching.delete(digest));
-      this.#fetching.set(digest, running);
+    if (running) {
+      await running;
+      // A blob dropped since (found corrupt in the shared store) is fetched again on request.
+      if (!this.#sources.has(digest) || (await this.#store.has(digest))) return;
+      const current = this.#fetching.get(digest);
+      if (current !== undefined && current !== running) return current;
     }
+    running = (async () => {
+      if (await this.#store.has(digest)) return;
+      const source = this.#sources.get(digest);
+      // Not noted anywhere: the blob was written by this build, so the store must hold it.
+      if (!source) return;
+      await fetchBlob(this.#client, source, layer.descriptor, this.#store);
+    })();
+    running.catch(() => this.#fetching.delete(digest));
+    this.#fetching.set(digest, running);
     return running;
   }
 }

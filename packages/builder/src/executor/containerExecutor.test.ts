@@ -62,6 +62,19 @@ describe('ContainerExecutor', () => {
     ]);
   });
 
+  it('--ignore-var-run=false: /var/run is snapshotted (and emptied) like any directory', async () => {
+    await put('var/run/lock');
+    const executor = new ContainerExecutor({
+      workDir: join(root, 'kiln/work'),
+      root,
+      mountInfoPath,
+      ignoreVarRun: false,
+    });
+    expect(executor.ignoredPaths().map((rule) => rule.path)).not.toContain('/var/run');
+    await executor.prepareRoot({ index: 0, name: 'build' });
+    expect(existsSync(join(root, 'var/run'))).toBe(false);
+  });
+
   it('empties the root but keeps ignored paths and never follows symlinks out of it', async () => {
     const outside = join(dir, 'outside');
     await mkdir(outside);

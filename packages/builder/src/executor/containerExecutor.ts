@@ -18,6 +18,8 @@ export interface ContainerExecutorOptions {
    * the Dockerfile, output files (Agola restores the workspace into /workspace, a plain directory).
    */
   keepPaths?: string[];
+  /** Leave `/var/run` out of snapshots and keep it when emptying (default true; Kaniko's `--ignore-var-run`). */
+  ignoreVarRun?: boolean;
 }
 
 // Kiln's own directories (and Kaniko's, for drop-in use; /busybox in the debug image).
@@ -43,7 +45,10 @@ export class ContainerExecutor implements Executor {
     this.#rules = dedupeRules([
       ...ownDirs.map((path) => ({ path, reason: 'kiln' as const })),
       { path: toRootPath(options.workDir, this.#root), reason: 'kiln' },
-      ...runtimeDirs.map((path) => ({ path, reason: 'mount' as const })),
+      ...(options.ignoreVarRun === false ? [] : runtimeDirs).map((path) => ({
+        path,
+        reason: 'mount' as const,
+      })),
       ...mounts.map((path) => ({ path, reason: 'mount' as const })),
       ...(options.keepPaths ?? []).map((path) => ({
         path: toRootPath(path, this.#root),

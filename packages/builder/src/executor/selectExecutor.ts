@@ -40,6 +40,8 @@ export interface CreateExecutorOptions {
   keepPaths?: string[];
   /** `--network`; default `host`. */
   network?: BuildNetwork;
+  /** Container mode: leave `/var/run` out of snapshots (default true, Kaniko's `--ignore-var-run`). */
+  ignoreVarRun?: boolean;
 }
 
 export async function createExecutor(options: CreateExecutorOptions): Promise<Executor> {
@@ -56,5 +58,9 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
       exitCode: 2,
     });
   }
-  return new ContainerExecutor({ workDir: options.workDir, keepPaths: options.keepPaths ?? [] });
+  return new ContainerExecutor({
+    workDir: options.workDir,
+    keepPaths: options.keepPaths ?? [],
+    ignoreVarRun: options.ignoreVarRun ?? true,
+  });
 }

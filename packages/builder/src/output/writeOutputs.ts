@@ -2,7 +2,7 @@ import type { BlobStore, Descriptor, Reference } from '@kiln/image';
 import { parseReference, writeDockerArchive, writeOciLayout } from '@kiln/image';
 import { pushImage, type RegistryClient } from '@kiln/registry';
 import type { BuildEvent } from '../events.ts';
-import type { BuiltImage } from '../image/assembleImage.ts';
+import { asOciManifest, type BuiltImage } from '../image/assembleImage.ts';
 import { checkOutputDirectory } from './outputTarget.ts';
 import { writeOutputFile, writeOutputText } from './writeOutputFile.ts';
 
@@ -70,17 +70,17 @@ export async function writeOutputs(
   if (options.ociLayoutPath) {
     env.signal?.throwIfAborted();
     await checkOutputDirectory('--oci-layout-path', options.ociLayoutPath);
-    const tag = references[0]?.tag;
+    // One index entry per destination tag (`latest` without one), so `oci:DIR:TAG` finds it.
+    const tags = [...new Set(references.map((reference) => reference.tag ?? 'latest'))];
+    const manifest = asOciManifest(image.manifest);
     await writeOciLayout(
       options.ociLayoutPath,
-      [
-        {
-          manifest: image.manifest,
-          manifestBytes: image.manifestBytes,
-          config: image.config,
-          ...(tag ? { tag } : {}),
-        },
-      ],
+      (tags.length > 0 ? tags : ['latest']).map((tag) => ({
+        manifest,
+        ...(manifest === image.manifest ? { manifestBytes: image.manifestBytes } : {}),
+        config: image.config,
+        tag,
+      })),
       env.store,
     );
     emit({ type: 'output-written', kind: 'oci-layout', path: options.ociLayoutPath });

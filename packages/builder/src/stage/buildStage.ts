@@ -180,6 +180,7 @@ async function initialState(context: BuildContext, stage: PlannedStage, root: st
     state.history = structuredClone(base.history);
     state.layers = [...base.layers];
     state.cacheKey = base.cacheKey;
+    if (base.baseMediaType !== undefined) state.baseMediaType = base.baseMediaType;
     context.lazy.defer(state, state.layers);
     onbuildTexts = base.config.config.OnBuild ?? [];
   } else if (stage.base.toLowerCase() !== 'scratch') {
@@ -189,6 +190,7 @@ async function initialState(context: BuildContext, stage: PlannedStage, root: st
     state.history = config.history ?? [];
     state.layers = layersOf(image);
     state.cacheKey = image.digest;
+    state.baseMediaType = image.manifest.mediaType ?? image.manifest.config.mediaType;
     context.lazy.defer(state, state.layers);
     onbuildTexts = config.config?.OnBuild ?? [];
   } else {

@@ -18,11 +18,25 @@ export async function materialiseRoot(
   recorder?: LayerRecorder,
 ): Promise<void> {
   const extracted = await context.lazy.materialise(state, async (layers) => {
-    await context.env.fetchBlobs?.(layers);
-    await extractImageLayers(layers, state.root, context.env.store, context.ignore, {
-      signal: context.signal,
-      onEvent: layerEvents(context, state.name),
-    });
+    const retries = context.input.imageFsExtractRetries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await context.env.fetchBlobs?.(layers);
+        await extractImageLayers(layers, state.root, context.env.store, context.ignore, {
+          signal: context.signal,
+          onEvent: layerEvents(context, state.name),
+        });
+        return;
+      } catch (error) {
+        if (attempt >= retries || context.signal.aborted) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        context.emit({
+          type: 'warning',
+          message: `extracting ${state.name}'s base failed, again in 1 s: ${reason}`,
+        });
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   });
   if (extracted) recorder?.invalidate();
 }

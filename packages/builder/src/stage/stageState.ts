@@ -17,6 +17,8 @@ export interface StageState {
   args: Map<string, string | undefined>;
   /** Cache key of the last step (the base image's digest to start with). */
   cacheKey: string;
+  /** The base image's manifest media type (inherited from a base stage); none for scratch. */
+  baseMediaType?: string;
   /** The directory the stage's filesystem lives in. */
   root: string;
 }

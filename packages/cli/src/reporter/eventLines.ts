@@ -83,6 +83,8 @@ export function createEventLines(style: LineStyle) {
         return detail(debug, `  manifest ${shortDigest(event.digest)} put as ${event.reference}`);
       case 'mirror-failed':
         return warning(`mirror ${event.mirror} failed (${event.reason}); trying the next`);
+      case 'immutable-tag':
+        return warning(`${event.reference}: the tag is immutable and already set; its error ignored`);
       default:
         return unrendered(event);
     }

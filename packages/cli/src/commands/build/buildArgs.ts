@@ -37,6 +37,19 @@ export function parseLabels(values: string[]): Record<string, string> {
   return labels;
 }
 
+/** `--annotation key=value` (repeatable) → manifest annotations. */
+export function parseAnnotations(values: string[]): Record<string, string> {
+  const annotations: Record<string, string> = {};
+  for (const value of values) {
+    const equals = value.indexOf('=');
+    if (equals <= 0) {
+      throw new KilnError('INVALID_FLAG', `--annotation "${value}" is not key=value`, { exitCode: 2 });
+    }
+    annotations[value.slice(0, equals)] = value.slice(equals + 1);
+  }
+  return annotations;
+}
+
 // Kaniko's names for the snapshot strategies.
 const snapshotModes: Record<string, SnapshotStrategyName> = {
   full: 'full',

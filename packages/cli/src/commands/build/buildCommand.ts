@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { Output } from '../../output.ts';
 import { addRegistryOptions } from '../../registryOptions.ts';
 import { addReporterOptions } from '../../reporter/reporterOptions.ts';
+import { timestampedOutput } from '../../timestampedOutput.ts';
 import { type BuildFlags, runBuild } from './runBuild.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -9,6 +10,8 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export interface BuildCommandDefaults {
   /** `kiln executor` defaults the context to /workspace when it exists, as Kaniko does. */
   context?: string;
+  /** `kiln executor` writes Kaniko's media types (`auto`); `kiln build` writes OCI. */
+  imageFormat?: 'oci' | 'docker' | 'auto';
 }
 
 /** `kiln build` and its flags (Kaniko's spellings are mapped by `kiln executor`). */
@@ -53,6 +56,12 @@ export function createBuildCommand(
     )
     .option('--target <stage>', 'build this stage (and the stages it needs) only')
     .option('--label <key=value>', 'label the image (repeatable)', collect, [])
+    .option(
+      '--annotation <key=value>',
+      'annotate the image manifest (repeatable; OCI media types)',
+      collect,
+      [],
+    )
     .addOption(
       new Option('--snapshot-mode <mode>', 'how changed files are found')
         .choices(['full', 'metadata', 'incremental', 'overlay', 'redo', 'time'])
@@ -62,6 +71,14 @@ export function createBuildCommand(
     .option(
       '--reproducible',
       'strip timestamps (SOURCE_DATE_EPOCH or 0) so builds are bit-for-bit repeatable',
+    )
+    .addOption(
+      new Option(
+        '--image-format <format>',
+        'media types: oci, docker (Docker v2), or auto (Docker v2 unless the base image is OCI, as Kaniko)',
+      )
+        .choices(['oci', 'docker', 'auto'])
+        .default(defaults.imageFormat ?? 'oci'),
     )
     .option('--ignore-path <path>', 'leave this path out of snapshots (repeatable)', collect, []);
   return addReporterOptions(addRegistryOptions(command))
@@ -104,8 +121,19 @@ export function createBuildCommand(
       [],
     )
     .option('--kiln-dir <dir>', 'work dir for this build (default: a new dir under the temp dir)')
+    .option(
+      '--kaniko-dir <dir>',
+      "Kaniko's directory (default /kaniko, or KANIKO_DIR): .docker/config.json and ssl/certs read there, work files under it",
+    )
+    .option('--ignore-var-run', 'container mode: leave /var/run out of snapshots (the default)', true)
+    .option('--no-ignore-var-run', 'container mode: snapshot /var/run like any other directory')
+    .option(
+      '--image-fs-extract-retry <n>',
+      'extract base layers again this many times after a failure (a corrupt cached blob is fetched anew)',
+    )
+    .option('--log-timestamp', 'prefix every progress line with its time (ISO 8601)')
     .option('--trace <file>', 'write per-step timings as Chrome trace-event JSON')
-    .action(async (flags: BuildFlags) => {
-      await runBuild(flags, output);
+    .action(async (flags: BuildFlags & { logTimestamp?: boolean }) => {
+      await runBuild(flags, flags.logTimestamp ? timestampedOutput(output) : output);
     });
 }

@@ -18,6 +18,7 @@ import { createReporter, digestResult, type LogFormat } from '../../reporter/cre
 import {
   defined,
   flagEnabled,
+  parseAnnotations,
   parseBuildArgs,
   parseCount,
   parseLabels,
@@ -40,11 +41,14 @@ export interface BuildFlags extends RegistryFlags {
   buildArg: string[];
   target?: string;
   label: string[];
+  annotation?: string[];
   snapshotMode: string;
   singleSnapshot?: boolean;
   reproducible?: boolean;
   ignorePath: string[];
   compression: string;
+  imageFormat?: 'oci' | 'docker' | 'auto';
+  imageFsExtractRetry?: string;
   compressionLevel?: string;
   customPlatform?: string;
   cache?: boolean | string;
@@ -60,6 +64,10 @@ export interface BuildFlags extends RegistryFlags {
   executor: string;
   force?: boolean;
   kilnDir?: string;
+  /** Kaniko's directory: the work dir's parent unless --kiln-dir, kept when container mode empties `/`. */
+  kanikoDir?: string;
+  /** `--no-ignore-var-run` sets false. */
+  ignoreVarRun?: boolean;
   trace?: string;
   skipPushPermissionCheck?: boolean;
   network?: string;
@@ -83,6 +91,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     ...(flags.dockerfile === '-' ? { dockerfileText: await readStdin() } : {}),
     buildArgs: parseBuildArgs(flags.buildArg),
     labels: parseLabels(flags.label),
+    ...(flags.annotation?.length ? { annotations: parseAnnotations(flags.annotation) } : {}),
     ...(flags.customPlatform ? { platform: parsePlatform(flags.customPlatform) } : {}),
     snapshotStrategy: snapshotStrategy(flags.snapshotMode),
     singleSnapshot: Boolean(flags.singleSnapshot),
@@ -90,6 +99,10 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     ...(process.env.SOURCE_DATE_EPOCH && Number.isFinite(epoch) ? { sourceDateEpoch: epoch } : {}),
     ignorePaths: flags.ignorePath,
     compression: flags.compression as Compression,
+    ...(flags.imageFormat === undefined ? {} : { imageFormat: flags.imageFormat }),
+    ...(flags.imageFsExtractRetry === undefined
+      ? {}
+      : { imageFsExtractRetries: parseCount(flags.imageFsExtractRetry, '--image-fs-extract-retry') }),
     ...(flags.compressionLevel === undefined
       ? {}
       : { compressionLevel: parseCount(flags.compressionLevel, '--compression-level') }),
@@ -97,8 +110,11 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     force: Boolean(flags.force),
     ...(flags.network ? { network: flags.network as BuildNetwork } : {}),
     ...(flags.allow && flags.allow.length > 0 ? { allow: flags.allow } : {}),
-    ...defined({ kilnDir: flags.kilnDir }),
-    ...(flags.trace ? { keepPaths: [flags.trace] } : {}),
+    ...defined({ kilnDir: flags.kilnDir ?? flags.kanikoDir }),
+    ...(flags.trace || flags.kanikoDir
+      ? { keepPaths: [flags.trace, flags.kanikoDir].filter((path) => path !== undefined) }
+      : {}),
+    ignoreVarRun: flags.ignoreVarRun !== false,
     registry: await registryClientOptions(flags),
     cache: {
       enabled: flags.cache === true || flags.cache === 'true',

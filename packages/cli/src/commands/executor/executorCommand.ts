@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import type { Output } from '../../output.ts';
 import { createBuildCommand } from '../build/buildCommand.ts';
+import { kanikoEnvironment } from './kanikoEnvironment.ts';
 import { normalizeKanikoArgs } from './kanikoFlags.ts';
 
 /** Kaniko's default context, used when it exists (pipelines mount the workspace there). */
@@ -11,7 +12,11 @@ export const kanikoWorkspace = '/workspace';
  * `kiln executor`: `kiln build` under Kaniko's command line, so `/kaniko/executor …` pipelines
  * switch by changing the image name only.
  */
-export function createExecutorCommand(output: Output, workspace = kanikoWorkspace): Command {
+export function createExecutorCommand(
+  output: Output,
+  workspace = kanikoWorkspace,
+  env: NodeJS.ProcessEnv = process.env,
+): Command {
   return new Command('executor')
     .description("Kaniko-compatible entry: `kiln build` with Kaniko's flag spellings")
     .allowUnknownOption()
@@ -19,11 +24,10 @@ export function createExecutorCommand(output: Output, workspace = kanikoWorkspac
     .helpOption(false)
     .argument('[args...]')
     .action(async (args: string[]) => {
-      const build = createBuildCommand(
-        output,
-        'executor',
-        existsSync(workspace) ? { context: workspace } : {},
-      )
+      const build = createBuildCommand(output, 'executor', {
+        imageFormat: 'auto',
+        ...(existsSync(workspace) ? { context: workspace } : {}),
+      })
         .exitOverride()
         .configureOutput({ writeOut: (text) => output.write(text), writeErr: (text) => output.error(text) });
       const booleans = new Set(
@@ -31,6 +35,7 @@ export function createExecutorCommand(output: Output, workspace = kanikoWorkspac
           .filter((option) => !option.required && !option.optional)
           .map((option) => option.long?.slice(2) ?? ''),
       );
-      await build.parseAsync(normalizeKanikoArgs(args, booleans), { from: 'user' });
+      const words = kanikoEnvironment(normalizeKanikoArgs(args, booleans), env);
+      await build.parseAsync(words, { from: 'user' });
     });
 }

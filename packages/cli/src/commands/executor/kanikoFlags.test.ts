@@ -8,6 +8,8 @@ const booleans = new Set([
   'insecure',
   'skip-tls-verify',
   'force',
+  'ignore-var-run',
+  'no-ignore-var-run',
 ]);
 
 describe('normalizeKanikoArgs', () => {
@@ -36,7 +38,25 @@ describe('normalizeKanikoArgs', () => {
         ],
         booleans,
       ),
-    ).toEqual(['--snapshot-mode=redo', '--tar-path', 'out.tar', '--kiln-dir=/k']);
+    ).toEqual([
+      '--snapshot-mode=redo',
+      '--tar-path',
+      'out.tar',
+      '--kaniko-dir=/k',
+      '--image-download-retry',
+      '3',
+    ]);
+  });
+
+  it('takes the deprecated spellings Kaniko v1.24 still accepts', () => {
+    expect(
+      normalizeKanikoArgs(
+        ['--customPlatform=linux/arm64', '--whitelist-var-run=false', '--tarPath=x.tar'],
+        booleans,
+      ),
+    ).toEqual(['--custom-platform=linux/arm64', '--no-ignore-var-run', '--tar-path=x.tar']);
+    expect(normalizeKanikoArgs(['--ignore-var-run=false'], booleans)).toEqual(['--no-ignore-var-run']);
+    expect(normalizeKanikoArgs(['--ignore-var-run=true'], booleans)).toEqual(['--ignore-var-run']);
   });
 
   it('reads pflag booleans written as --flag=true/false', () => {
@@ -50,9 +70,25 @@ describe('normalizeKanikoArgs', () => {
     expect(() => normalizeKanikoArgs(['--materialize=true'], booleans)).toThrow(
       /--materialize is not supported by Kiln/,
     );
-    expect(() => normalizeKanikoArgs(['--registry-map', 'a=b'], booleans)).toThrow(
+    expect(() => normalizeKanikoArgs(['--materialize'], booleans)).toThrow(
       expect.objectContaining({ code: 'UNSUPPORTED_KANIKO_FLAG', exitCode: 2 }),
     );
+  });
+
+  it('refuses --force-build-metadata and an oci: cache repository, saying why', () => {
+    expect(() => normalizeKanikoArgs(['--force-build-metadata'], booleans)).toThrow(
+      expect.objectContaining({
+        code: 'UNSUPPORTED_KANIKO_FLAG',
+        hint: expect.stringContaining('empty_layer'),
+      }),
+    );
+    expect(() => normalizeKanikoArgs(['--cache-repo', 'oci:/cache'], booleans)).toThrow(
+      expect.objectContaining({
+        code: 'UNSUPPORTED_KANIKO_FLAG',
+        hint: expect.stringContaining('--cache-dir'),
+      }),
+    );
+    expect(normalizeKanikoArgs(['--cache-repo=reg/cache'], booleans)).toEqual(['--cache-repo=reg/cache']);
   });
 
   it('leaves unknown flags for the parser to reject', () => {

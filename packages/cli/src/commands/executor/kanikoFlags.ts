@@ -4,10 +4,10 @@ import { KilnError } from '@kiln/errors';
 const renamed: Record<string, string> = {
   snapshotMode: 'snapshot-mode',
   tarPath: 'tar-path',
-  'kaniko-dir': 'kiln-dir',
-  'insecure-pull': 'insecure',
-  'skip-tls-verify-pull': 'skip-tls-verify',
   'build-arg': 'build-arg',
+  // Deprecated spellings Kaniko v1.24 still accepts.
+  customPlatform: 'custom-platform',
+  'whitelist-var-run': 'ignore-var-run',
 };
 
 /** Kaniko flags that need no action in Kiln (what they ask for is how Kiln always works). */
@@ -15,27 +15,23 @@ const accepted: Record<string, 'bool' | 'value'> = {
   cleanup: 'bool', // the work dir is always removed
   'use-new-run': 'bool', // every RUN is snapshotted on its own
   'skip-unused-stages': 'bool', // only the stages the target needs are built
-  'ignore-var-run': 'bool', // container mode ignores /var/run
-  'log-timestamp': 'bool',
   'compressed-caching': 'bool',
   'preserve-context': 'bool', // the context is never modified
-  'force-build-metadata': 'bool',
-  'skip-default-registry-fallback': 'bool',
-  'image-download-retry': 'value',
-  'image-fs-extract-retry': 'value',
 };
 
 /** Kaniko flags with no Kiln equivalent: refused by name rather than silently ignored. */
-const unsupported = new Set([
-  'registry-map',
-  'registry-client-cert',
-  'push-ignore-immutable-tag-errors',
-  'materialize',
-  'dockerfile-content',
-  'secret',
-  'build-secret',
-  'annotation',
-]);
+const unsupported = new Set(['materialize', 'dockerfile-content', 'secret', 'build-secret']);
+
+/** Kaniko flags refused because Kiln deliberately works another way. */
+const refusedByDesign = new Set(['force-build-metadata']);
+
+/** Why Kiln refuses a Kaniko flag or value, where there is more to say than "not supported". */
+const refusalHints: Record<string, string> = {
+  'force-build-metadata':
+    'Kiln writes no layer for a step that changes no file (ENV, LABEL, a RUN that writes nothing): history marks it empty_layer, as BuildKit does',
+  'cache-repo':
+    'an `oci:` cache repository (an OCI layout on disk) is not supported: use --cache-dir DIR for a directory cache, or a registry repository',
+};
 
 // Build contexts: Kaniko's hidden `--bucket NAME` (`-b`) is `--context gs://NAME`, and wins over
 // `--context` as in Kaniko. (`--git` and `--context-sub-path` are `kiln build` flags of the same name.)
@@ -66,11 +62,18 @@ export function normalizeKanikoArgs(args: string[], booleanFlags: ReadonlySet<st
     let name = match[1]!;
     const value = match[2];
     name = renamed[name] ?? name;
-    if (unsupported.has(name)) {
-      throw new KilnError('UNSUPPORTED_KANIKO_FLAG', `Kaniko's --${name} is not supported by Kiln`, {
-        hint: 'remove it from the executor arguments; see `kiln build --help` for what Kiln offers',
-        exitCode: 2,
-      });
+    const ociCacheRepo = name === 'cache-repo' && (value ?? args[i + 1] ?? '').startsWith('oci:');
+    if (unsupported.has(name) || refusedByDesign.has(name) || ociCacheRepo) {
+      throw new KilnError(
+        'UNSUPPORTED_KANIKO_FLAG',
+        `Kaniko's --${name}${ociCacheRepo ? '=oci:…' : ''} is not supported by Kiln`,
+        {
+          hint:
+            refusalHints[name] ??
+            'remove it from the executor arguments; see `kiln build --help` for what Kiln offers',
+          exitCode: 2,
+        },
+      );
     }
     const acceptedKind = accepted[name];
     if (acceptedKind) {
@@ -81,8 +84,9 @@ export function normalizeKanikoArgs(args: string[], booleanFlags: ReadonlySet<st
     if (booleanFlags.has(name) && value !== undefined) {
       // pflag booleans: --flag=true / --flag=false.
       const truthy = /^(true|1|t|yes)$/i.test(value);
-      if (name === 'no-push' || truthy) result.push(`--${name}`);
-      if (name === 'no-push' && !truthy) result.pop();
+      if (truthy) result.push(`--${name}`);
+      // A flag that defaults to true (--ignore-var-run) is turned off by its --no- form.
+      else if (booleanFlags.has(`no-${name}`)) result.push(`--no-${name}`);
       continue;
     }
     result.push(value === undefined ? `--${name}` : `--${name}=${value}`);
