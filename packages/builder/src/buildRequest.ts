@@ -2,6 +2,7 @@ import type { Compression, Digest, Platform } from '@kiln/image';
 import type { RegistryClientOptions } from '@kiln/registry';
 import type { SnapshotStrategyName } from '@kiln/snapshot';
 import type { ExecutorKind } from './executor/executor.ts';
+import type { SecretSource, SshSource } from './secrets/buildSecrets.ts';
 
 /** Everything `build()` needs: what to build, how, where to cache it and where it goes. */
 export interface BuildRequest {
@@ -38,6 +39,10 @@ export interface BuildRequest {
   registry: Omit<RegistryClientOptions, 'onEvent'>;
   cache: CacheRequest;
   outputs: OutputRequest;
+  /** `--secret`: what RUN --mount=type=secret reads; never in a layer, key, history or message. */
+  secrets?: SecretSource[];
+  /** `--ssh`: agent sockets RUN --mount=type=ssh forwards to. */
+  ssh?: SshSource[];
 }
 
 export interface CacheRequest {

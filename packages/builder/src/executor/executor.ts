@@ -37,7 +37,14 @@ export interface ExecCommand {
 }
 
 export type ExecMount =
-  | { kind: 'bind'; source: string; target: string; readonly: boolean }
+  | {
+      kind: 'bind';
+      source: string;
+      target: string;
+      readonly: boolean;
+      /** A cache mount's sharing: what the command writes must persist in `source`. */
+      cache?: 'shared' | 'private' | 'locked';
+    }
   | { kind: 'tmpfs'; target: string };
 
 export type OutputStream = 'stdout' | 'stderr';

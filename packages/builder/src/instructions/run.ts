@@ -46,6 +46,7 @@ function mountContext(scope: StepScope): Omit<RunMountContext, 'cwd'> {
     cacheMountDir: build.env.cacheMountDir ?? join(build.env.workDir, 'cache-mounts'),
     scratchDir: join(build.env.workDir, 'scratch', `${stage.index}-${scope.step}`),
     isIgnored: build.isIgnored,
+    ...(build.env.secrets ? { secrets: build.env.secrets } : {}),
     sourceRoot: async (from) =>
       from === undefined ? build.input.contextDir : (await sourceFrom(build, stage, from, scope.where)).root,
   };

@@ -64,31 +64,44 @@ export async function runInstruction(input: RunStepInput): Promise<void> {
       hint: 'container mode runs in an unprivileged container, which cannot mount; use --executor sandbox',
     });
   }
-  const mounts =
+  const resolved =
     instruction.mounts.length > 0 && input.mounts
       ? await resolveRunMounts(instruction.mounts, { ...input.mounts, cwd })
-      : [];
+      : undefined;
+  const mounts = resolved?.mounts ?? [];
+  for (const entry of resolved?.env ?? []) {
+    // A secret exposed as a variable replaces one of the same name.
+    const prefix = entry.slice(0, entry.indexOf('=') + 1);
+    const existing = env.findIndex((candidate) => candidate.startsWith(prefix));
+    if (existing >= 0) env.splice(existing, 1);
+    env.push(entry);
+  }
   const tail: string[] = [];
   const argv = runArgv(state, instruction);
-  const exitCode = await executor.run(
-    {
-      root: state.root,
-      argv,
-      env,
-      cwd,
-      user,
-      network: instruction.network === 'none' ? 'none' : 'host',
-      ...(mounts.length > 0 ? { mounts } : {}),
-    },
-    {
-      onOutput: (line, stream) => {
-        tail.push(line);
-        if (tail.length > tailLines) tail.shift();
-        input.onOutput(line, stream);
+  let exitCode: number;
+  try {
+    exitCode = await executor.run(
+      {
+        root: state.root,
+        argv,
+        env,
+        cwd,
+        user,
+        network: instruction.network === 'none' ? 'none' : 'host',
+        ...(mounts.length > 0 ? { mounts } : {}),
       },
-      ...(input.signal ? { signal: input.signal } : {}),
-    },
-  );
+      {
+        onOutput: (line, stream) => {
+          tail.push(line);
+          if (tail.length > tailLines) tail.shift();
+          input.onOutput(line, stream);
+        },
+        ...(input.signal ? { signal: input.signal } : {}),
+      },
+    );
+  } finally {
+    await resolved?.release();
+  }
   if (exitCode !== 0) {
     const command = instruction.form === 'exec' ? JSON.stringify(instruction.args) : instruction.command;
     const output =

@@ -48,7 +48,8 @@ describe('cache mount ids', () => {
   });
 
   it('keeps `id=..` inside the cache-mount dir', async () => {
-    const [mount] = await resolveRunMounts([{ type: 'cache', target: '/c', id: '..' } as Mount], context);
+    const [mount] = (await resolveRunMounts([{ type: 'cache', target: '/c', id: '..' } as Mount], context))
+      .mounts;
     expect(mount?.kind === 'bind' && mount.source.startsWith(`${context.cacheMountDir}/`)).toBe(true);
     expect(await readdir(join(base, 'cache'))).toEqual(['run-mounts']);
   });
@@ -56,7 +57,7 @@ describe('cache mount ids', () => {
 
 describe('context bind mounts', () => {
   it('expose only the .dockerignore-filtered context', async () => {
-    const [mount] = await resolveRunMounts([bind()], context);
+    const [mount] = (await resolveRunMounts([bind()], context)).mounts;
     const source = mount?.kind === 'bind' ? mount.source : '';
     expect(source.startsWith(context.scratchDir)).toBe(true);
     expect((await readdir(source)).sort()).toEqual(['hostlink', 'src']);
@@ -74,7 +75,7 @@ describe('context bind mounts', () => {
 
   it('bind a directory without ignored files in place, read-only', async () => {
     context.isIgnored = () => false;
-    const [mount] = await resolveRunMounts([bind({ source: 'src' })], context);
+    const [mount] = (await resolveRunMounts([bind({ source: 'src' })], context)).mounts;
     expect(mount).toMatchObject({ source: join(base, 'context', 'src'), readonly: true });
   });
 
@@ -85,7 +86,7 @@ describe('context bind mounts', () => {
     await symlink('../../../../../..', join(stageRoot, 'up'));
     await symlink(base, join(stageRoot, 'host'));
     context.sourceRoot = async (from) => (from === 'st' ? stageRoot : join(base, 'context'));
-    const [up] = await resolveRunMounts([bind({ from: 'st', source: 'up/opt/tool' })], context);
+    const [up] = (await resolveRunMounts([bind({ from: 'st', source: 'up/opt/tool' })], context)).mounts;
     expect(up).toMatchObject({ source: join(stageRoot, 'opt', 'tool') });
     await expect(
       resolveRunMounts([bind({ from: 'st', source: 'host/context/.env' })], context),
@@ -94,7 +95,7 @@ describe('context bind mounts', () => {
 
   it('make a rw bind a throwaway copy', async () => {
     context.isIgnored = () => false;
-    const [mount] = await resolveRunMounts([bind({ source: 'src', readonly: false })], context);
+    const [mount] = (await resolveRunMounts([bind({ source: 'src', readonly: false })], context)).mounts;
     const source = mount?.kind === 'bind' ? mount.source : '';
     expect(source.startsWith(context.scratchDir)).toBe(true);
     await writeFile(join(source, 'app.js'), 'changed');

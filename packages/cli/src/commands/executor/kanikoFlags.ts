@@ -33,7 +33,6 @@ const unsupported = new Set([
   'push-ignore-immutable-tag-errors',
   'materialize',
   'dockerfile-content',
-  'secret',
   'build-secret',
   'annotation',
 ]);
