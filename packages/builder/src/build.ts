@@ -15,6 +15,7 @@ import type { Executor } from './executor/executor.ts';
 import { createExecutor, selectExecutorKind } from './executor/selectExecutor.ts';
 import { checkPushAccess } from './output/checkPushAccess.ts';
 import { parseDestinations, writeOutputs } from './output/writeOutputs.ts';
+import { BuildSecrets } from './secrets/buildSecrets.ts';
 
 export interface BuildOptions {
   onEvent?: BuildEventListener;
@@ -118,6 +119,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
         cacheLayers: { run: request.cache.runLayers, copy: request.cache.copyLayers },
         // RUN --mount=type=cache dirs outlive the build only where the user keeps state.
         ...(request.cache.dir ? { cacheMountDir: join(resolve(request.cache.dir), 'run-mounts') } : {}),
+        secrets: new BuildSecrets(request.secrets, request.ssh),
       },
     );
     const { image } = built;

@@ -8,6 +8,8 @@ import type { BuildEvent } from './events.ts';
 import { assembleImage, type BuiltImage } from './image/assembleImage.ts';
 import { planStages } from './plan/planStages.ts';
 import { platformArgs } from './plan/platformArgs.ts';
+import { BuildSecrets } from './secrets/buildSecrets.ts';
+import { checkRequiredMounts } from './secrets/checkRequiredMounts.ts';
 import { type ArgSources, isProxyArg } from './stage/argScope.ts';
 import type { BuildContext } from './stage/buildContext.ts';
 import { buildStage } from './stage/buildStage.ts';
@@ -44,6 +46,8 @@ async function buildWithPools(
     buildArgs: input.buildArgs,
     automaticArgs,
   });
+  if (env.secrets) await env.secrets.check();
+  checkRequiredMounts(dockerfile, plan, env.secrets ?? new BuildSecrets());
   const args: ArgSources = {
     buildArgs: input.buildArgs,
     globalArgs: plan.globalArgs,
