@@ -14,6 +14,8 @@ import {
   parseLabels,
   snapshotStrategy,
 } from './buildArgs.ts';
+import { parseSecretFlag, parseSshFlag } from './secretFlags.ts';
+import { openSshAgents } from './sshAgents.ts';
 import { createTraceRecorder } from './traceRecorder.ts';
 
 export interface BuildFlags extends RegistryFlags {
@@ -28,6 +30,8 @@ export interface BuildFlags extends RegistryFlags {
   imageNameTagWithDigestFile?: string;
   buildArg: string[];
   target?: string;
+  secret: string[];
+  ssh: string[];
   label: string[];
   snapshotMode: string;
   singleSnapshot?: boolean;
@@ -56,6 +60,8 @@ export interface BuildFlags extends RegistryFlags {
 /** `kiln build`: flags → a build request; the builder's events → the reporter (and --trace). */
 export async function runBuild(flags: BuildFlags, output: Output): Promise<void> {
   const epoch = Number(process.env.SOURCE_DATE_EPOCH);
+  const secrets = (flags.secret ?? []).flatMap((value) => parseSecretFlag(value) ?? []);
+  const sshFlags = (flags.ssh ?? []).map((value) => parseSshFlag(value));
   const request: BuildRequest = {
     context: flags.context,
     ...defined({ dockerfile: flags.dockerfile === '-' ? undefined : flags.dockerfile, target: flags.target }),
@@ -85,6 +91,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
       runLayers: flagEnabled(flags.cacheRunLayers),
       copyLayers: flagEnabled(flags.cacheCopyLayers),
     },
+    ...(secrets.length > 0 ? { secrets } : {}),
     outputs: {
       destinations: flags.destination,
       push: flags.push,
@@ -110,6 +117,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     trace?.onEvent(event);
   };
   const interrupt = interruptSignals();
+  const agents = await openSshAgents(sshFlags);
+  if (agents.sources.length > 0) request.ssh = agents.sources;
   try {
     const result = await build(request, { onEvent, signal: interrupt.signal });
     reporter.finish({ digest: result.digest, destinations: result.destinations });
@@ -117,6 +126,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     reporter.fail(error);
     throw error;
   } finally {
+    await agents.close();
     interrupt.dispose();
     if (trace && flags.trace) await writeFile(flags.trace, JSON.stringify(trace.toJson()));
   }
