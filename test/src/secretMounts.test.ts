@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BusyboxRegistry, startBusyboxRegistry, stopBusyboxRegistry } from './busyboxRegistry.ts';
@@ -185,5 +186,89 @@ describe('build secrets (sandbox executor)', () => {
     expect(error?.code).toBe('SECRET_MISSING');
     const log = (await readFile(env.registry.logFile)).subarray(logBefore).toString();
     expect(log).not.toContain('/v2/');
+  });
+});
+
+describe('ssh agent forwarding (sandbox executor)', () => {
+  it('RUN --mount=type=ssh lists the key of a --ssh key file (a throwaway agent) and of $SSH_AUTH_SOCK', {
+    timeout: 240_000,
+  }, async () => {
+    const work = join(env.work, 'ssh');
+    const dir = await context(
+      'ssh',
+      [
+        'ARG BASE',
+        'FROM $BASE',
+        'COPY agent-list /usr/local/bin/agent-list',
+        'RUN --mount=type=ssh agent-list > /keys && echo "$SSH_AUTH_SOCK" > /sock-path && stat -c "%a %u" "$SSH_AUTH_SOCK" > /sock-mode',
+        'USER 1000',
+        'RUN --mount=type=ssh,id=deploy,target=/tmp/agent.sock,uid=1000 agent-list > /tmp/keys-as-user',
+        'USER 0',
+        'RUN test -z "$SSH_AUTH_SOCK" && test ! -e /run/buildkit && echo none > /no-agent',
+        '',
+      ].join('\n'),
+    );
+    // The RUN's `ssh-add -l`: a static agent client built here, since busybox has none.
+    await runChecked('gcc', [
+      '-static',
+      '-O2',
+      '-o',
+      join(dir, 'agent-list'),
+      join(import.meta.dirname, 'ssh/agentList.c'),
+    ]);
+    const key = join(work, 'id_ed25519');
+    const comment = `kiln-test-key-${randomBytes(6).toString('hex')}`;
+    await runChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', key]);
+    const otherKey = join(work, 'other_ed25519');
+    const otherComment = `kiln-other-key-${randomBytes(6).toString('hex')}`;
+    await runChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', otherComment, '-f', otherKey]);
+    // The caller's own agent, as a CI job or a developer shell has one.
+    const agentSocket = join(work, 'agent.sock');
+    const agentPid = Number(
+      /SSH_AGENT_PID=(\d+)/.exec(await runChecked('ssh-agent', ['-s', '-a', agentSocket]))?.[1],
+    );
+    try {
+      await runChecked('ssh-add', ['-q', otherKey], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket } });
+      const out = join(work, 'out');
+      const agentDirs = async () => (await readdir(tmpdir())).filter((name) => name.startsWith('kiln-ssh-'));
+      const agentDirsBefore = await agentDirs();
+      const result = await runKiln(
+        [
+          'build',
+          '--executor',
+          'sandbox',
+          '--context',
+          dir,
+          '--build-arg',
+          `BASE=${env.base.reference}`,
+          '--insecure-registry',
+          env.registry.host,
+          '--no-push',
+          '--compression',
+          'none',
+          '--oci-layout-path',
+          join(out, 'layout'),
+          '--ssh',
+          `default=${key}`,
+          '--ssh',
+          'deploy',
+        ],
+        { SSH_AUTH_SOCK: agentSocket },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      // The throwaway agent for the key file is gone with its socket.
+      expect(await agentDirs()).toEqual(agentDirsBefore);
+      const rootfs = await unpackWithUmoci(`oci:${join(out, 'layout')}`, join(out, 'unpacked'));
+      const read = (path: string) => readFile(join(rootfs, path), 'utf8');
+      expect(await read('keys')).toBe(`1 keys\n${comment}\n`);
+      expect((await read('sock-path')).trim()).toBe('/run/buildkit/ssh_agent.0');
+      expect((await read('sock-mode')).trim()).toBe('600 0');
+      expect(await read('tmp/keys-as-user')).toBe(`1 keys\n${otherComment}\n`);
+      expect((await read('no-agent')).trim()).toBe('none');
+      const paths = await layoutLayerPaths(join(out, 'layout'));
+      expect(paths.filter((path) => /run\/buildkit|agent\.sock/.test(path))).toEqual([]);
+    } finally {
+      process.kill(agentPid, 'SIGTERM');
+    }
   });
 });
