@@ -30,8 +30,8 @@ export interface ExecCommand {
   network: 'host' | 'none';
   /**
    * RUN --mount: host paths or tmpfs mounted at absolute in-image targets for this command only.
-   * Nothing written through a mount reaches the root on disk (so no layer). Executors that cannot
-   * mount (container mode) refuse commands that carry mounts.
+   * Nothing written through a mount reaches the root on disk (so no layer). Container mode cannot
+   * mount: it puts each mount's content in place around the command and takes it back after.
    */
   mounts?: ExecMount[];
 }

@@ -12,6 +12,7 @@ import type { BuildSecrets } from '../secrets/buildSecrets.ts';
 import { requiredMountError } from '../secrets/checkRequiredMounts.ts';
 import { secretMountId, sshMountId } from '../secrets/mountIds.ts';
 import { startAgentProxy } from '../secrets/sshAgentProxy.ts';
+import { lockCacheMount } from './cacheMountLock.ts';
 
 export interface RunMountContext {
   /** `Dockerfile:12` */
@@ -29,6 +30,12 @@ export interface RunMountContext {
   isIgnored: (relativePath: string, isDir: boolean) => boolean;
   /** `--secret` and `--ssh`; absent: the build was given none. */
   secrets?: BuildSecrets;
+  /**
+   * Cache dirs are moved into place (container mode), so one can serve one RUN at a time:
+   * `shared` then waits like `locked`. Binds (sandbox) let shared caches be used at once.
+   */
+  exclusiveCaches?: boolean;
+  signal?: AbortSignal;
 }
 
 /** What a RUN's mounts resolved to; `release` removes secret copies and agent sockets after the RUN. */
@@ -94,10 +101,10 @@ async function resolveMount(
         );
       }
       const id = context.expand(mount.id ?? target);
-      const dir = join(context.cacheMountDir, cacheMountName(id, context.where));
+      const cacheDir = join(context.cacheMountDir, cacheMountName(id, context.where));
       let fresh = false;
       try {
-        if (!(await lstat(dir)).isDirectory()) {
+        if (!(await lstat(cacheDir)).isDirectory()) {
           throw new KilnError(
             'CACHE_MOUNT_INVALID',
             `${context.where}: cache mount "${id}" is not a directory`,
@@ -106,12 +113,13 @@ async function resolveMount(
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         fresh = true;
-        await mkdir(dir, { recursive: true });
+        await mkdir(cacheDir, { recursive: true });
       }
       if (fresh) {
-        await chmod(dir, mount.mode ? Number.parseInt(context.expand(mount.mode), 8) : 0o755);
-        await chown(dir, Number(mount.uid ?? 0), Number(mount.gid ?? 0));
+        await chmod(cacheDir, mount.mode ? Number.parseInt(context.expand(mount.mode), 8) : 0o755);
+        await chown(cacheDir, Number(mount.uid ?? 0), Number(mount.gid ?? 0));
       }
+      const dir = await lockedCacheDir(mount.sharing, cacheDir, index, context, releases);
       resolved.push({ kind: 'bind', source: dir, target, readonly: mount.readonly, cache: mount.sharing });
       return;
     }
@@ -158,6 +166,32 @@ async function resolveMount(
       resolved.push({ kind: 'bind', source: copy, target, readonly: mount.readonly });
     }
   }
+}
+
+/**
+ * `locked` (and `shared` where caches are exclusive) waits for the cache; `private` takes it when
+ * free, else a fresh throwaway dir (BuildKit makes a new instance for a second writer too).
+ */
+async function lockedCacheDir(
+  sharing: 'shared' | 'private' | 'locked',
+  dir: string,
+  index: number,
+  context: RunMountContext,
+  releases: (() => Promise<void>)[],
+): Promise<string> {
+  if (sharing === 'shared' && !context.exclusiveCaches) return dir;
+  const release = await lockCacheMount(dir, sharing !== 'private', context.signal);
+  if (release) {
+    releases.push(release);
+    return dir;
+  }
+  const fresh = join(context.scratchDir, `cache-${index}`);
+  await mkdir(fresh, { recursive: true });
+  const info = await stat(dir);
+  await chmod(fresh, info.mode & 0o7777);
+  await chown(fresh, info.uid, info.gid);
+  releases.push(() => rm(fresh, { recursive: true, force: true }));
+  return fresh;
 }
 
 /** The numeric mode/uid/gid options of a secret or ssh mount, expanded. */
