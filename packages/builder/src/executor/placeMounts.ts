@@ -1,7 +1,8 @@
-import { cp, lchown, link, lstat, mkdir, readdir, rename, rm, rmdir, stat, utimes } from 'node:fs/promises';
+import { link, lstat, mkdir, rename, rm, rmdir, stat, utimes } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { KilnError } from '@kiln/errors';
 import { resolveInRoot } from '@kiln/layer';
+import { copyTreeFast } from './copyTreeFast.ts';
 import type { ExecMount, IgnoreRule } from './executor.ts';
 
 /** Undoes what `placeMounts` did; safe to call once, whatever the command did meanwhile. */
@@ -100,8 +101,7 @@ async function place(root: string, mount: ExecMount, aside: string, reserved: Ig
     // A socket cannot be copied; a hard link reaches the same listener.
     await link(mount.source, path);
   } else {
-    await cp(mount.source, path, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
-    await copyOwnership(mount.source, path);
+    await copyTreeFast(mount.source, path);
   }
   return entry;
 }
@@ -138,18 +138,9 @@ async function move(from: string, to: string): Promise<void> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
     await rm(to, { recursive: true, force: true });
-    await cp(from, to, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
-    await copyOwnership(from, to);
+    await copyTreeFast(from, to);
     await rm(from, { recursive: true, force: true });
   }
-}
-
-/** `fs.cp` keeps modes and times but not owners (Kiln runs as root here: keep them as `cp -a` would). */
-async function copyOwnership(from: string, to: string): Promise<void> {
-  const info = await lstat(from);
-  await lchown(to, info.uid, info.gid);
-  if (!info.isDirectory()) return;
-  for (const name of await readdir(from)) await copyOwnership(join(from, name), join(to, name));
 }
 
 async function exists(path: string): Promise<boolean> {
