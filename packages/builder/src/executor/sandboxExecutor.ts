@@ -1,6 +1,7 @@
 import { lstat, mkdir, readlink, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { KilnError } from '@kiln/errors';
+import { imagePathOf, resolveInRootSync } from '@kiln/layer';
 import { envRecord } from './envRecord.ts';
 import type {
   ExecCommand,
@@ -71,10 +72,17 @@ export class SandboxExecutor implements Executor {
 
   async run(command: ExecCommand, options: RunOptions = {}): Promise<number> {
     const tools = await this.#resolveTools();
-    const created = await createMountPoints(command.root, tools.isolation, command.mounts ?? []);
+    // Targets as a chroot resolves them: bwrap and mount(8) would follow an absolute link in a
+    // target's parents on the host side.
+    const mounts = (command.mounts ?? []).map((mount) => ({
+      ...mount,
+      target: imagePathOf(command.root, resolveInRootSync(command.root, mount.target, false)),
+    }));
+    const created = await createMountPoints(command.root, tools.isolation, mounts);
     try {
+      const resolved = { ...command, mounts };
       const spec =
-        tools.isolation === 'bwrap' ? bwrapInvocation(command, tools) : unshareInvocation(command, tools);
+        tools.isolation === 'bwrap' ? bwrapInvocation(resolved, tools) : unshareInvocation(resolved, tools);
       return await runProcess({ file: spec.file, args: spec.args, env: envRecord(command.env) }, options);
     } finally {
       await removeCreated(created);
@@ -247,12 +255,26 @@ async function createMountPoints(
 ): Promise<string[]> {
   const created: string[] = [];
   const ensure = async (relative: string, kind: 'dir' | 'file') => {
-    const path = join(root, relative);
+    // As a chroot sees it: a link the image made in a target's parents stays inside the root.
+    const path = resolveInRootSync(root, relative, false);
     try {
       await lstat(path);
       return;
     } catch {
-      // missing: create it
+      // missing: create it, and the parents a link led to
+    }
+    const parents: string[] = [];
+    for (let dir = dirname(path); dir.startsWith(`${root}/`); dir = dirname(dir)) {
+      try {
+        await lstat(dir);
+        break;
+      } catch {
+        parents.unshift(dir);
+      }
+    }
+    for (const dir of parents) {
+      await mkdir(dir, { mode: 0o755 });
+      created.push(dir);
     }
     if (kind === 'dir') await mkdir(path, { mode: 0o755 });
     else await writeFile(path, '', { mode: 0o644 });
