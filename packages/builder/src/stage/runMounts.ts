@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Mount, SecretMount, SshMount } from '@kiln/dockerfile';
+import type { CacheMount, Mount, SecretMount, SshMount } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
 import { resolveInRoot } from '@kiln/layer';
-import spawn, { SubprocessError } from 'nano-spawn';
 import { copyEntry } from '../copy/copyTree.ts';
 import { relativeSourcePath } from '../copy/sourceRoot.ts';
+import { copyTreeFast } from '../executor/copyTreeFast.ts';
 import type { ExecMount } from '../executor/executor.ts';
 import type { BuildSecrets } from '../secrets/buildSecrets.ts';
 import { requiredMountError } from '../secrets/checkRequiredMounts.ts';
@@ -94,12 +94,6 @@ async function resolveMount(
       return;
     }
     if (mount.type === 'cache') {
-      if (mount.from !== undefined || mount.source !== undefined) {
-        throw new KilnError(
-          'UNSUPPORTED_MOUNT',
-          `${context.where}: cache mounts seeded from= a stage are not supported yet`,
-        );
-      }
       const id = context.expand(mount.id ?? target);
       const cacheDir = join(context.cacheMountDir, cacheMountName(id, context.where));
       let fresh = false;
@@ -113,7 +107,8 @@ async function resolveMount(
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         fresh = true;
-        await mkdir(cacheDir, { recursive: true });
+        await mkdir(join(cacheDir, '..'), { recursive: true });
+        await seedCache(mount, cacheDir, context);
       }
       if (fresh) {
         await chmod(cacheDir, mount.mode ? Number.parseInt(context.expand(mount.mode), 8) : 0o755);
@@ -165,6 +160,41 @@ async function resolveMount(
       await copyTree(source, copy, context.where);
       resolved.push({ kind: 'bind', source: copy, target, readonly: mount.readonly });
     }
+  }
+}
+
+/**
+ * A new cache dir: empty, or (BuildKit's `from=`/`source=`) a copy of a directory of a stage, an
+ * image or the context, made once, when the cache is created.
+ */
+async function seedCache(mount: CacheMount, cacheDir: string, context: RunMountContext): Promise<void> {
+  if (mount.from === undefined && mount.source === undefined) {
+    await mkdir(cacheDir);
+    return;
+  }
+  const fromContext = mount.from === undefined;
+  const root = await context.sourceRoot(fromContext ? undefined : context.expand(mount.from!));
+  const relative = relativeSourcePath(context.expand(mount.source ?? '/'), context.where);
+  const source = await resolveInRoot(root, relative);
+  const info = await stat(source).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new KilnError(
+      'MOUNT_SOURCE_MISSING',
+      `${context.where}: cache mount source "${mount.source ?? '/'}" is not a directory`,
+    );
+  }
+  if (fromContext) {
+    // The context as BuildKit sends it: without .dockerignore'd files.
+    const inRoot = source === root ? '' : source.slice(root.length + 1);
+    await mkdir(cacheDir);
+    await copyEntry(
+      { root: cacheDir, ownership: {}, touched: new Set(), isExcluded: context.isIgnored },
+      source,
+      inRoot,
+      '/',
+    );
+  } else {
+    await copyTree(source, cacheDir, context.where);
   }
 }
 
@@ -323,13 +353,11 @@ async function hasIgnored(
   return false;
 }
 
+/** A tree copied as `cp -a` would, in process: container mode's image has no `cp`. */
 async function copyTree(source: string, destination: string, where: string): Promise<void> {
   try {
-    await spawn('cp', ['-a', '--', source, destination], { stdin: 'ignore' });
+    await copyTreeFast(source, destination);
   } catch (error) {
-    const reason = error instanceof SubprocessError && error.stderr !== '' ? error.stderr : String(error);
-    throw new KilnError('MOUNT_COPY_FAILED', `${where}: cannot copy the bind source: ${reason.trim()}`, {
-      cause: error,
-    });
+    throw new KilnError('MOUNT_COPY_FAILED', `${where}: cannot copy the mount source`, { cause: error });
   }
 }
