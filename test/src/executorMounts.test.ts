@@ -9,7 +9,7 @@ import {
   startExecutorTestbed,
 } from './executor/executorTestbed.ts';
 import { readManifest } from './executor/registryImage.ts';
-import { contextsDir, unpackWithUmoci } from './kilnProcess.ts';
+import { contextsDir, runChecked, unpackWithUmoci } from './kilnProcess.ts';
 
 // RUN --mount in the executor image under a pod's seccomp profile: no mounts, no namespaces, yet
 // cache, secret, bind and tmpfs mounts behave as in BuildKit and leave nothing in the image.
@@ -119,5 +119,70 @@ describe('RUN --mount in the container executor', () => {
       .filter(({ bytes }) => bytes.includes(npmrc) || bytes.includes(token))
       .map(({ path }) => path);
     expect(holders).toEqual([]);
+  });
+
+  it('ssh mounts forward to an agent socket mounted into the pod, as root and as another user', {
+    timeout: 900_000,
+  }, async () => {
+    const workspace = join(testbed.work, 'ssh-workspace');
+    await mkdir(workspace, { recursive: true });
+    await writeFile(
+      join(workspace, 'Dockerfile'),
+      [
+        `FROM ${testbed.imageRegistry.host}/kiln/busybox:latest`,
+        'COPY agent-list /usr/local/bin/agent-list',
+        'RUN --mount=type=ssh agent-list > /keys && stat -c "%a %u" "$SSH_AUTH_SOCK" > /sock-mode',
+        'USER 1000',
+        'RUN --mount=type=ssh,uid=1000,target=/tmp/agent agent-list > /tmp/keys-as-user',
+        'USER 0',
+        'RUN test ! -e /run/buildkit && test ! -e /tmp/agent && echo clean > /clean',
+        '',
+      ].join('\n'),
+    );
+    // The RUN's `ssh-add -l`: a static agent client built here, since busybox has none.
+    await runChecked('gcc', [
+      '-static',
+      '-O2',
+      '-o',
+      join(workspace, 'agent-list'),
+      join(import.meta.dirname, 'ssh/agentList.c'),
+    ]);
+    const agentDir = join(testbed.work, 'agent');
+    await mkdir(agentDir);
+    const key = join(agentDir, 'id_ed25519');
+    const comment = `kiln-pod-key-${randomBytes(6).toString('hex')}`;
+    await runChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', key]);
+    const socket = join(agentDir, 'agent.sock');
+    const agentPid = Number(
+      /SSH_AGENT_PID=(\d+)/.exec(await runChecked('ssh-agent', ['-s', '-a', socket]))?.[1],
+    );
+    try {
+      await runChecked('ssh-add', ['-q', key], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+      const destination = `${testbed.imageRegistry.host}/e2e/ssh:1`;
+      const build = await testbed.podman.run(
+        [
+          'run',
+          '--rm',
+          '--volume',
+          `${workspace}:/workspace`,
+          '--volume',
+          `${agentDir}:/agent`,
+          testbed.executor.latest.reference,
+          `--destination=${destination}`,
+          '--ssh',
+          'default=/agent/agent.sock',
+        ],
+        { timeoutMs: 600_000 },
+      );
+      expect(build.code, build.stdout + build.stderr).toBe(0);
+      const rootfs = await unpackWithUmoci(`docker://${destination}`, join(testbed.work, 'ssh-unpacked'));
+      const read = async (path: string) => (await readFile(join(rootfs, path), 'utf8')).trim();
+      expect(await read('keys')).toBe(`1 keys\n${comment}`);
+      expect(await read('sock-mode')).toBe('600 0');
+      expect(await read('tmp/keys-as-user')).toBe(`1 keys\n${comment}`);
+      expect(await read('clean')).toBe('clean');
+    } finally {
+      process.kill(agentPid, 'SIGTERM');
+    }
   });
 });
