@@ -21,7 +21,7 @@ export function runCommandStep(instruction: RunInstruction, scope: StepScope): S
     cache: uncached ? 'never' : 'always',
     needsTree: true,
     async execute() {
-      await runInstruction({
+      const mountTargets = await runInstruction({
         state,
         instruction,
         executor: build.env.executor,
@@ -32,7 +32,7 @@ export function runCommandStep(instruction: RunInstruction, scope: StepScope): S
         signal: build.signal,
         mounts: mountContext(scope),
       });
-      return {};
+      return mountTargets.length > 0 ? { mountTargets } : {};
     },
   };
 }

@@ -45,8 +45,11 @@ export function runCreatedBy(state: StageState, instruction: RunInstruction, arg
   return `RUN ${prefix}${runArgv(state, instruction).join(' ')} # buildkit`;
 }
 
-/** Executes a RUN in the stage root; a non-zero exit becomes RUN_FAILED with its exit code. */
-export async function runInstruction(input: RunStepInput): Promise<void> {
+/**
+ * Executes a RUN in the stage root; a non-zero exit becomes RUN_FAILED with its exit code.
+ * Resolves with the in-image paths it had mounts on.
+ */
+export async function runInstruction(input: RunStepInput): Promise<string[]> {
   const { state, instruction, executor } = input;
   const config = state.config.config;
   const env = [...(config.Env ?? [])];
@@ -112,6 +115,7 @@ export async function runInstruction(input: RunStepInput): Promise<void> {
       { exitCode },
     );
   }
+  return mounts.map((mount) => mount.target);
 }
 
 function oneLine(text: string): string {
