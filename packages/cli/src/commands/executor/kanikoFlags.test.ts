@@ -55,6 +55,14 @@ describe('normalizeKanikoArgs', () => {
     );
   });
 
+  it("passes --secret and --ssh on to the build (buildx's syntax)", () => {
+    expect(normalizeKanikoArgs(['--secret', 'id=npmrc,env=NPM_RC', '--ssh=default'], booleans)).toEqual([
+      '--secret',
+      'id=npmrc,env=NPM_RC',
+      '--ssh=default',
+    ]);
+  });
+
   it('leaves unknown flags for the parser to reject', () => {
     expect(normalizeKanikoArgs(['--frobnicate'], booleans)).toEqual(['--frobnicate']);
   });
