@@ -77,13 +77,12 @@ async function place(root: string, mount: ExecMount, aside: string, reserved: Ig
     missing.unshift(existing);
     existing = dirname(existing);
   }
-  // Seconds as a double keep the time to the microsecond, as far as utimes(2) from Node can go.
   const info = await stat(existing, { bigint: true });
   const entry: Placed = {
     path,
     mount,
     created,
-    parent: { path: existing, atime: Number(info.atimeNs) / 1e9, mtime: Number(info.mtimeNs) / 1e9 },
+    parent: { path: existing, atime: utimesSeconds(info.atimeNs), mtime: utimesSeconds(info.mtimeNs) },
   };
   for (const dir of missing) {
     await mkdir(dir, { mode: 0o755 });
@@ -141,6 +140,15 @@ async function move(from: string, to: string): Promise<void> {
     await copyTreeFast(from, to);
     await rm(from, { recursive: true, force: true });
   }
+}
+
+/**
+ * Node's utimes takes seconds as a double, good to a few hundred nanoseconds: aim at the middle of
+ * the time's microsecond, so it comes back exact to the microsecond.
+ */
+function utimesSeconds(ns: bigint): number {
+  const second = 1_000_000_000n;
+  return Number(ns / second) + Number(((ns % second) / 1000n) * 1000n + 500n) / 1e9;
 }
 
 async function exists(path: string): Promise<boolean> {
