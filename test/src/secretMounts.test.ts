@@ -73,6 +73,8 @@ describe('build secrets (sandbox executor)', () => {
         'RUN --mount=type=secret,id=tok,target=/etc/app/token,mode=0440,uid=12,gid=34 stat -c "%a %u %g" /etc/app/token > /custom-mode',
         'RUN --mount=type=secret,id=npm,env=NPM_TOKEN printf %s "$NPM_TOKEN" | sha256sum | cut -c1-64 > /env-hash; test -e /run/secrets/npm || echo no-file > /env-only',
         'RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent && echo skipped > /optional',
+        // A control: bytes a RUN does write into a layer are found by the same search.
+        'RUN echo kiln-control-marker-$((6 * 7)) > /control',
         '',
       ].join('\n'),
     );
@@ -147,11 +149,43 @@ describe('build secrets (sandbox executor)', () => {
     ];
     expect(everywhere.length).toBeGreaterThan(10);
     expect(holders(everywhere, needles)).toEqual([]);
+    expect(holders(everywhere, ['kiln-control-marker-42']).length).toBeGreaterThan(2);
+
+    // The directory layer cache (no registry, no destination) holds none of it either.
+    const dirCache = join(env.work, 'secrets', 'dir-cache');
+    const local = await runKiln(
+      [
+        'build',
+        '--executor',
+        'sandbox',
+        '--context',
+        dir,
+        '--build-arg',
+        `BASE=${env.base.reference}`,
+        '--insecure-registry',
+        env.registry.host,
+        '--no-push',
+        '--cache',
+        '--cache-dir',
+        dirCache,
+        '--compression',
+        'none',
+        '--secret',
+        `id=tok,src=${secretFile}`,
+        '--secret',
+        'id=npm,env=NPM_SECRET_VALUE',
+      ],
+      { NPM_SECRET_VALUE: envSecret },
+    );
+    expect(local.code, local.stderr).toBe(0);
+    const dirCacheFiles = await filesUnder(dirCache);
+    expect(dirCacheFiles.length).toBeGreaterThan(3);
+    expect(holders(dirCacheFiles, needles)).toEqual([]);
 
     // The second build is served by the cache: the secret is not part of what a hit needs.
     const again = await runKiln(args, { NPM_SECRET_VALUE: envSecret });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout.match(/"step-cached"/g)?.length).toBe(4);
+    expect(again.stdout.match(/"step-cached"/g)?.length).toBe(5);
     expect(holders([{ path: 'stdout', bytes: Buffer.from(again.stdout) }], needles)).toEqual([]);
   });
 
