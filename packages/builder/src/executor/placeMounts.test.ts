@@ -149,4 +149,20 @@ describe('placeMounts', () => {
     await takeBack();
     expect(await fingerprint(outside)).toEqual(before);
   });
+
+  it('a read-only cache is a copy: what the RUN writes there is not kept', async () => {
+    const cache = join(dir, 'cache');
+    await put(join(cache, 'old'), 'cached');
+    const takeBack = await placeMounts(
+      root,
+      [{ kind: 'bind', source: cache, target: '/c', readonly: true, cache: 'shared' }],
+      scratch,
+      reserved,
+    );
+    expect(await readdir(join(root, 'c'))).toEqual(['old']);
+    await writeFile(join(root, 'c/new'), 'discarded');
+    await takeBack();
+    expect(await readdir(cache)).toEqual(['old']);
+    await expect(lstat(join(root, 'c'))).rejects.toThrow();
+  });
 });

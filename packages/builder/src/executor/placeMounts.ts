@@ -94,7 +94,7 @@ async function place(root: string, mount: ExecMount, aside: string, reserved: Ig
   }
   if (mount.kind === 'tmpfs') {
     await mkdir(path, { mode: 0o755 });
-  } else if (mount.cache) {
+  } else if (mount.kind === 'bind' && isMovedCache(mount)) {
     await move(mount.source, path);
   } else if ((await stat(mount.source)).isSocket()) {
     // A socket cannot be copied; a hard link reaches the same listener.
@@ -107,7 +107,7 @@ async function place(root: string, mount: ExecMount, aside: string, reserved: Ig
 
 async function remove(entry: Placed): Promise<void> {
   const { mount, path } = entry;
-  if (mount.kind === 'bind' && mount.cache) {
+  if (mount.kind === 'bind' && isMovedCache(mount)) {
     // What the command left at the target is the cache now; anything but a directory means it
     // deleted or replaced the cache, which then starts empty.
     const info = await lstat(path).catch(() => undefined);
@@ -128,6 +128,11 @@ async function remove(entry: Placed): Promise<void> {
     }
   }
   await utimes(entry.parent.path, entry.parent.atime, entry.parent.mtime).catch(() => undefined);
+}
+
+/** A read-only cache is a throwaway copy, like a bind: what the RUN writes there is not kept. */
+function isMovedCache(mount: ExecMount): boolean {
+  return mount.kind === 'bind' && mount.cache !== undefined && !mount.readonly;
 }
 
 /** A rename where source and destination share a filesystem, else a copy and a removal. */
