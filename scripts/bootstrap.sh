@@ -10,7 +10,7 @@ pnpm_version=10.34.9
 
 # Debian packages: the real registry, the independent checkers, the sandbox, base-image makers,
 # the executor image staging (gcc -static, strip), git for gitlab-ci-local, catatonit for kube play pods.
-apt_packages=(docker-registry skopeo umoci buildah podman runc bubblewrap busybox-static
+apt_packages=(docker-registry skopeo umoci buildah podman runc bubblewrap busybox-static openssh-client
   debootstrap patchelf rsync openssl apache2-utils pigz zstd uidmap ca-certificates tar gzip findutils
   gcc libc6-dev binutils git catatonit libcap2-bin time python3 xz-utils bzip2 slirp4netns)
 # Installed with their recommends, as the tests ran: podman relies on some (networking helpers).

@@ -17,6 +17,7 @@ import { createExecutor, selectExecutorKind } from './executor/selectExecutor.ts
 import { checkOutputPaths } from './output/checkOutputPaths.ts';
 import { checkPushAccess } from './output/checkPushAccess.ts';
 import { parseDestinations, writeOutputs } from './output/writeOutputs.ts';
+import { BuildSecrets } from './secrets/buildSecrets.ts';
 
 export interface BuildOptions {
   onEvent?: BuildEventListener;
@@ -126,6 +127,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
         cacheLayers: { run: request.cache.runLayers, copy: request.cache.copyLayers },
         // RUN --mount=type=cache dirs outlive the build only where the user keeps state.
         ...(request.cache.dir ? { cacheMountDir: join(resolve(request.cache.dir), 'run-mounts') } : {}),
+        secrets: new BuildSecrets(request.secrets, request.ssh),
       },
     );
     const { image } = built;

@@ -8,6 +8,8 @@ import { checkRunEntitlements } from './executor/entitlements.ts';
 import { assembleImage, type BuiltImage } from './image/assembleImage.ts';
 import { planStages } from './plan/planStages.ts';
 import { platformArgs } from './plan/platformArgs.ts';
+import { BuildSecrets } from './secrets/buildSecrets.ts';
+import { checkRequiredMounts } from './secrets/checkRequiredMounts.ts';
 import { type ArgSources, isProxyArg } from './stage/argScope.ts';
 import type { BuildContext } from './stage/buildContext.ts';
 import { buildStage } from './stage/buildStage.ts';
@@ -45,6 +47,8 @@ async function buildWithPools(
     automaticArgs,
   });
   checkRunEntitlements(dockerfile, plan, { allow: input.allow ?? [], network: input.network ?? 'host' });
+  if (env.secrets) await env.secrets.check();
+  checkRequiredMounts(dockerfile, plan, env.secrets ?? new BuildSecrets());
   const args: ArgSources = {
     buildArgs: input.buildArgs,
     globalArgs: plan.globalArgs,

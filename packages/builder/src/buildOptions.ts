@@ -4,6 +4,7 @@ import type { BuildRequest } from './buildRequest.ts';
 import type { BuildEventListener } from './events.ts';
 import type { Executor } from './executor/executor.ts';
 import type { LayerCache } from './layerCache.ts';
+import type { BuildSecrets } from './secrets/buildSecrets.ts';
 import type { StageLayer } from './stage/stageState.ts';
 
 /** What `buildImage` builds: the request's build settings, with the context and Dockerfile read. */
@@ -48,6 +49,8 @@ export interface BuildEnvironment {
   cacheLayers?: { run?: boolean; copy?: boolean };
   /** Where RUN --mount=type=cache dirs live; default under `workDir` (gone after the build). */
   cacheMountDir?: string;
+  /** `--secret` and `--ssh` for RUN --mount=type=secret|ssh. */
+  secrets?: BuildSecrets;
   /**
    * Downloads layer blobs not in `store` yet (bases pulled without layers, cache hits) just
    * before they are extracted; absent when every blob is already local.

@@ -3,6 +3,7 @@ import type { RegistryClientOptions } from '@kiln/registry';
 import type { SnapshotStrategyName } from '@kiln/snapshot';
 import type { GitContextOptions } from './context/gitContext.ts';
 import type { BuildNetwork, ExecutorKind } from './executor/executor.ts';
+import type { SecretSource, SshSource } from './secrets/buildSecrets.ts';
 
 export type ImageFormat = 'oci' | 'docker' | 'auto';
 
@@ -66,6 +67,10 @@ export interface BuildRequest {
   registry: Omit<RegistryClientOptions, 'onEvent'>;
   cache: CacheRequest;
   outputs: OutputRequest;
+  /** `--secret`: what RUN --mount=type=secret reads; never in a layer, key, history or message. */
+  secrets?: SecretSource[];
+  /** `--ssh`: agent sockets RUN --mount=type=ssh forwards to. */
+  ssh?: SshSource[];
 }
 
 export interface CacheRequest {

@@ -11,3 +11,4 @@ export type { BuildEvent } from './events.ts';
 export type { BuildNetwork } from './executor/executor.ts';
 export { checkOutputPaths } from './output/checkOutputPaths.ts';
 export { writeOutputText } from './output/writeOutputFile.ts';
+export type { SecretSource, SshSource } from './secrets/buildSecrets.ts';

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -140,5 +140,42 @@ describe('ContainerExecutor', () => {
       network: 'host',
     });
     expect(code).toBe(7);
+  });
+
+  it('puts mounts in place for the command and takes them back when it fails, leaving the root as it was', async () => {
+    await put('root/.cache/from-image', 'image');
+    await put('tmp/t', 'image tmp');
+    const cache = join(dir, 'cache');
+    await mkdir(cache);
+    await writeFile(join(cache, 'old'), 'cached');
+    const listing = async () =>
+      (await readdir(root, { recursive: true }))
+        .map((path) => path.toString())
+        .filter((path) => !path.startsWith('kiln'))
+        .sort();
+    const before = await listing();
+    const executor = new ContainerExecutor({ workDir: join(root, 'kiln/work'), root, mountInfoPath });
+    // The command runs on this host in these tests: it reaches the root through $R.
+    const code = await executor.run({
+      root,
+      argv: [
+        'sh',
+        '-c',
+        'ls "$R/root/.cache" > "$R/../seen"; ls -A "$R/tmp" >> "$R/../seen"; echo new > "$R/root/.cache/new"; echo x > "$R/tmp/x"; exit 3',
+      ],
+      env: ['PATH=/usr/bin:/bin', `R=${root}`],
+      cwd: '/',
+      user: { uid: 0, gid: 0, groups: [] },
+      network: 'host',
+      mounts: [
+        { kind: 'bind', source: cache, target: '/root/.cache', readonly: false, cache: 'locked' },
+        { kind: 'tmpfs', target: '/tmp' },
+      ],
+    });
+    expect(code).toBe(3);
+    expect(await readFile(join(dir, 'seen'), 'utf8')).toBe('old\n');
+    expect(await listing()).toEqual(before);
+    expect(await readFile(join(root, 'tmp/t'), 'utf8')).toBe('image tmp');
+    expect((await readdir(cache)).sort()).toEqual(['new', 'old']);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
 import { envRecord } from './envRecord.ts';
 import type { ExecCommand, Executor, IgnoreRule, RunOptions, StageRootRequest } from './executor.ts';
+import { placeMounts } from './placeMounts.ts';
 import { runProcess } from './runProcess.ts';
 
 export interface ContainerExecutorOptions {
@@ -38,9 +39,12 @@ export class ContainerExecutor implements Executor {
   readonly concurrentStages = false;
   readonly #root: string;
   readonly #rules: IgnoreRule[];
+  readonly #workDir: string;
+  #runs = 0;
 
   constructor(options: ContainerExecutorOptions) {
     this.#root = options.root ?? '/';
+    this.#workDir = options.workDir;
     const mounts = readMountPoints(options.mountInfoPath ?? '/proc/self/mountinfo');
     this.#rules = dedupeRules([
       ...ownDirs.map((path) => ({ path, reason: 'kiln' as const })),
@@ -71,7 +75,21 @@ export class ContainerExecutor implements Executor {
     // Nothing to undo: the root belongs to the build, and the container ends with it.
   }
 
-  run(command: ExecCommand, options: RunOptions = {}): Promise<number> {
+  /** RUN --mount without mounting: the mounts' content is put in place around the command. */
+  async run(command: ExecCommand, options: RunOptions = {}): Promise<number> {
+    const mounts = command.mounts ?? [];
+    if (mounts.length === 0) return this.#spawn(command, options);
+    const scratch = join(this.#workDir, 'run-mounts', String(this.#runs++));
+    const takeBack = await placeMounts(this.#root, mounts, scratch, this.#rules);
+    try {
+      return await this.#spawn(command, options);
+    } finally {
+      await takeBack();
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  #spawn(command: ExecCommand, options: RunOptions): Promise<number> {
     if (command.root !== this.#root) {
       throw new KilnError(
         'EXECUTOR_ROOT_MISMATCH',

@@ -40,8 +40,8 @@ export interface ExecCommand {
   network: 'default' | 'host' | 'none';
   /**
    * RUN --mount: host paths or tmpfs mounted at absolute in-image targets for this command only.
-   * Nothing written through a mount reaches the root on disk (so no layer). Executors that cannot
-   * mount (container mode) refuse commands that carry mounts.
+   * Nothing written through a mount reaches the root on disk (so no layer). Container mode cannot
+   * mount: it puts each mount's content in place around the command and takes it back after.
    */
   mounts?: ExecMount[];
   /**
@@ -53,7 +53,14 @@ export interface ExecCommand {
 }
 
 export type ExecMount =
-  | { kind: 'bind'; source: string; target: string; readonly: boolean }
+  | {
+      kind: 'bind';
+      source: string;
+      target: string;
+      readonly: boolean;
+      /** A cache mount's sharing: what the command writes must persist in `source`. */
+      cache?: 'shared' | 'private' | 'locked';
+    }
   | { kind: 'tmpfs'; target: string };
 
 export type OutputStream = 'stdout' | 'stderr';

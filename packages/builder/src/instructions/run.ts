@@ -22,7 +22,7 @@ export function runCommandStep(instruction: RunInstruction, scope: StepScope): S
     cache: uncached ? 'never' : 'always',
     needsTree: true,
     async execute() {
-      await runInstruction({
+      const mountTargets = await runInstruction({
         state,
         instruction,
         executor: build.env.executor,
@@ -31,10 +31,9 @@ export function runCommandStep(instruction: RunInstruction, scope: StepScope): S
         onOutput: (line, stream) =>
           build.emit({ type: 'run-output', stage: stage.name, step: scope.step, stream, line }),
         signal: build.signal,
-        // Only the sandbox can mount; container mode (an unprivileged container) refuses --mount.
-        ...(build.env.executor.kind === 'sandbox' ? { mounts: mountContext(scope) } : {}),
+        mounts: mountContext(scope),
       });
-      return {};
+      return mountTargets.length > 0 ? { mountTargets } : {};
     },
   };
 }
@@ -47,6 +46,10 @@ function mountContext(scope: StepScope): Omit<RunMountContext, 'cwd'> {
     cacheMountDir: build.env.cacheMountDir ?? join(build.env.workDir, 'cache-mounts'),
     scratchDir: join(build.env.workDir, 'scratch', `${stage.index}-${scope.step}`),
     isIgnored: build.isIgnored,
+    ...(build.env.secrets ? { secrets: build.env.secrets } : {}),
+    // Container mode moves a cache dir into place: one RUN at a time can have it.
+    exclusiveCaches: build.env.executor.kind === 'container',
+    signal: build.signal,
     sourceRoot: async (from) =>
       from === undefined ? build.input.contextDir : (await sourceFrom(build, stage, from, scope.where)).root,
   };

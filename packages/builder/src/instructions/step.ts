@@ -61,4 +61,6 @@ export interface StepWork {
   cacheKey?: string;
   /** A hit found through `lookup`: nothing was written. */
   hit?: CachedStep;
+  /** In-image paths RUN mounted on: whatever differs there is left out of the layer. */
+  mountTargets?: string[];
 }

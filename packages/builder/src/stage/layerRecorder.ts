@@ -64,11 +64,15 @@ export class LayerRecorder {
     this.#baseline = undefined;
   }
 
-  async recordDiff(root: string): Promise<RecordedLayer> {
+  /**
+   * `mountTargets`: in-image paths a RUN had mounts on. What they hold was put back after the RUN
+   * (container mode moves it aside and back), so a difference there is only timestamps: never the layer's.
+   */
+  async recordDiff(root: string, mountTargets: string[] = []): Promise<RecordedLayer> {
     if (!this.#baseline || this.#stale) throw new Error('recordDiff without a baseline');
     const started = performance.now();
     const after = await takeSnapshot(root, this.#snapshotOptions(this.#baseline));
-    const changeSet = diffSnapshots(this.#baseline, after);
+    const changeSet = withoutPaths(diffSnapshots(this.#baseline, after), mountTargets);
     const snapshotMs = performance.now() - started;
     this.#baseline = after;
     return this.#write(root, changeSet, after.size, snapshotMs);
@@ -130,6 +134,15 @@ export class LayerRecorder {
         this.#options.emit?.({ type: 'snapshot', stage: this.#stage, event }),
     };
   }
+}
+
+function withoutPaths(changeSet: ChangeSet, imagePaths: string[]): ChangeSet {
+  if (imagePaths.length === 0) return changeSet;
+  const rules = compileIgnoreRules(imagePaths.map((path) => path.replace(/^\/+/, '')));
+  return {
+    changes: changeSet.changes.filter((change) => !isPathIgnored(rules, change.path)),
+    opaqueDirs: changeSet.opaqueDirs.filter((dir) => !isPathIgnored(rules, dir)),
+  };
 }
 
 /** Relative paths with every path below another one dropped (the tree walk covers children). */

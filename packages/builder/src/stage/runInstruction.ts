@@ -60,8 +60,11 @@ export function runCreatedBy(state: StageState, instruction: RunInstruction, arg
   return `RUN ${prefix}${runArgv(state, instruction).join(' ')} # buildkit`;
 }
 
-/** Executes a RUN in the stage root; a non-zero exit becomes RUN_FAILED with its exit code. */
-export async function runInstruction(input: RunStepInput): Promise<void> {
+/**
+ * Executes a RUN in the stage root; a non-zero exit becomes RUN_FAILED with its exit code.
+ * Resolves with the in-image paths it had mounts on.
+ */
+export async function runInstruction(input: RunStepInput): Promise<string[]> {
   const { state, instruction, executor } = input;
   const config = state.config.config;
   const env = [...(config.Env ?? [])];
@@ -79,10 +82,18 @@ export async function runInstruction(input: RunStepInput): Promise<void> {
       hint: 'container mode runs in an unprivileged container, which cannot mount; use --executor sandbox',
     });
   }
-  const mounts =
+  const resolved =
     instruction.mounts.length > 0 && input.mounts
       ? await resolveRunMounts(instruction.mounts, { ...input.mounts, cwd })
-      : [];
+      : undefined;
+  const mounts = resolved?.mounts ?? [];
+  for (const entry of resolved?.env ?? []) {
+    // A secret exposed as a variable replaces one of the same name.
+    const prefix = entry.slice(0, entry.indexOf('=') + 1);
+    const existing = env.findIndex((candidate) => candidate.startsWith(prefix));
+    if (existing >= 0) env.splice(existing, 1);
+    env.push(entry);
+  }
   const tail: string[] = [];
   const argv = runArgv(state, instruction);
   const script =
@@ -118,6 +129,7 @@ export async function runInstruction(input: RunStepInput): Promise<void> {
     );
   } finally {
     await staged?.cleanup();
+    await resolved?.release();
   }
   if (exitCode !== 0) {
     const command = instruction.form === 'exec' ? JSON.stringify(instruction.args) : instruction.command;
@@ -129,6 +141,7 @@ export async function runInstruction(input: RunStepInput): Promise<void> {
       { exitCode },
     );
   }
+  return mounts.map((mount) => mount.target);
 }
 
 /**

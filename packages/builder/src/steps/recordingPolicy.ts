@@ -19,6 +19,7 @@ export interface RecordingPolicy {
     state: StageState,
     changes: 'snapshot' | 'paths',
     touched: string[],
+    mountTargets?: string[],
   ): Promise<RecordedLayer | undefined>;
   /** After the stage's last step: the layer this policy deferred, if any. */
   finish(state: StageState): Promise<RecordedLayer | undefined>;
@@ -31,8 +32,8 @@ export function perStepRecording(recorder: LayerRecorder): RecordingPolicy {
     async beforeSnapshotStep(state) {
       await recorder.ensureBaseline(state.root);
     },
-    async recordStep(state, changes, touched) {
-      if (changes === 'snapshot') return recorder.recordDiff(state.root);
+    async recordStep(state, changes, touched, mountTargets) {
+      if (changes === 'snapshot') return recorder.recordDiff(state.root, mountTargets);
       // Nothing written (a WORKDIR that exists): no layer, and the baseline stays valid.
       if (touched.length === 0) return undefined;
       return recorder.recordPaths(state.root, touched);

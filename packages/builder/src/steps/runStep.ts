@@ -59,7 +59,9 @@ export async function runStep(
   const cacheKey = work.cacheKey ?? step.cacheKey ?? '';
   if (work.hit) return reuse(work.hit, cacheKey, createdBy);
   const layer =
-    step.changes === 'none' ? undefined : await policy.recordStep(state, step.changes, work.touched ?? []);
+    step.changes === 'none'
+      ? undefined
+      : await policy.recordStep(state, step.changes, work.touched ?? [], work.mountTargets);
   await cache?.put(cacheKey, {
     ...(layer?.layer ? { layer: layer.layer } : {}),
     history: { created_by: createdBy, ...(layer?.layer ? {} : { empty_layer: true }) },

@@ -55,6 +55,18 @@ export function createBuildCommand(
       [],
     )
     .option('--target <stage>', 'build this stage (and the stages it needs) only')
+    .option(
+      '--secret <spec>',
+      'secret for RUN --mount=type=secret: id=NAME,src=FILE or id=NAME,env=VARIABLE (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--ssh <spec>',
+      'ssh agent for RUN --mount=type=ssh: default, ID=SOCKET or ID=KEYFILE[,KEYFILE] (repeatable)',
+      collect,
+      [],
+    )
     .option('--label <key=value>', 'label the image (repeatable)', collect, [])
     .option(
       '--annotation <key=value>',

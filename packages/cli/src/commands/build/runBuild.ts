@@ -24,6 +24,8 @@ import {
   parseLabels,
   snapshotStrategy,
 } from './buildArgs.ts';
+import { parseSecretFlag, parseSshFlag } from './secretFlags.ts';
+import { openSshAgents } from './sshAgents.ts';
 import { createTraceRecorder } from './traceRecorder.ts';
 
 export interface BuildFlags extends RegistryFlags {
@@ -40,6 +42,8 @@ export interface BuildFlags extends RegistryFlags {
   imageNameTagWithDigestFile?: string;
   buildArg: string[];
   target?: string;
+  secret: string[];
+  ssh: string[];
   label: string[];
   annotation?: string[];
   snapshotMode: string;
@@ -83,6 +87,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
       exitCode: 2,
     });
   }
+  const secrets = (flags.secret ?? []).flatMap((value) => parseSecretFlag(value) ?? []);
+  const sshFlags = (flags.ssh ?? []).map((value) => parseSshFlag(value));
   const request: BuildRequest = {
     context: flags.context,
     ...defined({ contextSubPath: flags.contextSubPath }),
@@ -124,6 +130,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
       runLayers: flagEnabled(flags.cacheRunLayers),
       copyLayers: flagEnabled(flags.cacheCopyLayers),
     },
+    ...(secrets.length > 0 ? { secrets } : {}),
     outputs: {
       destinations: flags.destination,
       push: flags.push,
@@ -153,6 +160,8 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
   const interrupt = interruptSignals();
   let failed = false;
   let traceFailure: unknown;
+  const agents = await openSshAgents(sshFlags);
+  if (agents.sources.length > 0) request.ssh = agents.sources;
   try {
     const result = await build(request, { onEvent, signal: interrupt.signal });
     reporter.finish(digestResult(result.digest, result.destinations));
@@ -161,6 +170,7 @@ export async function runBuild(flags: BuildFlags, output: Output): Promise<void>
     reporter.fail(error);
     throw error;
   } finally {
+    await agents.close();
     interrupt.dispose();
     // After build() has cleaned up: a trace that cannot be written never hides the build's own error.
     if (trace && flags.trace) {

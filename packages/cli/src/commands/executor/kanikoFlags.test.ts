@@ -91,6 +91,14 @@ describe('normalizeKanikoArgs', () => {
     expect(normalizeKanikoArgs(['--cache-repo=reg/cache'], booleans)).toEqual(['--cache-repo=reg/cache']);
   });
 
+  it("passes --secret and --ssh on to the build (buildx's syntax)", () => {
+    expect(normalizeKanikoArgs(['--secret', 'id=npmrc,env=NPM_RC', '--ssh=default'], booleans)).toEqual([
+      '--secret',
+      'id=npmrc,env=NPM_RC',
+      '--ssh=default',
+    ]);
+  });
+
   it('leaves unknown flags for the parser to reject', () => {
     expect(normalizeKanikoArgs(['--frobnicate'], booleans)).toEqual(['--frobnicate']);
   });

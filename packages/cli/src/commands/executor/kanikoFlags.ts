@@ -20,7 +20,7 @@ const accepted: Record<string, 'bool' | 'value'> = {
 };
 
 /** Kaniko flags with no Kiln equivalent: refused by name rather than silently ignored. */
-const unsupported = new Set(['materialize', 'dockerfile-content', 'secret', 'build-secret']);
+const unsupported = new Set(['materialize', 'dockerfile-content', 'build-secret']);
 
 /** Kaniko flags refused because Kiln deliberately works another way. */
 const refusedByDesign = new Set(['force-build-metadata']);
