@@ -67,7 +67,7 @@ async function buildAndInterrupt(
 describe('kiln build interrupted mid-step', () => {
   for (const [signal, code, delayMs] of [
     ['SIGTERM', 143, 1000],
-    ['SIGINT', 130, 5000],
+    ['SIGINT', 130, 2500],
   ] as const) {
     it(`${signal} ${delayMs} ms into an ADD of a 1 GiB archive: exit ${code} at once, no digest, no manifest, work dir gone`, {
       timeout: 120_000,
