@@ -1,4 +1,4 @@
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,16 @@ describe('readContextIgnore', () => {
     expect([specific('a.txt', false), specific('b.txt', false)]).toEqual([false, true]);
     const fallback = await readContextIgnore(root, join(root, 'Dockerfile'));
     expect([fallback('a.txt', false), fallback('b.txt', false)]).toEqual([true, false]);
+  });
+
+  it('resolves <Dockerfile>.dockerignore in the context inside it: a link out reads no host file', async () => {
+    const host = join(dir, 'host-ignore');
+    await writeFile(host, 'secret.txt\n');
+    const root = await context('linked', { Dockerfile: 'FROM scratch\n' });
+    // Absolute: as the context's root sees it, /…/host-ignore is not there, so no rule applies.
+    await symlink(host, join(root, 'Dockerfile.dockerignore'));
+    const ignore = await readContextIgnore(root, join(root, 'Dockerfile'));
+    expect(ignore('secret.txt', false)).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { createIgnoreMatcher, parseDockerignore } from '@kiln/dockerfile';
 import { resolveInRoot } from '../stage/resolveInRoot.ts';
 
@@ -20,13 +20,24 @@ export async function readContextIgnore(contextDir: string, dockerfilePath?: str
   const text =
     (dockerfilePath === undefined
       ? undefined
-      : await readOptional(join(dirname(dockerfilePath), `${basename(dockerfilePath)}.dockerignore`))) ??
+      : await readOptional(await besideDockerfile(contextDir, dockerfilePath))) ??
     // Inside the context: a `.dockerignore` link is followed as the context's root would see it.
     (await readOptional(await resolveInRoot(contextDir, '.dockerignore')));
   if (text === undefined) return () => false;
   const matcher = createIgnoreMatcher(parseDockerignore(text));
   return (path, isDir, whenEmpty = false) =>
     isDir && !whenEmpty ? matcher.canSkipDirectory(path) : matcher.ignores(path);
+}
+
+/**
+ * `<Dockerfile>.dockerignore`: resolved inside the context when the Dockerfile is in it (the
+ * context's links are untrusted); beside a Dockerfile the user named outside it, taken as named.
+ */
+async function besideDockerfile(contextDir: string, dockerfilePath: string): Promise<string> {
+  const path = join(dirname(dockerfilePath), `${basename(dockerfilePath)}.dockerignore`);
+  const inside = relative(contextDir, path);
+  if (inside === '..' || inside.startsWith('../') || isAbsolute(inside)) return path;
+  return resolveInRoot(contextDir, inside);
 }
 
 async function readOptional(path: string): Promise<string | undefined> {
