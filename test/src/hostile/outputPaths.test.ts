@@ -151,8 +151,8 @@ describe('kiln build output paths', () => {
     ],
     ['--oci-layout-path that is a file', async () => ['--oci-layout-path', join(sentinel.dir, 'plain.txt')]],
     [
-      '--oci-layout-path in a missing directory',
-      async () => ['--oci-layout-path', join(sentinel.dir, 'a', 'b')],
+      '--oci-layout-path under a file',
+      async () => ['--oci-layout-path', join(sentinel.dir, 'plain.txt', 'a', 'b')],
     ],
     ['--trace in a missing directory', async () => ['--trace', join(sentinel.dir, 'gone', 'trace.json')]],
     [

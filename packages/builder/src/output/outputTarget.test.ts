@@ -64,12 +64,13 @@ describe('resolveOutputTarget', () => {
 });
 
 describe('checkOutputDirectory', () => {
-  it('takes a directory, a symlink to one, or a missing one in an existing directory', async () => {
-    for (const path of ['sub', 'to-dir', 'new-layout']) await checkOutputDirectory('--x', join(dir, path));
+  it('takes a directory, a symlink to one, or a missing one (parents made later, as Kaniko)', async () => {
+    for (const path of ['sub', 'to-dir', 'new-layout', 'missing/layout'])
+      await checkOutputDirectory('--x', join(dir, path));
   });
 
-  it('refuses a file or a missing parent', async () => {
-    for (const path of ['file', 'missing/layout'])
+  it('refuses a file, or a path under one', async () => {
+    for (const path of ['file', 'file/layout', 'file/a/layout'])
       await expect(checkOutputDirectory('--x', join(dir, path))).rejects.toMatchObject({ exitCode: 2 });
   });
 });

@@ -63,7 +63,18 @@ export async function checkOutputDirectory(flag: string, path: string): Promise<
     return;
   }
   if (found.code !== 'ENOENT' && found.code !== 'ENOTDIR') throw fail(reason(found), found);
-  await checkParent(absolute, fail);
+  // Missing parents are made when the layout is written, as Kaniko's does (MkdirAll): only the
+  // nearest existing ancestor must be a directory.
+  let ancestor = dirname(absolute);
+  for (;;) {
+    const info = await stat(ancestor).catch((error: NodeJS.ErrnoException) => error);
+    if (!(info instanceof Error)) {
+      if (!info.isDirectory()) throw fail(`${ancestor} is not a directory`);
+      return;
+    }
+    if (info.code !== 'ENOENT') throw fail(reason(info), info);
+    ancestor = dirname(ancestor);
+  }
 }
 
 async function checkParent(
