@@ -1,16 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { PushedImage } from '@kiln/fixtures/images';
 import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
 import { unpackWithUmoci } from '../kilnProcess.ts';
 import { type HostileBuildResult, hostileBuild, writeContext } from './hostileBuild.ts';
-import { createSentinelTree, type SentinelTree } from './sentinelTree.ts';
+import { startHostileEnvironment, stopHostileEnvironment } from './hostileEnvironment.ts';
+import type { SentinelTree } from './sentinelTree.ts';
 
 /**
  * ADD of local archives through the real CLI in the sandbox executor: archives that write or
@@ -26,13 +26,9 @@ let sentinel: SentinelTree;
 let before: string;
 
 beforeAll(async () => {
-  ({ registry, base, work } = await startBusyboxRegistry('kiln-e2e-add-archive-'));
-  sentinel = await createSentinelTree();
+  ({ registry, base, work, sentinel } = await startHostileEnvironment('kiln-e2e-add-archive-'));
 });
-afterAll(async () => {
-  await stopBusyboxRegistry({ registry, work });
-  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
-});
+afterAll(() => stopHostileEnvironment({ registry, work, sentinel }));
 beforeEach(async () => {
   before = await sentinel.fingerprint();
 });

@@ -1,24 +1,28 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BusyboxRegistry, startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
 import { runChecked, skopeoInspect } from '../kilnProcess.ts';
 import { hostileBuild, writeContext } from './hostileBuild.ts';
-import { createSentinelTree, fingerprintTree, type SentinelTree } from './sentinelTree.ts';
+import {
+  type HostileEnvironment,
+  startHostileEnvironment,
+  stopHostileEnvironment,
+} from './hostileEnvironment.ts';
+import { fingerprintTree, type SentinelTree } from './sentinelTree.ts';
 
 // --cache-dir is shared across builds: a RUN must not reach its blob store, and a blob changed there
 // on disk must be caught before it is used.
-let env: BusyboxRegistry;
+let env: HostileEnvironment;
 let sentinel: SentinelTree;
 
 beforeAll(async () => {
-  env = await startBusyboxRegistry('kiln-hostile-cache-');
   // The sentinel sits beside the cache dir, where `id=../..` would land.
-  sentinel = await createSentinelTree(env.work);
+  env = await startHostileEnvironment('kiln-hostile-cache-', { sentinelInWork: true });
+  sentinel = env.sentinel;
 }, 120_000);
 afterAll(async () => {
-  await stopBusyboxRegistry(env ?? {});
+  await stopHostileEnvironment(env ?? {});
 });
 
 /** Every blob in the store, checked against its name: the store as a reader would trust it. */
@@ -127,8 +131,4 @@ describe('the blob store in --cache-dir', () => {
     expect((await storeState(cacheDir)).intact).toBe(true);
     expect(await fingerprintTree(sentinel.dir)).toBe(fingerprint);
   });
-});
-
-afterAll(async () => {
-  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
 });

@@ -1,24 +1,27 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BusyboxRegistry, startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
 import { type HostileContext, hostileBuild, writeContext } from './hostileBuild.ts';
-import { createSentinelTree, fingerprintTree, type SentinelTree } from './sentinelTree.ts';
+import {
+  type HostileEnvironment,
+  startHostileEnvironment,
+  stopHostileEnvironment,
+} from './hostileEnvironment.ts';
+import { fingerprintTree, type SentinelTree } from './sentinelTree.ts';
 
 // A context and its Dockerfile are untrusted: links in them, .dockerignore'd files and bind mounts
 // must never read or change anything outside the context (or a stage's root).
-let env: BusyboxRegistry;
+let env: HostileEnvironment;
 let sentinel: SentinelTree;
 let before: string;
 
 beforeAll(async () => {
-  env = await startBusyboxRegistry('kiln-hostile-context-');
-  sentinel = await createSentinelTree();
+  env = await startHostileEnvironment('kiln-hostile-context-');
+  sentinel = env.sentinel;
   before = await sentinel.fingerprint();
 }, 120_000);
 afterAll(async () => {
-  await stopBusyboxRegistry(env ?? {});
-  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
+  await stopHostileEnvironment(env ?? {});
 });
 
 async function build(name: string, context: HostileContext) {

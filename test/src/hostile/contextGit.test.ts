@@ -1,33 +1,36 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BusyboxRegistry, startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
 import { type LocalServer, startGitHttpServer } from '../contextServers.ts';
 import { runKiln } from '../kilnProcess.ts';
-import { createSentinelTree, type SentinelTree } from './sentinelTree.ts';
+import {
+  type HostileEnvironment,
+  startHostileEnvironment,
+  stopHostileEnvironment,
+} from './hostileEnvironment.ts';
+import type { SentinelTree } from './sentinelTree.ts';
 
 /**
  * A git context is hostile input: trees that git itself would refuse to check out (a `.git` entry, a
  * `..` entry) are refused by Kiln's tree writer, and nothing outside the build changes.
  */
 
-let env: BusyboxRegistry;
+let env: HostileEnvironment;
 let sentinel: SentinelTree;
 let server: LocalServer;
 let root: string;
 
 beforeAll(async () => {
-  env = await startBusyboxRegistry('kiln-hostile-git-');
-  sentinel = await createSentinelTree();
+  env = await startHostileEnvironment('kiln-hostile-git-');
+  sentinel = env.sentinel;
   root = join(env.work, 'git');
   await mkdir(root, { recursive: true });
   server = await startGitHttpServer(root);
 }, 120_000);
 afterAll(async () => {
   await server?.close();
-  await stopBusyboxRegistry(env ?? {});
-  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
+  await stopHostileEnvironment(env ?? {});
 });
 
 /** A bare repository whose one commit has the tree `entries` (`mode type name` → blob text or subtree). */

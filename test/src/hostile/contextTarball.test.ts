@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BusyboxRegistry, startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
 import { hostileBuild } from './hostileBuild.ts';
-import { createSentinelTree, type SentinelTree } from './sentinelTree.ts';
+import {
+  type HostileEnvironment,
+  startHostileEnvironment,
+  stopHostileEnvironment,
+} from './hostileEnvironment.ts';
+import type { SentinelTree } from './sentinelTree.ts';
 
 /**
  * A tarball context (`tar://`, and so https/s3/gs, which unpack the same way) is hostile input: it is
@@ -13,17 +17,16 @@ import { createSentinelTree, type SentinelTree } from './sentinelTree.ts';
  * and links that point out land inside the context. The host tree is unchanged either way.
  */
 
-let env: BusyboxRegistry;
+let env: HostileEnvironment;
 let sentinel: SentinelTree;
 let before: string;
 
 beforeAll(async () => {
-  env = await startBusyboxRegistry('kiln-hostile-context-tar-');
-  sentinel = await createSentinelTree();
+  env = await startHostileEnvironment('kiln-hostile-context-tar-');
+  sentinel = env.sentinel;
 }, 120_000);
 afterAll(async () => {
-  await stopBusyboxRegistry(env ?? {});
-  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
+  await stopHostileEnvironment(env ?? {});
 });
 beforeEach(async () => {
   before = await sentinel.fingerprint();

@@ -1,12 +1,12 @@
-import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { PushedImage } from '@kiln/fixtures/images';
 import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
 import { runKiln, unpackWithUmoci } from '../kilnProcess.ts';
 import { writeContext } from './hostileBuild.ts';
-import { createSentinelTree, type SentinelTree } from './sentinelTree.ts';
+import { startHostileEnvironment, stopHostileEnvironment } from './hostileEnvironment.ts';
+import type { SentinelTree } from './sentinelTree.ts';
 
 let registry: TestRegistry;
 let base: PushedImage;
@@ -14,13 +14,9 @@ let work: string;
 let sentinel: SentinelTree;
 
 beforeAll(async () => {
-  ({ registry, base, work } = await startBusyboxRegistry('kiln-e2e-hostile-heredoc-'));
-  sentinel = await createSentinelTree();
+  ({ registry, base, work, sentinel } = await startHostileEnvironment('kiln-e2e-hostile-heredoc-'));
 });
-afterAll(async () => {
-  await stopBusyboxRegistry({ registry, work });
-  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
-});
+afterAll(() => stopHostileEnvironment({ registry, work, sentinel }));
 
 async function build(
   name: string,
