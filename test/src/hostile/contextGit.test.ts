@@ -4,33 +4,24 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startGitHttpServer } from '../contextServers.ts';
 import { runKiln } from '../kilnProcess.ts';
-import {
-  type HostileEnvironment,
-  startHostileEnvironment,
-  stopHostileEnvironment,
-} from './hostileEnvironment.ts';
-import type { SentinelTree } from './sentinelTree.ts';
+import { useHostileEnvironment } from './hostileEnvironment.ts';
 
 /**
  * A git context is hostile input: trees that git itself would refuse to check out (a `.git` entry, a
  * `..` entry) are refused by Kiln's tree writer, and nothing outside the build changes.
  */
 
-let env: HostileEnvironment;
-let sentinel: SentinelTree;
+const env = useHostileEnvironment('kiln-hostile-git-');
 let server: LocalServer;
 let root: string;
 
 beforeAll(async () => {
-  env = await startHostileEnvironment('kiln-hostile-git-');
-  sentinel = env.sentinel;
   root = join(env.work, 'git');
   await mkdir(root, { recursive: true });
   server = await startGitHttpServer(root);
 }, 120_000);
 afterAll(async () => {
   await server?.close();
-  await stopHostileEnvironment(env ?? {});
 });
 
 /** A bare repository whose one commit has the tree `entries` (`mode type name` → blob text or subtree). */
@@ -51,7 +42,7 @@ function hostileRepo(name: string, entries: string[]): void {
 }
 
 async function buildRepo(name: string) {
-  const before = await sentinel.fingerprint();
+  const before = await env.sentinel.fingerprint();
   const result = await runKiln(
     [
       'build',
@@ -69,9 +60,9 @@ async function buildRepo(name: string) {
     ],
     { GIT_PULL_METHOD: 'http' },
   );
-  expect(await sentinel.fingerprint()).toBe(before);
+  expect(await env.sentinel.fingerprint()).toBe(before);
   const output = `${result.stdout}\n${result.stderr}`;
-  expect(output).not.toContain(sentinel.secretText);
+  expect(output).not.toContain(env.sentinel.secretText);
   return { ...result, output };
 }
 

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll } from 'vitest';
 import { type BusyboxRegistry, startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
 import { createSentinelTree, type SentinelTree } from './sentinelTree.ts';
 
@@ -29,4 +30,20 @@ export async function startHostileEnvironment(
 export async function stopHostileEnvironment(started: Partial<HostileEnvironment>): Promise<void> {
   await stopBusyboxRegistry(started);
   if (started.sentinel) await rm(started.sentinel.dir, { recursive: true, force: true });
+}
+
+/**
+ * Registers the file's hooks: started before its tests, stopped after them. The object is filled in
+ * by the `beforeAll` hook, so its fields are read only inside tests and later hooks.
+ */
+export function useHostileEnvironment(
+  scratchPrefix: string,
+  options: { sentinelInWork?: boolean } = {},
+): HostileEnvironment {
+  const env = {} as HostileEnvironment;
+  beforeAll(async () => {
+    Object.assign(env, await startHostileEnvironment(scratchPrefix, options));
+  }, 120_000);
+  afterAll(() => stopHostileEnvironment(env));
+  return env;
 }
