@@ -3,10 +3,9 @@ import type { PushedImage } from '@kiln/fixtures/images';
 import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBusyboxRegistry, stopBusyboxRegistry } from './busyboxRegistry.ts';
-import { buildahBuildAndPush } from './conformance/buildah.ts';
-import { compareImages } from './conformance/compareImages.ts';
+import { buildAndCompare, unexplainedLines } from './conformance/buildAndCompare.ts';
 import { exceptions } from './conformance/exceptions.ts';
-import { contextsDir, runKiln } from './kilnProcess.ts';
+import { contextsDir } from './kilnProcess.ts';
 
 let registry: TestRegistry;
 let base: PushedImage;
@@ -22,32 +21,15 @@ afterAll(() => stopBusyboxRegistry({ registry, work }));
 describe('kiln and buildah build the same image from the same Dockerfile', () => {
   it('same tree (content, modes, owners, links) and same config fields', { timeout: 300_000 }, async () => {
     const context = join(contextsDir, 'everything');
-    const kilnRef = `${registry.host}/parity/kiln:latest`;
-    const buildahRef = `${registry.host}/parity/buildah:latest`;
-    const kiln = await runKiln([
-      'build',
-      '--context',
-      context,
-      '--build-arg',
-      `BASE=${base.reference}`,
-      '--destination',
-      kilnRef,
-      '--insecure-registry',
-      registry.host,
-    ]);
-    expect(kiln.code, kiln.stderr).toBe(0);
-    await buildahBuildAndPush({
+    const comparison = await buildAndCompare({
+      registry,
+      base,
       work,
       context,
-      dockerfile: join(context, 'Dockerfile'),
-      buildArgs: { BASE: base.reference },
-      destination: buildahRef,
+      kilnRef: `${registry.host}/parity/kiln:latest`,
+      buildahRef: `${registry.host}/parity/buildah:latest`,
+      exceptions: [exceptions.buildahRunMountPoints],
     });
-    const comparison = await compareImages(kilnRef, buildahRef, join(work, 'trees'), [
-      exceptions.buildahRunMountPoints,
-    ]);
-    expect(comparison.unexplained.map((d) => `${d.where}: kiln ${d.kiln} | buildah ${d.buildah}`)).toEqual(
-      [],
-    );
+    expect(unexplainedLines(comparison)).toEqual([]);
   });
 });

@@ -29,6 +29,15 @@ RUN echo "late=$LATE" > late.txt
 CMD ["cat", "/app/late.txt"]
 `;
 
+/** Replaces the context every build here reads (`work/context`) with `files`. */
+async function freshContext(files: Record<string, string>): Promise<string> {
+  const context = join(work, 'context');
+  await rm(context, { recursive: true, force: true });
+  await mkdir(context, { recursive: true });
+  for (const [name, content] of Object.entries(files)) await writeFile(join(context, name), content);
+  return context;
+}
+
 interface BuildRun {
   code: number;
   stderr: string;
@@ -109,12 +118,7 @@ describe('kiln build --cache against a real registry', () => {
   it('rebuilds from the registry cache: nothing re-run, extracted or uploaded; only changed steps re-run', {
     timeout: 600_000,
   }, async () => {
-    const context = join(work, 'context');
-    await rm(context, { recursive: true, force: true });
-    await mkdir(context, { recursive: true });
-    await writeFile(join(context, 'Dockerfile'), dockerfile);
-    await writeFile(join(context, 'a.txt'), 'alpha\n');
-    await writeFile(join(context, 'b.txt'), 'bravo\n');
+    const context = await freshContext({ Dockerfile: dockerfile, 'a.txt': 'alpha\n', 'b.txt': 'bravo\n' });
     const machine = join(work, 'machine-1');
 
     const cold = await build({ cacheDir: machine });
@@ -175,15 +179,12 @@ describe('kiln build --cache against a real registry', () => {
   it('a multi-stage build on a fresh machine reads neither stage’s layers: COPY --from hits on the stage’s key', {
     timeout: 600_000,
   }, async () => {
-    const context = join(work, 'context');
-    await rm(context, { recursive: true, force: true });
-    await mkdir(context, { recursive: true });
-    await writeFile(
-      join(context, 'Dockerfile'),
-      `ARG BASE\nFROM \${BASE} AS build\nCOPY a.txt /src/\nRUN tr a-z A-Z < /src/a.txt > /src/shout.txt\n` +
+    await freshContext({
+      Dockerfile:
+        `ARG BASE\nFROM \${BASE} AS build\nCOPY a.txt /src/\nRUN tr a-z A-Z < /src/a.txt > /src/shout.txt\n` +
         `FROM \${BASE}\nCOPY --from=build /src/shout.txt /srv/\nRUN cat /srv/shout.txt > /srv/copy.txt\n`,
-    );
-    await writeFile(join(context, 'a.txt'), 'multi\n');
+      'a.txt': 'multi\n',
+    });
     const cold = await build({ cacheDir: join(work, 'multi-1') });
     expect(cold.code, cold.stderr).toBe(0);
     expect(cold.executedRuns).toHaveLength(2);
@@ -206,14 +207,11 @@ describe('kiln build --cache against a real registry', () => {
   it('cache entries pushed for a stage the image never shows carry no build-arg value', {
     timeout: 300_000,
   }, async () => {
-    const context = join(work, 'context');
-    await rm(context, { recursive: true, force: true });
-    await mkdir(context, { recursive: true });
-    await writeFile(
-      join(context, 'Dockerfile'),
-      `ARG BASE\nFROM \${BASE} AS fetch\nARG TOKEN\nRUN echo fetched > /got\nENV AUTH=$TOKEN\n` +
+    await freshContext({
+      Dockerfile:
+        `ARG BASE\nFROM \${BASE} AS fetch\nARG TOKEN\nRUN echo fetched > /got\nENV AUTH=$TOKEN\n` +
         `FROM \${BASE}\nCOPY --from=fetch /got /got\n`,
-    );
+    });
     const secret = 'tok-5ecret-e2e';
     const run = await build({ cacheDir: join(work, 'secret-1'), buildArgs: [`TOKEN=${secret}`] });
     expect(run.code, run.stderr).toBe(0);
@@ -252,10 +250,9 @@ describe('kiln build --cache against a real registry', () => {
     for (const layer of raw.layers)
       expect((await stat(join(cacheDir, 'blobs', ...layer.digest.split(':')))).isFile()).toBe(true);
 
-    const context = join(work, 'context');
-    await rm(context, { recursive: true, force: true });
-    await mkdir(context, { recursive: true });
-    await writeFile(join(context, 'Dockerfile'), `ARG BASE\nFROM \${BASE}\nRUN echo warmed > /warmed.txt\n`);
+    const context = await freshContext({
+      Dockerfile: `ARG BASE\nFROM \${BASE}\nRUN echo warmed > /warmed.txt\n`,
+    });
     // A new destination, so a new cache repository: the RUN must execute on the base's files.
     const before = (await stat(registry.logFile)).size;
     const result = await runKiln([

@@ -1,12 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ensureBusyboxImage } from '@kiln/fixtures/images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ExecutorTestbed,
-  readContextTemplate,
-  startExecutorTestbed,
-} from './executor/executorTestbed.ts';
+import { type ExecutorTestbed, startExecutorTestbed, writeWorkspace } from './executor/executorTestbed.ts';
 import { readManifest, runPushedImage } from './executor/registryImage.ts';
 
 // Kaniko behaviour pipelines rely on beyond the four of PIPELINES.md, and the figures the issue asks
@@ -25,22 +19,11 @@ afterAll(async () => {
   await testbed?.stop();
 });
 
-/** A workspace dir holding `contexts/<name>/Dockerfile` for the plain registry. */
-async function workspaceFor(name: string): Promise<string> {
-  const dir = join(testbed.work, name);
-  await mkdir(dir, { recursive: true });
-  const dockerfile = await readContextTemplate(`${name}/Dockerfile`, {
-    REGISTRY: testbed.imageRegistry.host,
-  });
-  await writeFile(join(dir, 'Dockerfile'), dockerfile);
-  return dir;
-}
-
 describe('the executor image as a drop-in for Kaniko’s', () => {
   it('exits with a failing RUN’s exit code, after its output, and runs nothing after it', {
     timeout: 600_000,
   }, async () => {
-    const workspace = await workspaceFor('executor-failing');
+    const workspace = await writeWorkspace(testbed, 'executor-failing');
     // Default context /workspace and Dockerfile, Kaniko's `--no-push` spelled as pflag writes it.
     const build = await testbed.podman.run(
       [
@@ -61,7 +44,7 @@ describe('the executor image as a drop-in for Kaniko’s', () => {
   });
 
   it('survives a RUN that empties /tmp, and pushes every layer', { timeout: 600_000 }, async () => {
-    const workspace = await workspaceFor('executor-tmp-cleanup');
+    const workspace = await writeWorkspace(testbed, 'executor-tmp-cleanup');
     const destination = `${testbed.imageRegistry.host}/e2e/tmp-cleanup:1`;
     const build = await testbed.podman.run(
       [
@@ -92,7 +75,7 @@ describe('the executor image as a drop-in for Kaniko’s', () => {
       sizes[variant] = manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
     }
 
-    const workspace = await workspaceFor('executor-startup');
+    const workspace = await writeWorkspace(testbed, 'executor-startup');
     const name = `kiln-startup-${process.pid}`;
     const spawned = Date.now();
     const build = await testbed.podman.run(

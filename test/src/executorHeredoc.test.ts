@@ -1,12 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ensureBusyboxImage } from '@kiln/fixtures/images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ExecutorTestbed,
-  readContextTemplate,
-  startExecutorTestbed,
-} from './executor/executorTestbed.ts';
+import { type ExecutorTestbed, startExecutorTestbed, writeWorkspace } from './executor/executorTestbed.ts';
 
 // Container mode has no mounts: a `#!` heredoc is written into the container's own /dev (a mount
 // the snapshot skips) for the RUN, and removed after it.
@@ -23,12 +17,7 @@ describe('the executor image in container mode', () => {
   it('runs a #! heredoc as a file in /dev/pipes and leaves nothing behind', {
     timeout: 600_000,
   }, async () => {
-    const workspace = join(testbed.work, 'executor-heredoc');
-    await mkdir(workspace, { recursive: true });
-    await writeFile(
-      join(workspace, 'Dockerfile'),
-      await readContextTemplate('executor-heredoc/Dockerfile', { REGISTRY: testbed.imageRegistry.host }),
-    );
+    const workspace = await writeWorkspace(testbed, 'executor-heredoc');
     const build = await testbed.podman.run(
       ['run', '--rm', '--volume', `${workspace}:/workspace`, testbed.executor.latest.reference, '--no-push'],
       { timeoutMs: 600_000 },

@@ -1,99 +1,25 @@
 import { createHash } from 'node:crypto';
-import {
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  readlink,
-  rm,
-  stat,
-  symlink,
-  writeFile,
-} from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
-import { BlobStore } from '@kiln/image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractImageLayers } from './base/extractImageLayers.ts';
-import { ociLayoutImageSource } from './base/ociLayoutImageSource.ts';
-import { buildImage } from './buildImage.ts';
-import type { BuildInput } from './buildOptions.ts';
-import { directoryLayerCache } from './directoryLayerCache.ts';
-import type { BuildEvent } from './events.ts';
 import { SandboxExecutor } from './executor/sandboxExecutor.ts';
-import { createBusyboxLayout } from './testing/baseLayout.ts';
+import { createTestBuilder, type TestBuilder } from './testing/testBuild.ts';
 
+let builder: TestBuilder;
 let dir: string;
-let layout: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kiln-build-'));
-  layout = join(dir, 'layout');
-  await createBusyboxLayout(layout);
+  builder = await createTestBuilder();
+  dir = builder.dir;
 });
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await builder.dispose();
 });
 
-async function build(
-  name: string,
-  dockerfile: string,
-  files: Record<string, string>,
-  extra: Partial<BuildInput> = {},
-  shared?: { storeDir: string; cacheDir: string },
-) {
-  const base = join(dir, name);
-  const context = join(base, 'context');
-  await mkdir(context, { recursive: true });
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(join(context, path, '..'), { recursive: true });
-    await writeFile(join(context, path), content);
-  }
-  const store = new BlobStore(shared?.storeDir ?? join(base, 'store'));
-  const executor = new SandboxExecutor({ workDir: join(base, 'work') });
-  const events: BuildEvent[] = [];
-  try {
-    const result = await buildImage(
-      {
-        contextDir: context,
-        dockerfileText: dockerfile,
-        dockerfileName: 'Dockerfile',
-        buildArgs: new Map(),
-        labels: {},
-        snapshotStrategy: 'incremental',
-        singleSnapshot: false,
-        reproducible: false,
-        ignorePaths: [],
-        compression: 'gzip',
-        ...extra,
-      },
-      {
-        executor,
-        images: ociLayoutImageSource({ busybox: { dir: layout, tag: 'busybox' } }, store),
-        store,
-        workDir: join(base, 'work'),
-        onEvent: (event) => events.push(event),
-        ...(shared ? { cache: directoryLayerCache(shared.cacheDir, store) } : {}),
-      },
-    );
-    const tree = join(base, 'tree');
-    await mkdir(tree);
-    const diffIds = result.image.config.rootfs.diff_ids;
-    await extractImageLayers(
-      result.image.manifest.layers.map((descriptor, index) => ({ descriptor, diffId: diffIds[index]! })),
-      tree,
-      store,
-      [],
-    );
-    return { result, events, tree, config: result.image.config };
-  } finally {
-    await executor.dispose();
-  }
-}
+const build: TestBuilder['build'] = (...args) => builder.build(...args);
 
 describe('buildImage', () => {
   it('builds every instruction into config, history and layers', async () => {
@@ -267,7 +193,7 @@ COPY --from=build /out/artifact /artifact
         'FROM busybox\nCOPY --from=tools /tool /tool\nRUN cat /tool\n',
       { f: 'f' },
       { buildArgs: new Map([['PASSWORD', 'hunter2']]) },
-      shared,
+      { shared },
     );
     expect(JSON.stringify(config)).not.toContain('hunter2');
     const entries = await readdir(shared.cacheDir);
@@ -316,10 +242,7 @@ COPY --from=build /out/artifact /artifact
     const { spawnSync } = await import('node:child_process');
     spawnSync('tar', ['-czf', join(dir, 'pkg.tar.gz'), '-C', base, 'pkg']);
     const archive = await readFile(join(dir, 'pkg.tar.gz'));
-    const context = join(dir, 'add', 'context');
-    await mkdir(context, { recursive: true });
-    await writeFile(join(context, 'pkg.tar.gz'), archive);
-    const { tree } = await build('add', 'FROM busybox\nADD pkg.tar.gz /opt/\n', {});
+    const { tree } = await build('add', 'FROM busybox\nADD pkg.tar.gz /opt/\n', { 'pkg.tar.gz': archive });
     expect(await readFile(join(tree, 'opt/pkg/inside.txt'), 'utf8')).toBe('inside');
     expect(await readlink(join(tree, 'opt/pkg/link'))).toBe('inside.txt');
   });
@@ -328,8 +251,8 @@ COPY --from=build /out/artifact /artifact
     const shared = { storeDir: join(dir, 'cache-store'), cacheDir: join(dir, 'cache-steps') };
     const dockerfile =
       'FROM busybox\nRUN echo "$RANDOM$RANDOM" > /random && echo ran\nCOPY f /f\nRUN cat /random /f > /both\n';
-    const first = await build('cache1', dockerfile, { f: 'f' }, {}, shared);
-    const second = await build('cache2', dockerfile, { f: 'f' }, {}, shared);
+    const first = await build('cache1', dockerfile, { f: 'f' }, {}, { shared });
+    const second = await build('cache2', dockerfile, { f: 'f' }, {}, { shared });
     // Every layer is the very same blob; nothing ran or was copied.
     expect(second.config.rootfs.diff_ids).toEqual(first.config.rootfs.diff_ids);
     expect(second.events.filter((event) => event.type === 'step-cached')).toHaveLength(3);
@@ -338,7 +261,7 @@ COPY --from=build /out/artifact /artifact
       await readFile(join(first.tree, 'both'), 'utf8'),
     );
     // A changed source changes the key of every later step.
-    const third = await build('cache3', dockerfile, { f: 'g' }, {}, shared);
+    const third = await build('cache3', dockerfile, { f: 'g' }, {}, { shared });
     expect(third.events.filter((event) => event.type === 'step-cached')).toHaveLength(1);
     expect(await readFile(join(third.tree, 'both'), 'utf8')).toMatch(/g$/);
   });
@@ -420,38 +343,15 @@ COPY --from=right /right /right
     class OneRootExecutor extends SandboxExecutor {
       override readonly concurrentStages = false;
     }
-    const base = join(dir, 'one-root');
-    const context = join(base, 'context');
-    await mkdir(context, { recursive: true });
-    const store = new BlobStore(join(base, 'store'));
-    const executor = new OneRootExecutor({ workDir: join(base, 'work') });
-    try {
-      const result = await buildImage(
-        {
-          contextDir: context,
-          dockerfileText:
-            'FROM busybox AS a\nRUN echo from-a > /a\nFROM busybox\nCOPY --from=a /a /copied\nRUN cat /copied\n',
-          dockerfileName: 'Dockerfile',
-          buildArgs: new Map(),
-          labels: {},
-          snapshotStrategy: 'incremental',
-          singleSnapshot: false,
-          reproducible: true,
-          ignorePaths: [],
-          compression: 'gzip',
-        },
-        {
-          executor,
-          images: ociLayoutImageSource({ busybox: { dir: layout, tag: 'busybox' } }, store),
-          store,
-          workDir: join(base, 'work'),
-        },
-      );
-      expect(result.image.config.rootfs.diff_ids).toHaveLength(2);
-      expect(result.image.config.history?.at(-1)?.empty_layer).toBe(true);
-    } finally {
-      await executor.dispose();
-    }
+    const { config } = await build(
+      'one-root',
+      'FROM busybox AS a\nRUN echo from-a > /a\nFROM busybox\nCOPY --from=a /a /copied\nRUN cat /copied\n',
+      {},
+      { reproducible: true },
+      { executor: (workDir) => new OneRootExecutor({ workDir }) },
+    );
+    expect(config.rootfs.diff_ids).toHaveLength(2);
+    expect(config.history?.at(-1)?.empty_layer).toBe(true);
   });
 
   it('deletions become whiteouts: removed files and replaced directories are gone in the image', async () => {
@@ -500,7 +400,9 @@ RUN --mount=type=tmpfs,target=/scratch echo t > /scratch/t && ls /scratch > /see
     expect(await readFile(join(tree, 'seen-tmpfs'), 'utf8')).toBe('t\n');
     for (const gone of ['var/cache/kiln', 'mnt', 'scratch'])
       await expect(lstat(join(tree, gone))).rejects.toThrow();
-    expect(await readFile(join(dir, 'mounts', 'context', 'src', 'input.txt'), 'utf8')).toBe('from context\n');
+    expect(await readFile(join(builder.contextOf('mounts'), 'src', 'input.txt'), 'utf8')).toBe(
+      'from context\n',
+    );
     expect(config.history?.filter((entry) => entry.created_by?.includes('--mount'))).toEqual([]);
   });
 });

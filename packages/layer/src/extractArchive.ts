@@ -1,33 +1,32 @@
-import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
-  closeSync,
-  constants,
-  fchmodSync,
-  fchownSync,
-  futimesSync,
   lchownSync,
   linkSync,
   lstatSync,
-  lutimesSync,
   mkdirSync,
-  openSync,
   realpathSync,
   rmSync,
   symlinkSync,
   unlinkSync,
   utimesSync,
-  writeSync,
 } from 'node:fs';
 import { posix } from 'node:path';
 import { isKilnError, KilnError } from '@kiln/errors';
 import { type ArchiveCompression, openDecompressed } from './archiveCompression.ts';
-import { IntactPaths } from './intactPaths.ts';
+import { DeferredMetadata } from './deferredMetadata.ts';
 import type { LayerEvent } from './layerEvents.ts';
 import { archivePathComponents, RootResolver } from './rootResolver.ts';
-import { setXattrs, type XattrTarget } from './setXattrs.ts';
 import { stopOnAbort } from './stopOnAbort.ts';
 import { TarReader, type TarReadHeader } from './tarReader.ts';
+import {
+  makeSpecialFile,
+  openNewFile,
+  resolveLinkTarget,
+  setMetadata,
+  setOwnerAndMode,
+  setSymlinkMetadata,
+  writeFileContent,
+} from './writeEntry.ts';
 
 export interface ExtractArchiveOptions {
   /** `ADD --chown`: every entry gets this owner instead of the archive's. */
@@ -45,8 +44,6 @@ export interface ExtractArchiveResult {
   /** Paths written, relative to the root, resolved (no symlink in them), sorted; gone ones left out. */
   paths: string[];
 }
-
-const writeFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
  * Whether a file is a tar archive as BuildKit decides for ADD: it decompresses (gzip, bzip2, xz,
@@ -114,23 +111,23 @@ function archiveName(name: string, what: string): string[] {
 }
 
 /**
- * Applies entries one by one. Written apart from extractLayer's applier (which it mirrors for
- * files, links and devices) because what differs is most of it: names, whiteouts, owners, and the
- * list of written paths that the layer recorder reads back.
+ * Applies entries one by one. Apart from extractLayer's applier (both use `writeEntry.ts` and
+ * `DeferredMetadata` for files, links, devices and metadata) because their rules differ: names,
+ * whiteouts, owners, and the list of written paths that the layer recorder reads back.
  */
 class ArchiveApplier {
   readonly #resolver: RootResolver;
   readonly #options: ExtractArchiveOptions;
   readonly #owners: boolean;
   readonly #written = new Set<string>();
-  readonly #dirTimes: Array<[string, number]> = [];
-  readonly #pendingXattrs: Array<XattrTarget & { rel: string }> = [];
+  readonly #deferred: DeferredMetadata;
   entries = 0;
 
   constructor(root: string, options: ExtractArchiveOptions) {
     this.#resolver = new RootResolver(root);
     this.#options = options;
     this.#owners = options.preserveOwnership ?? process.getuid?.() === 0;
+    this.#deferred = new DeferredMetadata(this.#resolver, options.onEvent);
   }
 
   async apply(header: TarReadHeader, reader: TarReader): Promise<void> {
@@ -150,8 +147,9 @@ class ArchiveApplier {
     const rel = parentRel === '' ? base : `${parentRel}/${base}`;
     const abs = resolver.abs(rel);
     this.#written.add(rel);
-    const uid = this.#options.owner?.uid ?? header.uid;
-    const gid = this.#options.owner?.gid ?? header.gid;
+    const owner = this.#owners
+      ? { uid: this.#options.owner?.uid ?? header.uid, gid: this.#options.owner?.gid ?? header.gid }
+      : undefined;
     const existing = lstatSync(abs, { throwIfNoEntry: false });
     // Whatever is there is replaced, except that a directory over a directory merges (moby's untar).
     if (existing !== undefined && !(existing.isDirectory() && header.type === 'dir')) this.#remove(abs);
@@ -159,44 +157,29 @@ class ArchiveApplier {
     switch (header.type) {
       case 'dir': {
         if (existing === undefined || !existing.isDirectory()) mkdirSync(abs, { mode: 0o700 });
-        if (this.#owners) lchownSync(abs, uid, gid);
-        chmodSync(abs, header.mode);
-        this.#dirTimes.push([rel, header.mtime]);
-        this.#xattrs(rel, header);
+        setOwnerAndMode(abs, header, owner);
+        this.#deferred.dirTime(rel, header.mtime);
+        this.#deferred.xattrs(rel, header);
         return;
       }
       case 'file': {
-        const fd = openSync(abs, writeFlags, 0o600);
-        try {
-          await reader.readContent((chunk) => {
-            let off = 0;
-            while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-          });
-          if (this.#owners) fchownSync(fd, uid, gid);
-          fchmodSync(fd, header.mode);
-          futimesSync(fd, header.mtime, header.mtime);
-        } finally {
-          closeSync(fd);
-        }
-        this.#xattrs(rel, header);
+        await writeFileContent(openNewFile(abs), header, reader, owner);
+        this.#deferred.xattrs(rel, header);
         return;
       }
       case 'symlink': {
         // The target is kept as written; following it later resolves inside the root.
         symlinkSync(header.linkname, abs);
-        if (this.#owners) lchownSync(abs, uid, gid);
-        lutimesSync(abs, header.mtime, header.mtime);
+        setSymlinkMetadata(abs, header, owner);
         return;
       }
       case 'hardlink': {
         const targetParts = archiveName(header.linkname, 'link target');
         if (targetParts.length === 0) throw unsafe(header.name, 'a hard link to the root');
-        const targetParent = resolver.resolveDir(header.linkname, targetParts.slice(0, -1), false);
-        const targetName = targetParts[targetParts.length - 1]!;
-        const target = resolver.abs(targetParent === '' ? targetName : `${targetParent}/${targetName}`);
+        const target = resolveLinkTarget(resolver, header.linkname, targetParts);
         // link(2) does not follow a symlink in its last component: a link to a symlink stays one.
         linkSync(target, abs);
-        if (this.#owners) lchownSync(abs, uid, gid);
+        if (owner) lchownSync(abs, owner.uid, owner.gid);
         if (!lstatSync(abs).isSymbolicLink()) {
           chmodSync(abs, header.mode);
           utimesSync(abs, header.mtime, header.mtime);
@@ -204,44 +187,18 @@ class ArchiveApplier {
         return;
       }
       default: {
-        // Devices and fifos: Node has no mknod, so the coreutils tools make them.
-        const mode = (header.mode & 0o7777).toString(8);
-        if (header.type === 'fifo') {
-          execFileSync('mkfifo', ['-m', mode, abs], { stdio: 'pipe' });
-        } else {
-          const kind = header.type === 'char' ? 'c' : 'b';
-          const device = [String(header.devmajor), String(header.devminor)];
-          execFileSync('mknod', ['-m', mode, abs, kind, ...device], { stdio: 'pipe' });
-        }
-        if (this.#owners) lchownSync(abs, uid, gid);
-        chmodSync(abs, header.mode);
-        utimesSync(abs, header.mtime, header.mtime);
+        makeSpecialFile(abs, header);
+        setMetadata(abs, header, owner);
       }
     }
   }
 
   /**
-   * xattrs (after every chown, which clears capabilities) and directory times, then the written
-   * paths. A later entry may have replaced a parent of an earlier one with a symlink, so each path
-   * is checked again first: nothing here may follow a link out of the root.
+   * xattrs and directory times, then the written paths, each checked again first: a later entry may
+   * have replaced a parent of an earlier one with a symlink, and nothing may follow it out of the root.
    */
   finish(): string[] {
-    const root = this.#resolver.root;
-    const intact = new IntactPaths(root);
-    const xattrs = this.#pendingXattrs.filter((target) => intact.exists(target.rel));
-    for (const failure of setXattrs(xattrs)) {
-      this.#options.onEvent?.({
-        type: 'extract-xattr-skipped',
-        path: failure.path.slice(root.length + 1),
-        names: [failure.name],
-        reason: failure.reason,
-      });
-    }
-    // Deepest first, so setting a parent's time is not undone by touching its children.
-    for (let i = this.#dirTimes.length - 1; i >= 0; i--) {
-      const [rel, mtime] = this.#dirTimes[i]!;
-      if (intact.isRealDir(rel)) utimesSync(this.#resolver.abs(rel), mtime, mtime);
-    }
+    const intact = this.#deferred.apply();
     return [...this.#written].filter((rel) => intact.exists(rel)).sort();
   }
 
@@ -252,11 +209,5 @@ class ArchiveApplier {
     else unlinkSync(abs);
     // Cached resolutions may pass through what was removed.
     this.#resolver.invalidate();
-  }
-
-  #xattrs(rel: string, header: TarReadHeader): void {
-    if (header.xattrs !== undefined) {
-      this.#pendingXattrs.push({ rel, path: this.#resolver.abs(rel), xattrs: header.xattrs });
-    }
   }
 }

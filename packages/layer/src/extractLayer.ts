@@ -1,37 +1,33 @@
-import { execFileSync } from 'node:child_process';
 import {
-  chmodSync,
-  closeSync,
-  constants,
   createReadStream,
-  fchmodSync,
-  fchownSync,
-  futimesSync,
-  lchownSync,
   linkSync,
   lstatSync,
-  lutimesSync,
   mkdirSync,
-  openSync,
   readdirSync,
   realpathSync,
   rmSync,
   symlinkSync,
   unlinkSync,
-  utimesSync,
-  writeSync,
 } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { KilnError } from '@kiln/errors';
 import { type Compression, layerCompression } from '@kiln/image';
-import { IntactPaths } from './intactPaths.ts';
+import { DeferredMetadata } from './deferredMetadata.ts';
 import type { LayerEvent } from './layerEvents.ts';
 import { archivePathComponents, RootResolver } from './rootResolver.ts';
-import { setXattrs, type XattrTarget } from './setXattrs.ts';
 import { stopOnAbort } from './stopOnAbort.ts';
 import { TarReader, type TarReadHeader } from './tarReader.ts';
+import {
+  makeSpecialFile,
+  openNewFile,
+  resolveLinkTarget,
+  setMetadata,
+  setOwnerAndMode,
+  setSymlinkMetadata,
+  writeFileContent,
+} from './writeEntry.ts';
 
 export interface ExtractLayerOptions {
   /** The layer's media type; its compression is used when `compression` is not given. */
@@ -55,7 +51,6 @@ export interface ExtractResult {
 
 const opaqueMarker = '.wh..wh..opq';
 const whiteoutPrefix = '.wh.';
-const writeFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
  * Applies a layer (gzip, zstd or plain tar) to `root`: whiteouts and opaque markers remove what
@@ -140,16 +135,14 @@ class LayerApplier {
   readonly #owners: boolean;
   /** Resolved paths this layer created: whiteouts and opaque markers apply only to lower layers. */
   readonly #created = new Set<string>();
-  /** Directory mtimes, set at the end since writing their children changes them. */
-  readonly #dirTimes: Array<[string, number]> = [];
-  /** Set together at the end, after every chown (which clears file capabilities). */
-  readonly #pendingXattrs: XattrTarget[] = [];
+  readonly #deferred: DeferredMetadata;
   entries = 0;
 
   constructor(root: string, options: ExtractLayerOptions) {
     this.#resolver = new RootResolver(root);
     this.#options = options;
     this.#owners = options.preserveOwnership ?? process.getuid?.() === 0;
+    this.#deferred = new DeferredMetadata(this.#resolver, options.onEvent);
   }
 
   async apply(header: TarReadHeader, reader: TarReader): Promise<void> {
@@ -176,6 +169,7 @@ class LayerApplier {
     const rel = parentRel === '' ? base : `${parentRel}/${base}`;
     const abs = resolver.abs(rel);
     this.#created.add(rel);
+    const owner = this.#owners ? header : undefined;
 
     if (header.type === 'dir') {
       try {
@@ -188,34 +182,22 @@ class LayerApplier {
         }
       }
       resolver.remember(path, rel);
-      if (this.#owners) lchownSync(abs, header.uid, header.gid);
-      chmodSync(abs, header.mode);
-      this.#dirTimes.push([abs, header.mtime]);
-      this.#xattrs(abs, header);
+      setOwnerAndMode(abs, header, owner);
+      this.#deferred.dirTime(rel, header.mtime);
+      this.#deferred.xattrs(rel, header);
       return;
     }
 
     if (header.type === 'file') {
-      const fd = this.#create(abs, () => openSync(abs, writeFlags, 0o600));
-      try {
-        await reader.readContent((chunk) => {
-          let off = 0;
-          while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-        });
-        if (this.#owners) fchownSync(fd, header.uid, header.gid);
-        fchmodSync(fd, header.mode);
-        futimesSync(fd, header.mtime, header.mtime);
-      } finally {
-        closeSync(fd);
-      }
-      this.#xattrs(abs, header);
+      const fd = this.#create(abs, () => openNewFile(abs));
+      await writeFileContent(fd, header, reader, owner);
+      this.#deferred.xattrs(rel, header);
       return;
     }
 
     if (header.type === 'symlink') {
       this.#create(abs, () => symlinkSync(header.linkname, abs));
-      if (this.#owners) lchownSync(abs, header.uid, header.gid);
-      lutimesSync(abs, header.mtime, header.mtime);
+      setSymlinkMetadata(abs, header, owner);
       return;
     }
 
@@ -223,49 +205,17 @@ class LayerApplier {
       const targetParts = archivePathComponents(header.linkname);
       if (targetParts.length === 0)
         throw new KilnError('LAYER_UNSAFE_PATH', `hardlink "${path}" to the root`);
-      const targetParent = resolver.resolveDir(header.linkname, targetParts.slice(0, -1), false);
-      const targetRel = `${targetParent === '' ? '' : `${targetParent}/`}${targetParts[targetParts.length - 1]}`;
-      const target = resolver.abs(targetRel);
+      const target = resolveLinkTarget(resolver, header.linkname, targetParts);
       this.#create(abs, () => linkSync(target, abs));
       return;
     }
 
-    // Devices and fifos: Node has no mknod, so the coreutils tools make them.
-    const mode = (header.mode & 0o7777).toString(8);
-    if (header.type === 'fifo') {
-      this.#create(abs, () => execFileSync('mkfifo', ['-m', mode, abs], { stdio: 'pipe' }));
-    } else {
-      const kind = header.type === 'char' ? 'c' : 'b';
-      this.#create(abs, () =>
-        execFileSync('mknod', ['-m', mode, abs, kind, String(header.devmajor), String(header.devminor)], {
-          stdio: 'pipe',
-        }),
-      );
-    }
-    if (this.#owners) lchownSync(abs, header.uid, header.gid);
-    chmodSync(abs, header.mode);
-    utimesSync(abs, header.mtime, header.mtime);
+    this.#create(abs, () => makeSpecialFile(abs, header));
+    setMetadata(abs, header, owner);
   }
 
   finish(): void {
-    const root = this.#resolver.root;
-    // A later entry may have turned a parent into a symlink: never set anything through it.
-    const intact = new IntactPaths(root);
-    const relative = (abs: string) => abs.slice(root.length + 1);
-    const xattrs = this.#pendingXattrs.filter((target) => intact.exists(relative(target.path)));
-    for (const failure of setXattrs(xattrs)) {
-      this.#options.onEvent?.({
-        type: 'extract-xattr-skipped',
-        path: failure.path.slice(root.length + 1),
-        names: [failure.name],
-        reason: failure.reason,
-      });
-    }
-    // Deepest first, so setting a parent's time is not undone by touching its children.
-    for (let i = this.#dirTimes.length - 1; i >= 0; i--) {
-      const [abs, mtime] = this.#dirTimes[i]!;
-      if (intact.isRealDir(relative(abs))) utimesSync(abs, mtime, mtime);
-    }
+    this.#deferred.apply();
   }
 
   /** Runs `make`; if something is already at the path (from a lower layer), replaces it. */
@@ -309,9 +259,5 @@ class LayerApplier {
     const rel = parentRel === '' ? name : `${parentRel}/${name}`;
     if (this.#created.has(rel) || ignore?.(rel)) return;
     this.#remove(`${parentAbs}/${name}`);
-  }
-
-  #xattrs(abs: string, header: TarReadHeader): void {
-    if (header.xattrs !== undefined) this.#pendingXattrs.push({ path: abs, xattrs: header.xattrs });
   }
 }

@@ -4,10 +4,8 @@ import type { PushedImage } from '@kiln/fixtures/images';
 import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
-import { runKiln } from '../kilnProcess.ts';
-import { buildahBuildAndPush } from './buildah.ts';
+import { buildAndCompare, unexplainedLines } from './buildAndCompare.ts';
 import { type ContextFile, conformanceCases } from './cases.ts';
-import { compareImages } from './compareImages.ts';
 
 let registry: TestRegistry;
 let base: PushedImage;
@@ -45,50 +43,29 @@ describe('Kiln builds what Buildah builds, but for the named BuildKit/Buildah di
       const dockerfile = join(caseDir, 'Dockerfile');
       await writeFile(dockerfile, testCase.dockerfile);
       await writeFiles(caseDir, testCase.besideDockerfile ?? {});
-      const kilnRef = `${registry.host}/conformance/${testCase.name}:kiln`;
-      const buildahRef = `${registry.host}/conformance/${testCase.name}:buildah`;
-      const kiln = await runKiln([
-        'build',
-        '--executor',
-        'sandbox',
-        '--context',
-        context,
-        '--dockerfile',
-        dockerfile,
-        '--build-arg',
-        `BASE=${base.reference}`,
-        '--destination',
-        kilnRef,
-        '--insecure-registry',
-        registry.host,
-      ]);
-      expect(kiln.code, kiln.stderr).toBe(0);
-      let buildahDockerfile = dockerfile;
+      let buildahDockerfile: string | undefined;
       if (testCase.buildahEquivalent) {
         buildahDockerfile = join(caseDir, 'Dockerfile.buildah');
         await writeFile(buildahDockerfile, testCase.buildahEquivalent.dockerfile);
       }
-      await buildahBuildAndPush({
+      const comparison = await buildAndCompare({
+        registry,
+        base,
         work: caseDir,
         context,
-        dockerfile: buildahDockerfile,
-        buildArgs: { BASE: base.reference },
-        destination: buildahRef,
+        dockerfile,
+        ...(buildahDockerfile ? { buildahDockerfile } : {}),
+        kilnArgs: ['--executor', 'sandbox'],
+        kilnRef: `${registry.host}/conformance/${testCase.name}:kiln`,
+        buildahRef: `${registry.host}/conformance/${testCase.name}:buildah`,
+        exceptions: testCase.exceptions,
       });
-      const comparison = await compareImages(
-        kilnRef,
-        buildahRef,
-        join(caseDir, 'trees'),
-        testCase.exceptions,
-      );
       // An exception a case lists but no longer needs is stale: drop it (and its design note).
       const used = new Set(comparison.explained.map((entry) => entry.exception));
       expect(
         testCase.exceptions.map((exception) => exception.name).filter((name) => !used.has(name)),
       ).toEqual([]);
-      expect(comparison.unexplained.map((d) => `${d.where}: kiln ${d.kiln} | buildah ${d.buildah}`)).toEqual(
-        [],
-      );
+      expect(unexplainedLines(comparison)).toEqual([]);
     });
   }
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PodmanEnvironment, preparePodman } from '@kiln/fixtures/podman';
 import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
@@ -58,4 +58,17 @@ export async function writeContextTemplate(
   values: Record<string, string>,
 ): Promise<void> {
   await writeFile(destination, await readContextTemplate(path, values));
+}
+
+/**
+ * A workspace dir under the testbed holding `contexts/<name>/Dockerfile`, its `__REGISTRY__` the
+ * testbed's image registry (where the busybox base is): what a pipeline mounts at /workspace.
+ */
+export async function writeWorkspace(testbed: ExecutorTestbed, name: string): Promise<string> {
+  const dir = join(testbed.work, name);
+  await mkdir(dir, { recursive: true });
+  await writeContextTemplate(`${name}/Dockerfile`, join(dir, 'Dockerfile'), {
+    REGISTRY: testbed.imageRegistry.host,
+  });
+  return dir;
 }

@@ -1,15 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { PushedImage } from '@kiln/fixtures/images';
 import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
-import { runKiln, unpackWithUmoci } from '../kilnProcess.ts';
-import { createSentinelTree, type SentinelTree } from './sentinelTree.ts';
+import { unpackWithUmoci } from '../kilnProcess.ts';
+import { type HostileBuildResult, hostileBuild, writeContext } from './hostileBuild.ts';
+import { startHostileEnvironment, stopHostileEnvironment } from './hostileEnvironment.ts';
+import type { SentinelTree } from './sentinelTree.ts';
 
 /**
  * ADD of local archives through the real CLI in the sandbox executor: archives that write or
@@ -25,13 +26,9 @@ let sentinel: SentinelTree;
 let before: string;
 
 beforeAll(async () => {
-  ({ registry, base, work } = await startBusyboxRegistry('kiln-e2e-add-archive-'));
-  sentinel = await createSentinelTree();
+  ({ registry, base, work, sentinel } = await startHostileEnvironment('kiln-e2e-add-archive-'));
 });
-afterAll(async () => {
-  await stopBusyboxRegistry({ registry, work });
-  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
-});
+afterAll(() => stopHostileEnvironment({ registry, work, sentinel }));
 beforeEach(async () => {
   before = await sentinel.fingerprint();
 });
@@ -67,60 +64,34 @@ function compress(tool: 'gzip' | 'bzip2' | 'xz', data: Buffer): Buffer {
   return execFileSync(tool, ['-c'], { input: data, maxBuffer: 64 * 1024 * 1024 });
 }
 
-interface Built {
-  code: number;
-  /** The `error` event's code and message when the build failed. */
-  errorCode: string | undefined;
-  errorMessage: string | undefined;
-  stderr: string;
+interface Built extends HostileBuildResult {
   layout: string;
   cacheDir: string;
 }
 
 /** `kiln build` in the sandbox executor into an OCI layout; the context holds `files` (a Buffer, or a symlink). */
-async function build(name: string, dockerfile: string, files: Record<string, Buffer | { symlink: string }>) {
+async function build(
+  name: string,
+  dockerfile: string,
+  files: Record<string, Buffer | { symlink: string }>,
+): Promise<Built> {
   const dir = join(work, name);
-  const context = join(dir, 'context');
-  await mkdir(context, { recursive: true });
-  await writeFile(join(context, 'Dockerfile'), dockerfile);
+  const contextFiles: Record<string, string | Buffer> = { Dockerfile: dockerfile };
+  const links: Record<string, string> = {};
   for (const [path, content] of Object.entries(files)) {
-    await mkdir(join(context, path, '..'), { recursive: true });
-    if (Buffer.isBuffer(content)) await writeFile(join(context, path), content);
-    else await symlink(content.symlink, join(context, path));
+    if (Buffer.isBuffer(content)) contextFiles[path] = content;
+    else links[path] = content.symlink;
   }
+  const contextDir = await writeContext(join(dir, 'context'), { files: contextFiles, links });
   const layout = join(dir, 'layout');
   const cacheDir = join(dir, 'cache');
-  const result = await runKiln([
-    'build',
-    '--executor',
-    'sandbox',
-    '--context',
-    context,
-    '--build-arg',
-    `BASE=${base.reference}`,
-    '--insecure-registry',
-    registry.host,
+  const result = await hostileBuild(contextDir, dir, base.reference, registry.host, [
     '--cache-dir',
     cacheDir,
-    '--no-push',
     '--oci-layout-path',
     layout,
-    '--log-format',
-    'json',
   ]);
-  const events = result.stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { type: string; code?: string; message?: string });
-  const error = events.find((event) => event.type === 'error');
-  return {
-    code: result.code,
-    errorCode: error?.code,
-    errorMessage: error?.message,
-    stderr: result.stderr,
-    layout,
-    cacheDir,
-  } satisfies Built;
+  return { ...result, layout, cacheDir };
 }
 
 /** Every blob Kiln wrote (the OCI layout and its blob store), decompressed where gzip. */
@@ -306,6 +277,6 @@ ADD cut.tar.gz /copied/
       'cut.tar.gz': packed.subarray(0, packed.length - 2000),
     });
     await expectRefused(built, 'ADD_EXTRACT_FAILED');
-    expect(built.errorMessage).toMatch(/^Dockerfile:3: cannot unpack cut\.tar\.gz: /);
+    expect(built.errorText).toMatch(/^Dockerfile:3: cannot unpack cut\.tar\.gz: /);
   });
 });

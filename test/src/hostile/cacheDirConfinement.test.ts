@@ -1,25 +1,17 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BusyboxRegistry, startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
+import { describe, expect, it } from 'vitest';
 import { runChecked, skopeoInspect } from '../kilnProcess.ts';
 import { hostileBuild, writeContext } from './hostileBuild.ts';
-import { createSentinelTree, fingerprintTree, type SentinelTree } from './sentinelTree.ts';
+import { useHostileEnvironment } from './hostileEnvironment.ts';
+import { fingerprintTree } from './sentinelTree.ts';
 
 // --cache-dir is shared across builds: a RUN must not reach its blob store, and a blob changed there
 // on disk must be caught before it is used.
-let env: BusyboxRegistry;
-let sentinel: SentinelTree;
 
-beforeAll(async () => {
-  env = await startBusyboxRegistry('kiln-hostile-cache-');
-  // The sentinel sits beside the cache dir, where `id=../..` would land.
-  sentinel = await createSentinelTree(env.work);
-}, 120_000);
-afterAll(async () => {
-  await stopBusyboxRegistry(env ?? {});
-});
+// The sentinel sits beside the cache dir, where `id=../..` would land.
+const env = useHostileEnvironment('kiln-hostile-cache-', { sentinelInWork: true });
 
 /** Every blob in the store, checked against its name: the store as a reader would trust it. */
 async function storeState(cacheDir: string): Promise<{ blobs: string[]; intact: boolean }> {
@@ -55,7 +47,7 @@ describe('cache mounts', () => {
     expect(first.code, first.stderr).toBe(0);
     const storeBefore = await storeState(cacheDir);
     expect(storeBefore.intact).toBe(true);
-    const sentinelBefore = await sentinel.fingerprint();
+    const sentinelBefore = await env.sentinel.fingerprint();
 
     const attack = (id: string) =>
       `RUN --mount=type=cache,id=${id},target=/c ls -R /c >> /seen; ` +
@@ -83,8 +75,8 @@ describe('cache mounts', () => {
     for (const blob of storeBefore.blobs) expect(storeAfter.blobs).toContain(blob);
     expect(await readdir(cacheDir)).not.toContain('pwned');
     expect(await readdir(join(cacheDir, '..'))).not.toContain('pwned');
-    expect(await sentinel.fingerprint()).toBe(sentinelBefore);
-    expect(result.archive.includes(sentinel.secretText)).toBe(false);
+    expect(await env.sentinel.fingerprint()).toBe(sentinelBefore);
+    expect(result.archive.includes(env.sentinel.secretText)).toBe(false);
   });
 });
 
@@ -111,24 +103,20 @@ describe('the blob store in --cache-dir', () => {
     const layer = inspected.Layers[0]!.slice('sha256:'.length);
     const evil = join(env.work, 'corrupt', 'evil');
     await mkdir(evil, { recursive: true });
-    await writeFile(join(evil, 'evil'), `${sentinel.secretText}\n`);
+    await writeFile(join(evil, 'evil'), `${env.sentinel.secretText}\n`);
     await runChecked('tar', ['-czf', join(cacheDir, 'blobs', 'sha256', layer), '-C', evil, 'evil']);
-    const fingerprint = await fingerprintTree(sentinel.dir);
+    const fingerprint = await fingerprintTree(env.sentinel.dir);
 
     const caught = await build(2);
     expect(caught.code).not.toBe(0);
     expect(caught.errorCode, caught.stderr).toBe('BLOB_CORRUPT');
-    expect(`${caught.stdout}${caught.stderr}`).not.toContain(sentinel.secretText);
+    expect(`${caught.stdout}${caught.stderr}`).not.toContain(env.sentinel.secretText);
     // Dropped from the store, so the next build fetches it again from the registry.
     expect(await readdir(join(cacheDir, 'blobs', 'sha256'))).not.toContain(layer);
     const again = await build(3);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.archive.includes(sentinel.secretText)).toBe(false);
+    expect(again.archive.includes(env.sentinel.secretText)).toBe(false);
     expect((await storeState(cacheDir)).intact).toBe(true);
-    expect(await fingerprintTree(sentinel.dir)).toBe(fingerprint);
+    expect(await fingerprintTree(env.sentinel.dir)).toBe(fingerprint);
   });
-});
-
-afterAll(async () => {
-  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
 });

@@ -1,24 +1,17 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BusyboxRegistry, startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type HostileContext, hostileBuild, writeContext } from './hostileBuild.ts';
-import { createSentinelTree, fingerprintTree, type SentinelTree } from './sentinelTree.ts';
+import { useHostileEnvironment } from './hostileEnvironment.ts';
+import { fingerprintTree } from './sentinelTree.ts';
 
 // A context and its Dockerfile are untrusted: links in them, .dockerignore'd files and bind mounts
 // must never read or change anything outside the context (or a stage's root).
-let env: BusyboxRegistry;
-let sentinel: SentinelTree;
+const env = useHostileEnvironment('kiln-hostile-context-');
 let before: string;
 
 beforeAll(async () => {
-  env = await startBusyboxRegistry('kiln-hostile-context-');
-  sentinel = await createSentinelTree();
-  before = await sentinel.fingerprint();
-}, 120_000);
-afterAll(async () => {
-  await stopBusyboxRegistry(env ?? {});
-  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
+  before = await env.sentinel.fingerprint();
 });
 
 async function build(name: string, context: HostileContext) {
@@ -26,9 +19,9 @@ async function build(name: string, context: HostileContext) {
   const result = await hostileBuild(dir, join(env.work, name, 'out'), env.base.reference, env.registry.host);
   const output = `${result.stdout}\n${result.stderr}`;
   // Whatever happened: no byte of the host secret anywhere, and the host tree as it was.
-  expect(output).not.toContain(sentinel.secretText);
-  expect(result.archive.includes(sentinel.secretText)).toBe(false);
-  expect(await sentinel.fingerprint()).toBe(before);
+  expect(output).not.toContain(env.sentinel.secretText);
+  expect(result.archive.includes(env.sentinel.secretText)).toBe(false);
+  expect(await env.sentinel.fingerprint()).toBe(before);
   return { ...result, dir, output };
 }
 
@@ -36,7 +29,7 @@ async function build(name: string, context: HostileContext) {
 function expectRefused(result: Awaited<ReturnType<typeof build>>, code: string) {
   expect(result.code, result.output).not.toBe(0);
   expect(result.errorCode, result.output).toBe(code);
-  expect(result.errorText).not.toContain(sentinel.dir);
+  expect(result.errorText).not.toContain(env.sentinel.dir);
   // The host directory's entries are never listed, in the error or anywhere else.
   expect(result.output).not.toMatch(/plain\.txt|nested/);
 }
@@ -45,7 +38,7 @@ describe('context links resolve inside the context', () => {
   it('COPY through a link to a host directory finds nothing', { timeout: 60_000 }, async () => {
     const result = await build('copy-link', {
       files: { Dockerfile: 'ARG BASE\nFROM $BASE\nCOPY hostdir/secret.txt /stolen\n' },
-      links: { hostdir: sentinel.dir },
+      links: { hostdir: env.sentinel.dir },
     });
     expectRefused(result, 'COPY_SOURCE_MISSING');
   });
@@ -53,7 +46,7 @@ describe('context links resolve inside the context', () => {
   it('a relative link climbing out of the context is clamped at its root', { timeout: 60_000 }, async () => {
     const result = await build('copy-climb', {
       files: { Dockerfile: 'ARG BASE\nFROM $BASE\nCOPY up/secret.txt /stolen\n' },
-      links: { up: `${'../'.repeat(12)}${sentinel.dir.slice(1)}` },
+      links: { up: `${'../'.repeat(12)}${env.sentinel.dir.slice(1)}` },
     });
     expectRefused(result, 'COPY_SOURCE_MISSING');
   });
@@ -61,13 +54,13 @@ describe('context links resolve inside the context', () => {
   it('a wildcard never lists a host directory through a link', { timeout: 60_000 }, async () => {
     const result = await build('copy-wildcard', {
       files: { Dockerfile: 'ARG BASE\nFROM $BASE\nCOPY hostdir/* /stolen/\n' },
-      links: { hostdir: sentinel.dir },
+      links: { hostdir: env.sentinel.dir },
     });
     expectRefused(result, 'COPY_SOURCE_MISSING');
   });
 
   it('COPY --from a stage follows its links inside that stage', { timeout: 60_000 }, async () => {
-    const stage = `ARG BASE\nFROM $BASE AS st\nRUN ln -s ${sentinel.dir}/secret.txt /s && ln -s ${sentinel.dir} /d\n`;
+    const stage = `ARG BASE\nFROM $BASE AS st\nRUN ln -s ${env.sentinel.dir}/secret.txt /s && ln -s ${env.sentinel.dir} /d\n`;
     for (const [name, copy] of [
       ['from-link', 'COPY --from=st /s /stolen'],
       ['from-wildcard', 'COPY --from=st /d/* /stolen/'],
@@ -80,20 +73,20 @@ describe('context links resolve inside the context', () => {
   it('COPY into a link the stage left lands inside the stage root', { timeout: 60_000 }, async () => {
     const result = await build('dest-link', {
       files: {
-        Dockerfile: `ARG BASE\nFROM $BASE\nRUN ln -s ${sentinel.dir} /out && ln -s /made/by/link /deep\nCOPY payload.txt /out/secret.txt\nCOPY payload.txt /out/nested/deeper/file\nCOPY payload.txt /deep/x\n`,
+        Dockerfile: `ARG BASE\nFROM $BASE\nRUN ln -s ${env.sentinel.dir} /out && ln -s /made/by/link /deep\nCOPY payload.txt /out/secret.txt\nCOPY payload.txt /out/nested/deeper/file\nCOPY payload.txt /deep/x\n`,
         'payload.txt': 'overwritten\n',
       },
     });
     expect(result.code, result.output).toBe(0);
     // The copies are in the image, under the link's target as the image sees it.
-    expect(result.archive.includes(`${sentinel.dir.slice(1)}/secret.txt`)).toBe(true);
+    expect(result.archive.includes(`${env.sentinel.dir.slice(1)}/secret.txt`)).toBe(true);
     expect(result.archive.includes('made/by/link/x')).toBe(true);
   });
 
   it('a .dockerignore that links to a host file is not read from the host', { timeout: 60_000 }, async () => {
     // A host file that, read as .dockerignore, would fail to parse and be quoted in the error.
     const hostFile = join(env.work, 'host-ignore');
-    await writeFile(hostFile, `[${sentinel.secretText}\n`);
+    await writeFile(hostFile, `[${env.sentinel.secretText}\n`);
     const result = await build('ignore-link', {
       files: { Dockerfile: 'ARG BASE\nFROM $BASE\nCOPY app.txt /app.txt\n', 'app.txt': 'app\n' },
       links: { '.dockerignore': hostFile },
@@ -103,10 +96,10 @@ describe('context links resolve inside the context', () => {
 
   it('a Dockerfile that links to a host file is not read from the host', { timeout: 60_000 }, async () => {
     const result = await build('dockerfile-link', {
-      links: { Dockerfile: join(sentinel.dir, 'secret.txt') },
+      links: { Dockerfile: join(env.sentinel.dir, 'secret.txt') },
     });
     expectRefused(result, 'DOCKERFILE_NOT_FOUND');
-    expect(result.output).not.toContain(sentinel.dir);
+    expect(result.output).not.toContain(env.sentinel.dir);
   });
 });
 

@@ -1,33 +1,27 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BusyboxRegistry, startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
 import { type LocalServer, startGitHttpServer } from '../contextServers.ts';
 import { runKiln } from '../kilnProcess.ts';
-import { createSentinelTree, type SentinelTree } from './sentinelTree.ts';
+import { useHostileEnvironment } from './hostileEnvironment.ts';
 
 /**
  * A git context is hostile input: trees that git itself would refuse to check out (a `.git` entry, a
  * `..` entry) are refused by Kiln's tree writer, and nothing outside the build changes.
  */
 
-let env: BusyboxRegistry;
-let sentinel: SentinelTree;
+const env = useHostileEnvironment('kiln-hostile-git-');
 let server: LocalServer;
 let root: string;
 
 beforeAll(async () => {
-  env = await startBusyboxRegistry('kiln-hostile-git-');
-  sentinel = await createSentinelTree();
   root = join(env.work, 'git');
   await mkdir(root, { recursive: true });
   server = await startGitHttpServer(root);
 }, 120_000);
 afterAll(async () => {
   await server?.close();
-  await stopBusyboxRegistry(env ?? {});
-  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
 });
 
 /** A bare repository whose one commit has the tree `entries` (`mode type name` → blob text or subtree). */
@@ -48,7 +42,7 @@ function hostileRepo(name: string, entries: string[]): void {
 }
 
 async function buildRepo(name: string) {
-  const before = await sentinel.fingerprint();
+  const before = await env.sentinel.fingerprint();
   const result = await runKiln(
     [
       'build',
@@ -66,9 +60,9 @@ async function buildRepo(name: string) {
     ],
     { GIT_PULL_METHOD: 'http' },
   );
-  expect(await sentinel.fingerprint()).toBe(before);
+  expect(await env.sentinel.fingerprint()).toBe(before);
   const output = `${result.stdout}\n${result.stderr}`;
-  expect(output).not.toContain(sentinel.secretText);
+  expect(output).not.toContain(env.sentinel.secretText);
   return { ...result, output };
 }
 

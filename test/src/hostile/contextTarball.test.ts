@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BusyboxRegistry, startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { hostileBuild } from './hostileBuild.ts';
-import { createSentinelTree, type SentinelTree } from './sentinelTree.ts';
+import { useHostileEnvironment } from './hostileEnvironment.ts';
 
 /**
  * A tarball context (`tar://`, and so https/s3/gs, which unpack the same way) is hostile input: it is
@@ -13,20 +12,11 @@ import { createSentinelTree, type SentinelTree } from './sentinelTree.ts';
  * and links that point out land inside the context. The host tree is unchanged either way.
  */
 
-let env: BusyboxRegistry;
-let sentinel: SentinelTree;
+const env = useHostileEnvironment('kiln-hostile-context-tar-');
 let before: string;
 
-beforeAll(async () => {
-  env = await startBusyboxRegistry('kiln-hostile-context-tar-');
-  sentinel = await createSentinelTree();
-}, 120_000);
-afterAll(async () => {
-  await stopBusyboxRegistry(env ?? {});
-  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
-});
 beforeEach(async () => {
-  before = await sentinel.fingerprint();
+  before = await env.sentinel.fingerprint();
 });
 
 type Member = [name: string, kind: 'file' | 'symlink' | 'link', extra: string];
@@ -61,16 +51,16 @@ async function buildTarball(name: string, members: Member[]) {
     env.registry.host,
   );
   const output = `${result.stdout}\n${result.stderr}`;
-  expect(output).not.toContain(sentinel.secretText);
-  expect(result.archive.includes(sentinel.secretText)).toBe(false);
-  expect(await sentinel.fingerprint()).toBe(before);
+  expect(output).not.toContain(env.sentinel.secretText);
+  expect(result.archive.includes(env.sentinel.secretText)).toBe(false);
+  expect(await env.sentinel.fingerprint()).toBe(before);
   return { ...result, output };
 }
 
 describe('hostile tarball contexts', () => {
   it('an entry climbing out with .. is refused', { timeout: 60_000 }, async () => {
     const result = await buildTarball('climb', [
-      [`${'../'.repeat(12)}${sentinel.dir.slice(1)}/planted`, 'file', 'x'],
+      [`${'../'.repeat(12)}${env.sentinel.dir.slice(1)}/planted`, 'file', 'x'],
     ]);
     expect(result.code, result.output).not.toBe(0);
     expect(result.errorCode).toBe('LAYER_UNSAFE_PATH');
@@ -80,18 +70,18 @@ describe('hostile tarball contexts', () => {
     timeout: 60_000,
   }, async () => {
     const result = await buildTarball('confined', [
-      [`${sentinel.dir}/planted-absolute`, 'file', 'absolute'],
-      ['out', 'symlink', sentinel.dir],
+      [`${env.sentinel.dir}/planted-absolute`, 'file', 'absolute'],
+      ['out', 'symlink', env.sentinel.dir],
       ['out/planted-through-link', 'file', 'through link'],
     ]);
     expect(result.code, result.output).toBe(0);
     const archive = result.archive.toString('latin1');
-    expect(archive).toContain(`ctx${sentinel.dir}/planted-absolute`);
-    expect(archive).toContain(`ctx${sentinel.dir}/planted-through-link`);
+    expect(archive).toContain(`ctx${env.sentinel.dir}/planted-absolute`);
+    expect(archive).toContain(`ctx${env.sentinel.dir}/planted-through-link`);
   });
 
   it('a hard link to a host file is refused or finds nothing of it', { timeout: 60_000 }, async () => {
-    const result = await buildTarball('hardlink', [['stolen', 'link', join(sentinel.dir, 'secret.txt')]]);
+    const result = await buildTarball('hardlink', [['stolen', 'link', join(env.sentinel.dir, 'secret.txt')]]);
     expect(result.code, result.output).not.toBe(0);
   });
 });

@@ -1,11 +1,12 @@
-import { access, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { PushedImage } from '@kiln/fixtures/images';
 import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
 import { runKiln, unpackWithUmoci } from '../kilnProcess.ts';
-import { createSentinelTree, type SentinelTree } from './sentinelTree.ts';
+import { writeContext } from './hostileBuild.ts';
+import { startHostileEnvironment, stopHostileEnvironment } from './hostileEnvironment.ts';
+import type { SentinelTree } from './sentinelTree.ts';
 
 let registry: TestRegistry;
 let base: PushedImage;
@@ -13,13 +14,9 @@ let work: string;
 let sentinel: SentinelTree;
 
 beforeAll(async () => {
-  ({ registry, base, work } = await startBusyboxRegistry('kiln-e2e-hostile-heredoc-'));
-  sentinel = await createSentinelTree();
+  ({ registry, base, work, sentinel } = await startHostileEnvironment('kiln-e2e-hostile-heredoc-'));
 });
-afterAll(async () => {
-  await stopBusyboxRegistry({ registry, work });
-  if (sentinel) await rm(sentinel.dir, { recursive: true, force: true });
-});
+afterAll(() => stopHostileEnvironment({ registry, work, sentinel }));
 
 async function build(
   name: string,
@@ -28,11 +25,10 @@ async function build(
   links: Record<string, string> = {},
   extra: string[] = [],
 ) {
-  const context = join(work, name);
-  await mkdir(context, { recursive: true });
-  await writeFile(join(context, 'Dockerfile'), dockerfile);
-  for (const [path, content] of Object.entries(files)) await writeFile(join(context, path), content);
-  for (const [path, target] of Object.entries(links)) await symlink(target, join(context, path));
+  const context = await writeContext(join(work, name), {
+    files: { Dockerfile: dockerfile, ...files },
+    links,
+  });
   const destination = `${registry.host}/hostile/${name}:latest`;
   const result = await runKiln([
     'build',

@@ -5,7 +5,7 @@ import { runKiln } from '../kilnProcess.ts';
 
 export interface HostileContext {
   /** Relative path → content. */
-  files?: Record<string, string>;
+  files?: Record<string, string | Uint8Array>;
   /** Relative path → link target, written as given (absolute targets are host paths). */
   links?: Record<string, string>;
 }

@@ -5,9 +5,9 @@ import type { PushedImage } from '@kiln/fixtures/images';
 import { runProcess } from '@kiln/fixtures/images';
 import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBusyboxRegistry, stopBusyboxRegistry } from '../busyboxRegistry.ts';
 import { repoRoot, runChecked, runKiln } from '../kilnProcess.ts';
-import { createSentinelTree, type SentinelTree } from './sentinelTree.ts';
+import { startHostileEnvironment, stopHostileEnvironment } from './hostileEnvironment.ts';
+import type { SentinelTree } from './sentinelTree.ts';
 
 let registry: TestRegistry;
 let base: PushedImage;
@@ -15,10 +15,11 @@ let work: string;
 let sentinel: SentinelTree;
 
 beforeAll(async () => {
-  ({ registry, base, work } = await startBusyboxRegistry('kiln-e2e-outputs-'));
-  sentinel = await createSentinelTree(work);
+  ({ registry, base, work, sentinel } = await startHostileEnvironment('kiln-e2e-outputs-', {
+    sentinelInWork: true,
+  }));
 });
-afterAll(() => stopBusyboxRegistry({ registry, work }));
+afterAll(() => stopHostileEnvironment({ registry, work, sentinel }));
 
 async function context(name: string): Promise<string> {
   const dir = join(work, name, 'context');

@@ -1,14 +1,6 @@
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BlobStore } from '@kiln/image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ociLayoutImageSource } from '../base/ociLayoutImageSource.ts';
-import { buildImage } from '../buildImage.ts';
 import { type CacheKeyInput, stepCacheKey } from '../cacheKey.ts';
-import type { BuildEvent } from '../events.ts';
-import { SandboxExecutor } from '../executor/sandboxExecutor.ts';
-import { createBusyboxLayout } from '../testing/baseLayout.ts';
+import { createTestBuilder, type TestBuilder } from '../testing/testBuild.ts';
 
 const input: CacheKeyInput = {
   parent: 'sha256:1111111111111111111111111111111111111111111111111111111111111111',
@@ -45,16 +37,13 @@ describe('stepCacheKey', () => {
   });
 });
 
-let dir: string;
-let layout: string;
+let builder: TestBuilder;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kiln-cache-keys-'));
-  layout = join(dir, 'layout');
-  await createBusyboxLayout(layout);
+  builder = await createTestBuilder();
 });
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await builder.dispose();
 });
 
 const dockerfile = `FROM busybox
@@ -73,36 +62,12 @@ async function keysOf(
   files: [string, string][],
   options: { buildArgs?: Map<string, string>; mtime?: number } = {},
 ): Promise<string[]> {
-  const base = join(dir, name);
-  const context = join(base, 'context');
-  await mkdir(context, { recursive: true });
-  for (const [path, content] of files) {
-    await mkdir(join(context, path, '..'), { recursive: true });
-    await writeFile(join(context, path), content);
-    if (options.mtime !== undefined) await utimes(join(context, path), options.mtime, options.mtime);
-  }
-  const store = new BlobStore(join(base, 'store'));
-  const events: BuildEvent[] = [];
-  await buildImage(
-    {
-      contextDir: context,
-      dockerfileText: dockerfile,
-      dockerfileName: 'Dockerfile',
-      buildArgs: options.buildArgs ?? new Map(),
-      labels: {},
-      snapshotStrategy: 'incremental',
-      singleSnapshot: false,
-      reproducible: false,
-      ignorePaths: [],
-      compression: 'gzip',
-    },
-    {
-      executor: new SandboxExecutor({ workDir: join(base, 'work') }),
-      images: ociLayoutImageSource({ busybox: { dir: layout, tag: 'busybox' } }, store),
-      store,
-      workDir: join(base, 'work'),
-      onEvent: (event) => events.push(event),
-    },
+  const { events } = await builder.build(
+    name,
+    dockerfile,
+    Object.fromEntries(files),
+    options.buildArgs ? { buildArgs: options.buildArgs } : {},
+    options.mtime === undefined ? {} : { mtime: options.mtime },
   );
   return events.flatMap((event) => (event.type === 'step-done' ? [event.cacheKey] : []));
 }

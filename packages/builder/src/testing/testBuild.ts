@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobStore } from '@kiln/image';
@@ -6,20 +6,34 @@ import { extractImageLayers } from '../base/extractImageLayers.ts';
 import { ociLayoutImageSource } from '../base/ociLayoutImageSource.ts';
 import { buildImage } from '../buildImage.ts';
 import type { BuildInput } from '../buildOptions.ts';
+import { directoryLayerCache } from '../directoryLayerCache.ts';
 import type { BuildEvent } from '../events.ts';
+import type { Executor } from '../executor/executor.ts';
 import { SandboxExecutor } from '../executor/sandboxExecutor.ts';
 import { createBusyboxLayout } from './baseLayout.ts';
+
+/** How one test build differs from a fresh, isolated one. */
+export interface TestBuildOptions {
+  /** A blob store and layer cache shared between builds, so a later build can hit the cache. */
+  shared?: { storeDir: string; cacheDir: string };
+  /** Sets every written context file's mtime (seconds), so tests can show a key ignores it. */
+  mtime?: number;
+  /** Another executor than the sandbox (for example one that runs a stage at a time). */
+  executor?: (workDir: string) => Executor;
+}
 
 /**
  * Builds Dockerfiles against the busybox test base (tag `busybox`) in the sandbox executor and
  * unpacks each result into a tree: the harness of the builder's semantic tests.
  */
 export interface TestBuilder {
+  /** Context files are written in the order given: tests of order-independence rely on it. */
   build(
     name: string,
     dockerfile: string,
-    files: Record<string, string>,
+    files: Record<string, string | Uint8Array>,
     extra?: Partial<BuildInput>,
+    options?: TestBuildOptions,
   ): Promise<{
     tree: string;
     events: BuildEvent[];
@@ -27,6 +41,8 @@ export interface TestBuilder {
   }>;
   /** The context directory `build(name, …)` writes its files into. */
   contextOf(name: string): string;
+  /** Scratch space of the harness, removed by `dispose`. */
+  readonly dir: string;
   dispose(): Promise<void>;
 }
 
@@ -35,16 +51,19 @@ export async function createTestBuilder(): Promise<TestBuilder> {
   const layout = join(dir, 'layout');
   await createBusyboxLayout(layout);
   return {
-    async build(name, dockerfile, files, extra = {}) {
+    async build(name, dockerfile, files, extra = {}, options = {}) {
       const base = join(dir, name);
       const context = join(base, 'context');
       await mkdir(context, { recursive: true });
       for (const [path, content] of Object.entries(files)) {
         await mkdir(join(context, path, '..'), { recursive: true });
         await writeFile(join(context, path), content);
+        if (options.mtime !== undefined) await utimes(join(context, path), options.mtime, options.mtime);
       }
-      const store = new BlobStore(join(base, 'store'));
-      const executor = new SandboxExecutor({ workDir: join(base, 'work') });
+      const { shared } = options;
+      const store = new BlobStore(shared?.storeDir ?? join(base, 'store'));
+      const workDir = join(base, 'work');
+      const executor = options.executor?.(workDir) ?? new SandboxExecutor({ workDir });
       const events: BuildEvent[] = [];
       try {
         const result = await buildImage(
@@ -65,8 +84,9 @@ export async function createTestBuilder(): Promise<TestBuilder> {
             executor,
             images: ociLayoutImageSource({ busybox: { dir: layout, tag: 'busybox' } }, store),
             store,
-            workDir: join(base, 'work'),
+            workDir,
             onEvent: (event) => events.push(event),
+            ...(shared ? { cache: directoryLayerCache(shared.cacheDir, store) } : {}),
           },
         );
         const tree = join(base, 'tree');
@@ -84,6 +104,7 @@ export async function createTestBuilder(): Promise<TestBuilder> {
       }
     },
     contextOf: (name) => join(dir, name, 'context'),
+    dir,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
