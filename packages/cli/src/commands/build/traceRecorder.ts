@@ -1,4 +1,4 @@
-import type { BuildEvent } from '@kiln/builder';
+import { type BuildEvent, writeOutputText } from '@kiln/builder';
 
 interface TraceEvent {
   name: string;
@@ -78,6 +78,15 @@ export function createTraceRecorder() {
     },
     toJson() {
       return { traceEvents: events, displayTimeUnit: 'ms' };
+    },
+    /** Writes the trace (`--trace`, through a device or fifo too); resolves with the failure, if any. */
+    async write(path: string): Promise<Error | undefined> {
+      try {
+        await writeOutputText('--trace', path, JSON.stringify(this.toJson()));
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error : new Error('the trace could not be written');
+      }
     },
   };
 }
