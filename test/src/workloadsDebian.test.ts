@@ -10,7 +10,7 @@ import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PodmanTestbed, startPodmanTestbed } from './executor/executorTestbed.ts';
 import { contextsDir, runChecked, runKiln } from './kilnProcess.ts';
-import { extractLastLayer } from './workloadLayers.ts';
+import { extractStepLayer, listTreeScript, treeDifferences } from './workloadLayers.ts';
 
 const suite = 'bookworm';
 let registry: TestRegistry;
@@ -40,6 +40,7 @@ describe('a Debian workload built with the sandbox executor', () => {
     const context = join(testbed.work, 'context');
     await mkdir(context);
     await copyFile(join(contextsDir, 'workload-debian/Dockerfile'), join(context, 'Dockerfile'));
+    await copyFile(listTreeScript, join(context, 'list-tree.sh'));
     await writeFile(join(context, 'sources.list'), `deb ${mirror} ${suite} main\n`);
     const destination = `${registry.host}/workloads/debian-tools:1`;
     const layout = join(testbed.work, 'layout');
@@ -60,8 +61,8 @@ describe('a Debian workload built with the sandbox executor', () => {
     ]);
     expect(built.code, built.stderr).toBe(0);
 
-    // The RUN layer as Kiln wrote it, unpacked by GNU tar (an independent reader).
-    const layer = await extractLastLayer(layout, join(testbed.work, 'layer'));
+    // apt's RUN layer as Kiln wrote it, unpacked by GNU tar (an independent reader).
+    const layer = await extractStepLayer(layout, 'apt-get install', join(testbed.work, 'layer'));
     const sudo = await stat(join(layer, 'usr/bin/sudo'));
     expect({ mode: (sudo.mode & 0o7777).toString(8), uid: sudo.uid }).toEqual({ mode: '4755', uid: 0 });
     expect(await runChecked('getcap', [join(layer, 'usr/bin/ping')])).toContain('cap_net_raw=ep');
@@ -104,5 +105,12 @@ describe('a Debian workload built with the sandbox executor', () => {
     expect(checks.stdout).toContain('dpkg-clean');
     expect(checks.stdout).toContain('files-verified');
     expect(checks.stdout).toContain('triggers-ran');
+
+    // Every path, mode, owner, link, content hash and capability RUN saw is what the container sees.
+    const atBuild = await run('cat /kiln-tree.txt');
+    const atRun = await run('list-tree');
+    expect(atRun.code, atRun.stderr).toBe(0);
+    expect(atBuild.stdout.split('\n').length).toBeGreaterThan(10_000);
+    expect(treeDifferences(atBuild.stdout, atRun.stdout).slice(0, 20)).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PodmanTestbed, startPodmanTestbed } from './executor/executorTestbed.ts';
 import { contextsDir, runChecked, runKiln } from './kilnProcess.ts';
+import { listTreeScript, treeDifferences } from './workloadLayers.ts';
 
 let registry: TestRegistry;
 let base: PushedImage;
@@ -37,6 +38,7 @@ describe('a Node workload built with the sandbox executor', () => {
   }, async () => {
     const context = join(testbed.work, 'context');
     await cp(join(contextsDir, 'workload-node'), context, { recursive: true });
+    await cp(listTreeScript, join(context, 'list-tree.sh'));
     await mkdir(join(context, 'npm'));
     const { npmrc, caBundle } = await machineNpmrc();
     await writeFile(join(context, 'npm/npmrc'), npmrc);
@@ -71,7 +73,7 @@ describe('a Node workload built with the sandbox executor', () => {
         "const app = require('express')();",
         "app.get('/', (req, res) => res.send(_.join(['served', 'by', 'express'], ' ')));",
         'const server = app.listen(0, "127.0.0.1", async () => {',
-        '  const response = await fetch(`http://127.0.0.1:${server.address().port}/`);',
+        "  const response = await fetch('http://127.0.0.1:' + server.address().port + '/');",
         '  console.log(await response.text());',
         '  server.close();',
         '});',
@@ -91,5 +93,12 @@ describe('a Node workload built with the sandbox executor', () => {
     expect(Number(packages)).toBeGreaterThan(30);
     expect(treeOk).toBe('tree-ok');
     expect(mount).toMatch(/No such file or directory/);
+
+    // Every path, mode, owner, link and content hash RUN saw is what the container sees.
+    const atBuild = await run(['cat', '/kiln-tree.txt']);
+    const atRun = await run(['list-tree']);
+    expect(atRun.code, atRun.stderr).toBe(0);
+    expect(atBuild.stdout.split('\n').length).toBeGreaterThan(10_000);
+    expect(treeDifferences(atBuild.stdout, atRun.stdout).slice(0, 20)).toEqual([]);
   });
 });
