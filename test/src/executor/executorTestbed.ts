@@ -28,7 +28,8 @@ export async function startPodmanTestbed(name: string): Promise<PodmanTestbed> {
     podman,
     async stop() {
       await podman.run(['system', 'reset', '--force']);
-      await rm(work, { recursive: true, force: true });
+      // podman can still append to its event log just after the reset returns (seen once: ENOTEMPTY).
+      await rm(work, { recursive: true, force: true, maxRetries: 3 });
     },
   };
 }
