@@ -5,31 +5,47 @@ import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
 import { contextsDir, repoRoot } from '../kilnProcess.ts';
 import { type ExecutorImageRefs, provideExecutorImages } from './executorImageCache.ts';
 
-export interface ExecutorTestbed {
+export interface PodmanTestbed {
   /** A fresh dir under .work (podman state must stay in the checkout's work dir). */
   work: string;
   podman: PodmanEnvironment;
+  stop(): Promise<void>;
+}
+
+export interface ExecutorTestbed extends PodmanTestbed {
   /** Plain-HTTP registry the executor image is pulled from, as a cluster pulls it from its registry. */
   imageRegistry: TestRegistry;
   executor: ExecutorImageRefs;
-  stop(): Promise<void>;
+}
+
+/** A work dir under .work and podman set up in it as a default pod (see @kiln/fixtures/podman). */
+export async function startPodmanTestbed(name: string): Promise<PodmanTestbed> {
+  await mkdir(join(repoRoot, '.work'), { recursive: true });
+  const work = await mkdtemp(join(repoRoot, '.work', `e2e-${name}-`));
+  const podman = await preparePodman(join(work, 'podman'));
+  return {
+    work,
+    podman,
+    async stop() {
+      await podman.run(['system', 'reset', '--force']);
+      // podman can still append to its event log just after the reset returns (seen once: ENOTEMPTY).
+      await rm(work, { recursive: true, force: true, maxRetries: 3 });
+    },
+  };
 }
 
 /** One per test file: a work dir, podman set up as a default pod, the executor image in a registry. */
 export async function startExecutorTestbed(name: string): Promise<ExecutorTestbed> {
-  const work = await mkdtemp(join(repoRoot, '.work', `e2e-${name}-`));
+  const testbed = await startPodmanTestbed(name);
   const imageRegistry = await startRegistry({ mode: 'plain' });
-  const podman = await preparePodman(join(work, 'podman'));
   const executor = await provideExecutorImages(imageRegistry);
   return {
-    work,
-    podman,
+    ...testbed,
     imageRegistry,
     executor,
     async stop() {
-      await podman.run(['system', 'reset', '--force']);
       await imageRegistry.stop();
-      await rm(work, { recursive: true, force: true });
+      await testbed.stop();
     },
   };
 }
