@@ -23,8 +23,10 @@ export async function readmeCommand(options: ReadmeCommandOptions, output: Outpu
     .filter((n) => n.endsWith('.json'))
     .sort();
   const files: ResultsFile[] = [];
+  const paths: string[] = [];
   for (const name of names) {
     const file = path.join(options.resultsDir, name);
+    paths.push(file);
     files.push({ link: linkFrom(readmeDir, file), results: await readResults(file) });
   }
   // With nothing measured yet there is nothing to draw; the section says so instead.
@@ -35,9 +37,10 @@ export async function readmeCommand(options: ReadmeCommandOptions, output: Outpu
   const after = replaceBetweenMarkers(before, section);
   if (after !== before) await writeFile(options.readme, after);
   if (options.headlineReadme !== undefined) {
+    const headlineDir = path.dirname(path.resolve(options.headlineReadme));
     const headline = headlineSection(
-      files,
-      linkFrom(path.dirname(path.resolve(options.headlineReadme)), options.readme),
+      files.map((file, index) => ({ ...file, link: linkFrom(headlineDir, paths[index]!) })),
+      linkFrom(headlineDir, options.readme),
     );
     const text = await readFile(options.headlineReadme, 'utf8');
     const updated = replaceBetweenMarkers(text, headline, HEADLINE_MARKERS);

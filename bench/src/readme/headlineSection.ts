@@ -5,7 +5,7 @@ import { latestRunPerSuite, type ResultsFile } from './performanceSection.ts';
 
 /** The command whose results the headline shows (Kaniko from shared/peers/kaniko-peer.sh). */
 export const headlineCommand =
-  'KILN_BENCH_KANIKO_IMAGE=127.0.0.1:5055/peer/kaniko:executor KILN_BENCH_CASES=build-in-pod pnpm bench build --json bench/results/build-in-pod-<date>.json && pnpm bench build --json bench/results/build-full-<date>.json && pnpm bench readme';
+  'KILN_BENCH_KANIKO_IMAGE=127.0.0.1:5055/peer/kaniko:executor KILN_BENCH_CASES=build-in-pod pnpm bench build --runs 2 --json bench/results/build-in-pod-<date>.json && pnpm bench build --json bench/results/build-full-<date>.json && pnpm bench readme';
 
 const mib = (value: number | undefined) => (value === undefined ? '' : `${Math.round(value)} MiB`);
 
@@ -15,7 +15,11 @@ const mib = (value: number | undefined) => (value === undefined ? '' : `${Math.r
  * full run that measured it. Rows whose peer did not run are left out.
  */
 export function headlineSection(files: ResultsFile[], fullTablesLink: string): string {
-  const rows = latestRunPerSuite(files).flatMap((suite) => suite.rows);
+  const perSuite = latestRunPerSuite(files);
+  const rows = perSuite.flatMap((suite) => suite.rows);
+  const sources = [...new Set(perSuite.flatMap((suite) => suite.sources))].filter((file) =>
+    file.results.results.some((row) => row.case.startsWith('build-')),
+  );
   const find = (name: string, contender: string) =>
     rows.find((row) => row.case === name && row.contender === contender);
   const table: string[][] = [];
@@ -77,6 +81,13 @@ export function headlineSection(files: ResultsFile[], fullTablesLink: string): s
       ],
       table,
     ),
+    '',
+    `From ${sources
+      .map(
+        (file) =>
+          `[${file.link}](${file.link}) (${file.results.createdAt.slice(0, 10)}, commit ${file.results.environment.gitCommit?.slice(0, 10) ?? 'unknown'}, load average ${file.results.environment.loadAverage.start} on ${file.results.environment.cores} cores)`,
+      )
+      .join(', ')}.`,
     '',
     `Every case, contender and target: [${fullTablesLink}](${fullTablesLink}).`,
   ].join('\n');
