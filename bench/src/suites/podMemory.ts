@@ -54,10 +54,17 @@ export async function watchPodMemory(): Promise<PodMemory> {
       polling = false;
       await poller;
       const max = Number((await readFile(join(dir, 'memory.max_usage_in_bytes'), 'utf8')).trim());
-      // podman made the parent in every controller; leave none behind.
-      for (const controller of await readdir('/sys/fs/cgroup')) {
-        const leftover = join('/sys/fs/cgroup', controller, name);
-        if (existsSync(leftover)) await removeTree(leftover);
+      // podman made the parent in every controller; leave none behind. The container's own cgroup may
+      // still be emptying just after podman returns, so a few tries.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        let left = false;
+        for (const controller of await readdir('/sys/fs/cgroup')) {
+          const leftover = join('/sys/fs/cgroup', controller, name);
+          if (existsSync(leftover)) await removeTree(leftover);
+          left ||= existsSync(leftover);
+        }
+        if (!left) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
       return { rssMiB: mib(peakRss), extra: { cgroupPeakMiB: mib(max) } };
     },
