@@ -11,7 +11,7 @@ const REPO_DIR = path.resolve(import.meta.dirname, '../..');
 export const USAGE = `usage:
   pnpm bench [snapshot|layer|push|build|parse|all …] [--quick] [--runs N] [--json FILE] [--label TEXT]
   pnpm bench compare BASE.json NEW.json [--threshold PCT] [--noise-floor PCT] [--report-only] [--markdown FILE] [--svg FILE]
-  pnpm bench readme [--results DIR] [--readme FILE] [--chart FILE]`;
+  pnpm bench readme [--results DIR] [--readme FILE] [--headline FILE] [--chart FILE]`;
 
 /** Declares the commands and their flags; the commands do the work. */
 export async function runCli(argv: string[], output: Output): Promise<void> {
@@ -44,7 +44,8 @@ export async function runCli(argv: string[], output: Output): Promise<void> {
   if (command === 'readme') {
     const { values, positionals } = parse(rest, {
       results: { type: 'string', default: path.join(REPO_DIR, 'bench/results') },
-      readme: { type: 'string', default: path.join(REPO_DIR, 'README.md') },
+      readme: { type: 'string', default: path.join(REPO_DIR, 'bench/README.md') },
+      headline: { type: 'string', default: path.join(REPO_DIR, 'README.md') },
       chart: { type: 'string', default: path.join(REPO_DIR, 'bench/results/ratios.svg') },
     });
     if (positionals.length > 0) throw usageError(`readme takes no arguments, got ${positionals.join(' ')}`);
@@ -52,6 +53,7 @@ export async function runCli(argv: string[], output: Output): Promise<void> {
       {
         resultsDir: values.results as string,
         readme: values.readme as string,
+        headlineReadme: values.headline as string,
         chart: values.chart as string,
       },
       output,

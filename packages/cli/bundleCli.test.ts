@@ -36,6 +36,16 @@ describe('bundleCli', () => {
     expect(code).not.toMatch(/worker\/\w+Worker\.ts/);
   });
 
+  it('bundles only the undici the registry client uses, not fetch, WebSocket or the mocks', async () => {
+    const names = (await readdir(join(dir, 'dist'))).filter((name) => name.endsWith('.mjs'));
+    const code = (await Promise.all(names.map((name) => readFile(join(dir, 'dist', name), 'utf8')))).join(
+      '\n',
+    );
+    expect(code).toContain('undici/lib/dispatcher/agent.js');
+    expect(code).not.toContain('undici/lib/web/websocket');
+    expect(code).not.toContain('undici/lib/mock/');
+  });
+
   it('hashes in its snapshot workers and compresses in its gzip workers', async () => {
     const tree = join(dir, 'tree');
     for (let d = 0; d < 4; d++) await mkdir(join(tree, `d${d}`), { recursive: true });

@@ -66,7 +66,7 @@ export async function bundleCli(options: BundleCliOptions): Promise<void> {
       worker: join(dirname(piscinaMain), 'worker.js'),
       ...Object.fromEntries(workerEntries.map(({ name, source }) => [name, fileURLToPath(source)])),
     },
-    plugins: [workerEntryUrls(rewritten)],
+    plugins: [workerEntryUrls(rewritten), slimUndici()],
   });
   const missing = workerEntries.filter(({ name }) => !rewritten.has(name));
   if (missing.length > 0) {
@@ -82,6 +82,63 @@ export async function bundleCli(options: BundleCliOptions): Promise<void> {
   // piscina asks for `worker.js` by that name; the package.json makes it load as ESM.
   await rename(join(outdir, 'worker.mjs'), join(outdir, 'worker.js'));
   await writeFile(join(outdir, 'package.json'), '{ "type": "module" }\n');
+}
+
+/**
+ * `undici` as Kiln uses it (Agent, EnvHttpProxyAgent, buildConnector, request): undici's own index
+ * also loads fetch, WebSocket, the mocks and the caches, and with them webcrypto and web streams,
+ * about 40 ms of every start of the CLI for code no command runs.
+ */
+function slimUndici(): Plugin {
+  const undiciDir = dirname(
+    createRequire(new URL('../registry/package.json', import.meta.url)).resolve('undici'),
+  );
+  const lib = (path: string) => JSON.stringify(join(undiciDir, 'lib', path));
+  const contents = `'use strict';
+const Dispatcher = require(${lib('dispatcher/dispatcher.js')});
+const api = require(${lib('api/index.js')});
+Object.assign(Dispatcher.prototype, api);
+const errors = require(${lib('core/errors.js')});
+const util = require(${lib('core/util.js')});
+const { getGlobalDispatcher } = require(${lib('global.js')});
+// undici's request(url, opts): the dispatcher's request with origin and path taken from the URL.
+function request(url, opts) {
+  if (!url || (typeof url !== 'string' && typeof url !== 'object')) {
+    throw new errors.InvalidArgumentError('invalid url');
+  }
+  if (opts != null && typeof opts !== 'object') throw new errors.InvalidArgumentError('invalid opts');
+  const options = opts ?? (typeof url === 'object' ? url : {});
+  const parsed = options.path != null
+    ? new URL(util.parseOrigin(url).origin + (options.path.startsWith('/') ? options.path : '/' + options.path))
+    : util.parseURL(url);
+  const { dispatcher = getGlobalDispatcher() } = options;
+  return api.request.call(dispatcher, {
+    ...options,
+    origin: parsed.origin,
+    path: parsed.search ? parsed.pathname + parsed.search : parsed.pathname,
+    method: options.method || (options.body ? 'PUT' : 'GET'),
+  });
+}
+module.exports = {
+  Agent: require(${lib('dispatcher/agent.js')}),
+  EnvHttpProxyAgent: require(${lib('dispatcher/env-http-proxy-agent.js')}),
+  buildConnector: require(${lib('core/connect.js')}),
+  Dispatcher,
+  errors,
+  request,
+};
+`;
+  return {
+    name: 'kiln-slim-undici',
+    setup(bundle) {
+      bundle.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici', namespace: 'kiln-slim-undici' }));
+      bundle.onLoad({ filter: /.*/, namespace: 'kiln-slim-undici' }, () => ({
+        contents,
+        loader: 'js',
+        resolveDir: undiciDir,
+      }));
+    },
+  };
 }
 
 const urlExpression = /new URL\(\s*(['"])(\.{1,2}\/[^'"]+)\1\s*,\s*import\.meta\.url\s*\)/g;

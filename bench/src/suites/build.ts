@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { bundleCli } from '@kiln/cli/bundle';
 import { KilnError } from '@kiln/errors';
@@ -14,9 +14,11 @@ const cliDir = join(repoRoot, 'packages/cli');
 
 /** The example builds of the peers' figures in shared/PEERS.md, each written into the suite's work dir. */
 interface Example {
-  name: 'small' | 'multistage' | 'debian-20k';
-  base: 'busybox' | 'debian';
+  name: 'small' | 'multistage' | 'debian-20k' | 'apt' | 'npm';
+  base: 'busybox' | 'debian' | 'node';
   files: Record<string, string>;
+  /** The largest Kiln / Kaniko ratio aimed for in a pod, cold. */
+  maxRatioToKaniko: number;
 }
 
 const small: Example = {
@@ -37,6 +39,7 @@ CMD ["cat", "/app/built.txt"]
     'data/one.txt': 'one\n',
     'data/two.txt': 'two\n',
   },
+  maxRatioToKaniko: 0.8,
 };
 
 const debian20k: Example = {
@@ -51,6 +54,46 @@ RUN echo changed > /data/d1/f1
 CMD ["ls", "/data"]
 `,
   },
+  maxRatioToKaniko: 0.5,
+};
+
+/** A real workload: packages from the Debian mirror (reachable from RUN here). */
+const apt: Example = {
+  name: 'apt',
+  base: 'debian',
+  files: {
+    Dockerfile: `ARG BASE
+FROM \${BASE}
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl ca-certificates git && rm -rf /var/lib/apt/lists/*
+CMD ["git", "--version"]
+`,
+  },
+  maxRatioToKaniko: 0.8,
+};
+
+/** A real workload: packages from the npm registry (reachable from RUN here), on the node base image. */
+const npm: Example = {
+  name: 'npm',
+  base: 'node',
+  files: {
+    Dockerfile: `ARG BASE
+FROM \${BASE}
+WORKDIR /app
+COPY package.json ./
+RUN npm install --no-audit --no-fund --loglevel=error
+CMD ["node", "-e", "require('express')"]
+`,
+    'package.json': `${JSON.stringify(
+      {
+        name: 'bench-npm',
+        private: true,
+        dependencies: { express: '^4', typescript: '^5', webpack: '^5', eslint: '^9', lodash: '^4' },
+      },
+      null,
+      2,
+    )}\n`,
+  },
+  maxRatioToKaniko: 0.8,
 };
 
 async function multistage(): Promise<Example> {
@@ -58,6 +101,7 @@ async function multistage(): Promise<Example> {
   return {
     name: 'multistage',
     base: 'busybox',
+    maxRatioToKaniko: 0.8,
     files: {
       Dockerfile: await readFile(join(dir, 'Dockerfile'), 'utf8'),
       'greeting.txt': await readFile(join(dir, 'greeting.txt'), 'utf8'),
@@ -85,6 +129,8 @@ interface Fixture {
   registry: TestRegistry;
   busybox: PushedImage;
   debian?: PushedImage;
+  /** Debian with this machine's Node and npm under /usr/local (for the npm workload). */
+  node?: PushedImage;
   cli: string;
 }
 
@@ -123,6 +169,7 @@ function buildahBud(
 }
 
 function baseOf(fixture: Fixture, example: Example): PushedImage {
+  if (example.base === 'node') return fixture.node!;
   return example.base === 'debian' ? fixture.debian! : fixture.busybox;
 }
 
@@ -306,6 +353,7 @@ function inPodCase(ctx: SuiteContext, fixture: Fixture, example: Example): Bench
   const cacheDir = () => join(ctx.workDir, `kiln-host-cold-${example.name}`);
   return buildInPodCase(ctx, {
     example: example.name,
+    maxRatioToKaniko: example.maxRatioToKaniko,
     registry: fixture.registry,
     contextDir: contextDir(ctx, example),
     base: baseOf(fixture, example),
@@ -320,6 +368,47 @@ function inPodCase(ctx: SuiteContext, fixture: Fixture, example: Example): Bench
     },
   });
 }
+
+/**
+ * Debian with the Node running the bench and the machine's npm under /usr/local, built with Kiln on the
+ * host (untimed): the npm workload's base, as `node:24-bookworm` would be (Docker Hub is unreachable).
+ */
+async function nodeBaseImage(ctx: SuiteContext, fixture: Fixture): Promise<PushedImage> {
+  ctx.note('building the node base image (Debian + Node + npm)');
+  const dir = join(ctx.workDir, 'contexts', 'node-base');
+  await wipe(dir);
+  await mkdir(join(dir, 'node/bin'), { recursive: true });
+  await mkdir(join(dir, 'node/lib/node_modules'), { recursive: true });
+  await cp(process.execPath, join(dir, 'node/bin/node'));
+  await cp(npmDir, join(dir, 'node/lib/node_modules/npm'), { recursive: true });
+  await writeFile(
+    join(dir, 'Dockerfile'),
+    `ARG BASE
+FROM \${BASE}
+COPY node/ /usr/local/
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && node --version && npm --version
+`,
+  );
+  const reference = `${fixture.registry.host}/bench/node-base:latest`;
+  await measureCommand(process.execPath, [
+    fixture.cli,
+    'build',
+    '--context',
+    dir,
+    '--build-arg',
+    `BASE=${fixture.debian!.reference}`,
+    '--destination',
+    reference,
+    '--insecure-registry',
+    fixture.registry.host,
+    '--kiln-dir',
+    join(ctx.workDir, 'kiln-work'),
+  ]);
+  return { reference, digest: '' };
+}
+
+/** npm as this machine has it (Debian's nodejs package puts it here). */
+const npmDir = '/usr/lib/node_modules/npm';
 
 /**
  * `KILN_BENCH_CASES=build-in-pod,build-cold/small` keeps only the build cases whose names start with one of
@@ -356,7 +445,7 @@ export const buildSuite: Suite = {
       ...(ctx.quick ? {} : { debian: await ensureDebianImage(active) }),
       cli: await bundleCliForBench(ctx),
     };
-    for (const example of examples) {
+    for (const example of ctx.quick ? examples : [...examples, apt, npm]) {
       const dir = contextDir(ctx, example);
       await wipe(dir);
       for (const [file, text] of Object.entries(example.files)) {
@@ -366,7 +455,13 @@ export const buildSuite: Suite = {
     }
     await mkdir(join(ctx.workDir, 'kiln-work'), { recursive: true });
     const cases = examples.flatMap((example) => casesFor(ctx, fixture, example));
-    if (!ctx.quick) cases.push(inPodCase(ctx, fixture, debian20k));
+    if (!ctx.quick) {
+      const only = selectedCases();
+      if (!only || only.some((prefix) => 'build-in-pod/npm'.startsWith(prefix))) {
+        fixture.node = await nodeBaseImage(ctx, fixture);
+      }
+      for (const example of [...examples, apt, npm]) cases.push(inPodCase(ctx, fixture, example));
+    }
     const only = selectedCases();
     if (only) {
       const kept = cases.filter((c) => only.some((prefix) => c.name.startsWith(prefix)));

@@ -28,7 +28,7 @@ export function createBlockSink(writer: BlobWriter, options: SinkOptions): Block
     const threads = Math.max(1, options.threads);
     return threads === 1
       ? inlineGzipSink(writer, options.level)
-      : gzipSink(writer, options.level, threads, options.pool());
+      : gzipSink(writer, options.level, threads, options.pool);
   }
   if (options.compression === 'zstd') return zstdSink(writer, options.level);
   return {
@@ -53,10 +53,14 @@ function inlineGzipSink(writer: BlobWriter, level: number): BlockSink {
   };
 }
 
-// Blocks go out to the pool and come back in any order; they are written in submission order.
-function gzipSink(writer: BlobWriter, level: number, threads: number, pool: GzipPool): BlockSink {
+// Blocks go out to the pool and come back in any order; they are written in submission order. The
+// first block waits for a second one: a layer of one block (most layers of a small build) is then
+// compressed inline and starts no worker thread, whose start costs more than the block.
+function gzipSink(writer: BlobWriter, level: number, threads: number, pool: () => GzipPool): BlockSink {
   const inFlight: Promise<Uint8Array>[] = [];
   let failure: unknown;
+  let held: Uint8Array | undefined;
+  let pooled = false;
   // One blob write outstanding at a time, overlapping with tar production rather than blocking it.
   let writing: Promise<void> = Promise.resolve();
   async function writeOldest(): Promise<void> {
@@ -67,19 +71,38 @@ function gzipSink(writer: BlobWriter, level: number, threads: number, pool: Gzip
       failure ??= error;
     });
   }
+  async function submit(block: Uint8Array): Promise<void> {
+    const job = pool().compress(block, level);
+    // Keep a rejection from surfacing as unhandled before its turn comes.
+    job.catch((error: unknown) => {
+      failure ??= error;
+    });
+    inFlight.push(job);
+    // Two blocks per worker: one compressing, one queued, so no worker waits for the tar producer.
+    while (inFlight.length >= threads * 2) await writeOldest();
+  }
   return {
     async push(block) {
       if (failure !== undefined) throw failure;
-      const job = pool.compress(block, level);
-      // Keep a rejection from surfacing as unhandled before its turn comes.
-      job.catch((error: unknown) => {
-        failure ??= error;
-      });
-      inFlight.push(job);
-      // Two blocks per worker: one compressing, one queued, so no worker waits for the tar producer.
-      while (inFlight.length >= threads * 2) await writeOldest();
+      if (!pooled && held === undefined) {
+        held = block;
+        return;
+      }
+      if (held !== undefined) {
+        pooled = true;
+        const first = held;
+        held = undefined;
+        await submit(first);
+      }
+      await submit(block);
     },
     async finish() {
+      if (held !== undefined) {
+        const member = gzipSync(held, { level });
+        held = undefined;
+        await writing;
+        writing = writer.write(member);
+      }
       while (inFlight.length > 0) await writeOldest();
       await writing;
     },

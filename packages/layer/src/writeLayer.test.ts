@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -7,6 +16,7 @@ import { BlobStore, type ImageConfig, MediaType, sha256Digest, writeOciLayout } 
 import type { ChangeSet } from '@kiln/snapshot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changeSetFromTree, entryFromLstat } from './changeSetFromTree.ts';
+import { createGzipPool, type GzipPool } from './gzipPool.ts';
 import { listTree, longDir, makeTree } from './testTrees.ts';
 import { writeLayer } from './writeLayer.ts';
 
@@ -103,6 +113,44 @@ describe('writeLayer', () => {
     expect(listing.every((l) => l.includes(' 1970-01-01 00:00:00 '))).toBe(true);
     const other = await writeLayer(changeSetFromTree(a), a, { store, sourceDateEpoch: 1 });
     expect(other.digest).not.toBe(one.digest);
+  });
+
+  it('compresses a one-block layer inline and starts no worker; a larger one goes to the pool', async () => {
+    const small = join(dir, 'small');
+    mkdirSync(join(small, 'app'), { recursive: true });
+    writeFileSync(join(small, 'app/config.txt'), 'key=value\n');
+    let compressed = 0;
+    const real = createGzipPool({ threads: 2 });
+    const pool: GzipPool = {
+      threads: 2,
+      get closed() {
+        return real.closed;
+      },
+      compress: (data, level) => {
+        compressed++;
+        return real.compress(data, level);
+      },
+      close: () => real.close(),
+    };
+    try {
+      const inline = await writeLayer(changeSetFromTree(small), small, {
+        store,
+        sourceDateEpoch: 0,
+        threads: 1,
+      });
+      const one = await writeLayer(changeSetFromTree(small), small, { store, sourceDateEpoch: 0, pool });
+      expect(compressed).toBe(0);
+      expect(one.digest).toBe(inline.digest);
+      const big = join(dir, 'big');
+      makeTree(big, 1_600_000_000);
+      writeFileSync(join(big, 'random.bin'), randomBytes(3 * 1024 * 1024));
+      const pooled = await writeLayer(changeSetFromTree(big), big, { store, sourceDateEpoch: 0, pool });
+      const single = await writeLayer(changeSetFromTree(big), big, { store, sourceDateEpoch: 0, threads: 1 });
+      expect(compressed).toBeGreaterThanOrEqual(4);
+      expect(pooled.digest).toBe(single.digest);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('carries xattrs such as security.capability as PAX records that GNU tar restores', async () => {
