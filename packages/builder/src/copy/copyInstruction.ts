@@ -12,6 +12,8 @@ import { stageLookup } from '../stage/stageState.ts';
 import { extractArchive, isLocalArchive } from './archive.ts';
 import { type CopyTarget, copyEntry, ensureImageDir, hashEntry } from './copyTree.ts';
 import { downloadSource } from './downloadSource.ts';
+import { fetchGitSource } from './fetchGitSource.ts';
+import { parseGitSource } from './gitSource.ts';
 import { createParentDirs, splitParentsPivot } from './parentsSource.ts';
 import { refuseUnsupportedFlags } from './refuseUnsupportedFlags.ts';
 import { expandSourceWildcard, hasWildcard, relativeSourcePath } from './sourceRoot.ts';
@@ -129,6 +131,8 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     name: string;
     archive: boolean;
     parents?: { pivot: string; under: string };
+    /** A git source's tree: its contents go into the destination, no ignore rules apply. */
+    git?: true;
   }[] = [];
   const parents = instruction.options.parents;
   for (const word of instruction.sources) {
@@ -143,6 +147,16 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       continue;
     }
     const text = expand(word);
+    const gitSource = instruction.kind === 'ADD' ? parseGitSource(text) : undefined;
+    if (gitSource) {
+      const dir = join(input.scratchDir, `git-${items.length}`);
+      const gitdir = join(input.scratchDir, `gitdir-${items.length}`);
+      const { commit } = await fetchGitSource(gitSource, dir, gitdir, where, input.signal);
+      // The commit is the key: a new commit on the branch re-runs the step, the same one hits.
+      hash.update(`git:${gitSource.url}\0${commit}\0${gitSource.subdir ?? ''}\0`);
+      items.push({ hostPath: dir, relative: '', name: '', archive: false, git: true });
+      continue;
+    }
     if (instruction.kind === 'ADD' && /^https?:\/\//i.test(text)) {
       await mkdir(input.scratchDir, { recursive: true });
       const download = await downloadSource(
@@ -206,6 +220,8 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     if (item.archive) {
       hash.update(`archive:${item.relative}\0`);
       for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
+    } else if (item.git) {
+      await hashEntry(hash, item.hostPath, item.relative, unfiltered, input.signal);
     } else {
       if (item.parents) hash.update(`parents:${item.parents.under}\0`);
       await hashEntry(hash, item.hostPath, item.relative, excluded, input.signal);
@@ -219,7 +235,11 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     return { skipped: true, touched: [], contentHash, createdBy };
   for (const item of items) {
     const info = await stat(item.hostPath);
-    if (item.parents) {
+    if (item.git) {
+      // As COPY of a directory, into the destination whether or not it ends in /.
+      await ensureImageDir(target, destination);
+      await copyEntry({ ...target, isExcluded: unfiltered }, item.hostPath, item.relative, destination);
+    } else if (item.parents) {
       await ensureImageDir(target, destination);
       await createParentDirs(target, source.root, item.parents.pivot, item.parents.under, destination);
       await copyEntry(target, item.hostPath, item.relative, posix.join(destination, item.parents.under));
@@ -247,6 +267,9 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
   }
   return { skipped: false, touched: [...target.touched].sort(), contentHash, createdBy };
 }
+
+/** A git source is not the context: neither .dockerignore nor the context's rules reach it. */
+const unfiltered = () => false;
 
 function heredocFor(instruction: CopyInstruction | AddInstruction, word: string) {
   const name = heredocNameOf(word);
