@@ -14,6 +14,7 @@ import { runChecked, runKiln } from './kilnProcess.ts';
 let work: string;
 let server: LocalServer;
 let repoWork: string;
+let mainCommit: string;
 const git = (cwd: string, ...args: string[]) =>
   execFileSync(
     'git',
@@ -31,6 +32,8 @@ beforeAll(async () => {
   git(repoWork, 'init', '-q');
   git(repoWork, 'add', '.');
   git(repoWork, 'commit', '-qm', 'main');
+  git(repoWork, 'tag', '-a', 'v1', '-m', 'v1');
+  mainCommit = git(repoWork, 'rev-parse', 'HEAD');
   git(repoWork, 'checkout', '-qb', 'feature');
   await writeFile(join(repoWork, 'sub/a.txt'), 'feature a');
   await writeFile(join(repoWork, 'sub/deep/b.txt'), 'feature b');
@@ -102,6 +105,18 @@ describe('ADD of a git source', () => {
     const all = await unpack(whole.tarPath, whole.out);
     expect((await readdir(join(all, 'all'))).sort()).toEqual(['sub', 'top.txt']);
     expect(await readFile(join(all, 'all/sub/a.txt'), 'utf8')).toBe('main a');
+  });
+
+  it('takes an annotated tag and a full commit hash as the ref', { timeout: 120_000 }, async () => {
+    const built = await build(
+      `FROM scratch\nADD ${server.url}/repo.git#v1 /tag/\nADD ${server.url}/repo.git#${mainCommit}:sub /commit\n`,
+    );
+    expect(built.code, built.stderr + built.stdout).toBe(0);
+    const rootfs = await unpack(built.tarPath, built.out);
+    expect((await readdir(join(rootfs, 'tag'))).sort()).toEqual(['sub', 'top.txt']);
+    expect(await readFile(join(rootfs, 'tag/sub/a.txt'), 'utf8')).toBe('main a');
+    expect(await readdir(join(rootfs, 'commit'))).toEqual(['a.txt']);
+    expect(await readFile(join(rootfs, 'commit/a.txt'), 'utf8')).toBe('main a');
   });
 
   it('fails with a one-line error naming the line when the ref does not exist', {
