@@ -109,15 +109,17 @@ async function subdirTree(
   shown: string,
 ): Promise<string> {
   const path = posix.normalize(`/${subdir ?? ''}`).replace(/^\/+|\/+$/g, '');
+  if (path === '') return (await git.readCommit({ fs, gitdir, oid: commit })).commit.tree;
   try {
-    const { oid } = await git.readTree({
-      fs,
-      gitdir,
-      oid: commit,
-      ...(path === '' ? {} : { filepath: path }),
-    });
-    return oid;
+    return (await git.readTree({ fs, gitdir, oid: commit, filepath: path })).oid;
   } catch (error) {
+    // isomorphic-git refuses a tree holding `.git`, `..` or `/` names on the way down.
+    if ((error as { code?: string }).code === 'UnsafeFilepathError') {
+      throw new KilnError('LAYER_UNSAFE_PATH', `${where}: ${shown} holds a path git refuses to check out`, {
+        hint: 'the repository may be malicious',
+        cause: error,
+      });
+    }
     throw new KilnError(
       'ADD_GIT_FAILED',
       `${where}: ${shown} has no directory "${subdir}" at commit ${commit.slice(0, 12)}`,
