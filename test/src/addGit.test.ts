@@ -119,6 +119,21 @@ describe('ADD of a git source', () => {
     expect(await readFile(join(rootfs, 'commit/a.txt'), 'utf8')).toBe('main a');
   });
 
+  it('applies --exclude and checks --checksum against the commit', { timeout: 120_000 }, async () => {
+    const built = await build(
+      `FROM scratch\nADD --exclude=deep ${server.url}/repo.git#feature:sub /ex\nADD --checksum=${mainCommit} ${server.url}/repo.git#v1 /sum\n`,
+    );
+    expect(built.code, built.stderr + built.stdout).toBe(0);
+    const rootfs = await unpack(built.tarPath, built.out);
+    expect(await readdir(join(rootfs, 'ex'))).toEqual(['a.txt']);
+    expect((await readdir(join(rootfs, 'sum'))).sort()).toEqual(['sub', 'top.txt']);
+    const wrong = await build(
+      `FROM scratch\nADD --checksum=${'0'.repeat(40)} ${server.url}/repo.git#v1 /sum\n`,
+    );
+    expect(wrong.code).toBe(2);
+    expect(wrong.error?.code).toBe('ADD_CHECKSUM_MISMATCH');
+  });
+
   it('fails with a one-line error naming the line when the ref does not exist', {
     timeout: 120_000,
   }, async () => {

@@ -111,6 +111,9 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
   const hash = createHash('sha256');
   const excluded = (relative: string, isDir: boolean, whenEmpty?: boolean) =>
     Boolean(source.isIgnored?.(relative, isDir, whenEmpty) || input.isExcluded?.(relative, isDir, whenEmpty));
+  // A git source is not the context: .dockerignore does not reach it, --exclude does.
+  const gitExcluded = (relative: string, isDir: boolean, whenEmpty?: boolean) =>
+    Boolean(input.isExcluded?.(relative, isDir, whenEmpty));
   const target: CopyTarget = {
     root: state.root,
     ownership,
@@ -152,6 +155,18 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       const dir = join(input.scratchDir, `git-${items.length}`);
       const gitdir = join(input.scratchDir, `gitdir-${items.length}`);
       const { commit } = await fetchGitSource(gitSource, dir, gitdir, where, input.signal);
+      // For a git source the checksum is the commit it must resolve to, never ignored.
+      const checksumWord = instruction.kind === 'ADD' ? instruction.options.checksum : undefined;
+      const checksum = checksumWord === undefined ? undefined : expand(checksumWord);
+      if (checksum !== undefined && checksum.toLowerCase() !== commit) {
+        throw new KilnError(
+          'ADD_CHECKSUM_MISMATCH',
+          `${where}: ${text} is at commit ${commit}, not ${checksum}`,
+          {
+            exitCode: 2,
+          },
+        );
+      }
       // The commit is the key: a new commit on the branch re-runs the step, the same one hits.
       hash.update(`git:${gitSource.url}\0${commit}\0${gitSource.subdir ?? ''}\0`);
       items.push({ hostPath: dir, relative: '', name: '', archive: false, git: true });
@@ -221,7 +236,7 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       hash.update(`archive:${item.relative}\0`);
       for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
     } else if (item.git) {
-      await hashEntry(hash, item.hostPath, item.relative, unfiltered, input.signal);
+      await hashEntry(hash, item.hostPath, item.relative, gitExcluded, input.signal);
     } else {
       if (item.parents) hash.update(`parents:${item.parents.under}\0`);
       await hashEntry(hash, item.hostPath, item.relative, excluded, input.signal);
@@ -238,7 +253,7 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     if (item.git) {
       // As COPY of a directory, into the destination whether or not it ends in /.
       await ensureImageDir(target, destination);
-      await copyEntry({ ...target, isExcluded: unfiltered }, item.hostPath, item.relative, destination);
+      await copyEntry({ ...target, isExcluded: gitExcluded }, item.hostPath, item.relative, destination);
     } else if (item.parents) {
       await ensureImageDir(target, destination);
       await createParentDirs(target, source.root, item.parents.pivot, item.parents.under, destination);
@@ -267,9 +282,6 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
   }
   return { skipped: false, touched: [...target.touched].sort(), contentHash, createdBy };
 }
-
-/** A git source is not the context: neither .dockerignore nor the context's rules reach it. */
-const unfiltered = () => false;
 
 function heredocFor(instruction: CopyInstruction | AddInstruction, word: string) {
   const name = heredocNameOf(word);
