@@ -166,7 +166,7 @@ function gitAuth(env: NodeJS.ProcessEnv): (() => { username: string; password: s
   return () => ({ username, password });
 }
 
-function gitReason(error: unknown): string {
+export function gitReason(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const data = (error as { data?: { statusCode?: number; statusMessage?: string } }).data;
   if (data?.statusCode) return `the server answered ${data.statusCode} ${data.statusMessage ?? ''}`.trim();

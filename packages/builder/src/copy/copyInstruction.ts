@@ -12,6 +12,8 @@ import { stageLookup } from '../stage/stageState.ts';
 import { extractArchive, isLocalArchive } from './archive.ts';
 import { type CopyTarget, copyEntry, ensureImageDir, hashEntry } from './copyTree.ts';
 import { downloadSource } from './downloadSource.ts';
+import { fetchGitSource } from './fetchGitSource.ts';
+import { parseGitSource } from './gitSource.ts';
 import { createParentDirs, splitParentsPivot } from './parentsSource.ts';
 import { refuseUnsupportedFlags } from './refuseUnsupportedFlags.ts';
 import { expandSourceWildcard, hasWildcard, relativeSourcePath } from './sourceRoot.ts';
@@ -109,6 +111,9 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
   const hash = createHash('sha256');
   const excluded = (relative: string, isDir: boolean, whenEmpty?: boolean) =>
     Boolean(source.isIgnored?.(relative, isDir, whenEmpty) || input.isExcluded?.(relative, isDir, whenEmpty));
+  // A git source is not the context: .dockerignore does not reach it, --exclude does.
+  const gitExcluded = (relative: string, isDir: boolean, whenEmpty?: boolean) =>
+    Boolean(input.isExcluded?.(relative, isDir, whenEmpty));
   const target: CopyTarget = {
     root: state.root,
     ownership,
@@ -129,6 +134,8 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     name: string;
     archive: boolean;
     parents?: { pivot: string; under: string };
+    /** A git source's tree: its contents go into the destination, no ignore rules apply. */
+    git?: true;
   }[] = [];
   const parents = instruction.options.parents;
   for (const word of instruction.sources) {
@@ -143,6 +150,28 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       continue;
     }
     const text = expand(word);
+    const gitSource = instruction.kind === 'ADD' ? parseGitSource(text) : undefined;
+    if (gitSource) {
+      const dir = join(input.scratchDir, `git-${items.length}`);
+      const gitdir = join(input.scratchDir, `gitdir-${items.length}`);
+      const { commit } = await fetchGitSource(gitSource, dir, gitdir, where, input.signal);
+      // For a git source the checksum is the commit it must resolve to, never ignored.
+      const checksumWord = instruction.kind === 'ADD' ? instruction.options.checksum : undefined;
+      const checksum = checksumWord === undefined ? undefined : expand(checksumWord);
+      if (checksum !== undefined && checksum.toLowerCase() !== commit) {
+        throw new KilnError(
+          'ADD_CHECKSUM_MISMATCH',
+          `${where}: ${text} is at commit ${commit}, not ${checksum}`,
+          {
+            exitCode: 2,
+          },
+        );
+      }
+      // The commit is the key: a new commit on the branch re-runs the step, the same one hits.
+      hash.update(`git:${gitSource.url}\0${commit}\0${gitSource.subdir ?? ''}\0`);
+      items.push({ hostPath: dir, relative: '', name: '', archive: false, git: true });
+      continue;
+    }
     if (instruction.kind === 'ADD' && /^https?:\/\//i.test(text)) {
       await mkdir(input.scratchDir, { recursive: true });
       const download = await downloadSource(
@@ -206,6 +235,8 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     if (item.archive) {
       hash.update(`archive:${item.relative}\0`);
       for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
+    } else if (item.git) {
+      await hashEntry(hash, item.hostPath, item.relative, gitExcluded, input.signal);
     } else {
       if (item.parents) hash.update(`parents:${item.parents.under}\0`);
       await hashEntry(hash, item.hostPath, item.relative, excluded, input.signal);
@@ -219,7 +250,11 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     return { skipped: true, touched: [], contentHash, createdBy };
   for (const item of items) {
     const info = await stat(item.hostPath);
-    if (item.parents) {
+    if (item.git) {
+      // As COPY of a directory, into the destination whether or not it ends in /.
+      await ensureImageDir(target, destination);
+      await copyEntry({ ...target, isExcluded: gitExcluded }, item.hostPath, item.relative, destination);
+    } else if (item.parents) {
       await ensureImageDir(target, destination);
       await createParentDirs(target, source.root, item.parents.pivot, item.parents.under, destination);
       await copyEntry(target, item.hostPath, item.relative, posix.join(destination, item.parents.under));
