@@ -49,6 +49,21 @@ async function layoutLayerPaths(layout: string): Promise<string[]> {
   return paths;
 }
 
+/** `kiln build` in the sandbox from `dir` on the test base, before each test's own flags. */
+function sandboxBuild(dir: string): string[] {
+  return [
+    'build',
+    '--executor',
+    'sandbox',
+    '--context',
+    dir,
+    '--build-arg',
+    `BASE=${env.base.reference}`,
+    '--insecure-registry',
+    env.registry.host,
+  ];
+}
+
 async function context(name: string, dockerfile: string): Promise<string> {
   const dir = join(env.work, name, 'context');
   await mkdir(dir, { recursive: true });
@@ -83,15 +98,7 @@ describe('build secrets (sandbox executor)', () => {
     const trace = join(out, 'trace.json');
     await mkdir(out, { recursive: true });
     const args = [
-      'build',
-      '--executor',
-      'sandbox',
-      '--context',
-      dir,
-      '--build-arg',
-      `BASE=${env.base.reference}`,
-      '--insecure-registry',
-      env.registry.host,
+      ...sandboxBuild(dir),
       '--destination',
       `${env.registry.host}/secrets/app:1`,
       '--cache',
@@ -155,15 +162,7 @@ describe('build secrets (sandbox executor)', () => {
     const dirCache = join(env.work, 'secrets', 'dir-cache');
     const local = await runKiln(
       [
-        'build',
-        '--executor',
-        'sandbox',
-        '--context',
-        dir,
-        '--build-arg',
-        `BASE=${env.base.reference}`,
-        '--insecure-registry',
-        env.registry.host,
+        ...sandboxBuild(dir),
         '--no-push',
         '--cache',
         '--cache-dir',
@@ -197,20 +196,7 @@ describe('build secrets (sandbox executor)', () => {
       'ARG BASE\nFROM $BASE\nRUN echo first\nRUN --mount=type=secret,id=deploy_key,required=true cat /run/secrets/deploy_key\n',
     );
     const logBefore = (await stat(env.registry.logFile)).size;
-    const result = await runKiln([
-      'build',
-      '--executor',
-      'sandbox',
-      '--context',
-      dir,
-      '--build-arg',
-      `BASE=${env.base.reference}`,
-      '--insecure-registry',
-      env.registry.host,
-      '--no-push',
-      '--log-format',
-      'json',
-    ]);
+    const result = await runKiln([...sandboxBuild(dir), '--no-push', '--log-format', 'json']);
     expect(result.code).toBe(2);
     const error = result.stdout
       .split('\n')
@@ -268,15 +254,7 @@ describe('ssh agent forwarding (sandbox executor)', () => {
       const agentDirsBefore = await agentDirs();
       const result = await runKiln(
         [
-          'build',
-          '--executor',
-          'sandbox',
-          '--context',
-          dir,
-          '--build-arg',
-          `BASE=${env.base.reference}`,
-          '--insecure-registry',
-          env.registry.host,
+          ...sandboxBuild(dir),
           '--no-push',
           '--compression',
           'none',
