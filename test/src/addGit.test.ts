@@ -152,8 +152,16 @@ describe('ADD of a git source', () => {
     const first = await build(dockerfile, cacheDir);
     expect(first.code, first.stderr + first.stdout).toBe(0);
     expect(first.cached).toBe(0);
+    const packsBefore = server.requests.filter(
+      (request) => request.startsWith('POST ') && request.includes('git-upload-pack'),
+    ).length;
     const again = await build(dockerfile, cacheDir);
     expect(again.cached).toBe(1);
+    // The hit asked the server for its refs only: no pack was fetched (a POST to git-upload-pack is the fetch).
+    expect(
+      server.requests.filter((request) => request.startsWith('POST ') && request.includes('git-upload-pack'))
+        .length,
+    ).toBe(packsBefore);
     // A new commit with the same tree: BuildKit keys a git source on its commit, so it re-runs.
     git(repoWork, 'commit', '-q', '--allow-empty', '-m', 'empty');
     git(repoWork, 'push', '-q', join(work, 'git/repo.git'), 'main');

@@ -12,8 +12,8 @@ import { stageLookup } from '../stage/stageState.ts';
 import { extractArchive, isLocalArchive } from './archive.ts';
 import { type CopyTarget, copyEntry, ensureImageDir, hashEntry } from './copyTree.ts';
 import { downloadSource } from './downloadSource.ts';
-import { fetchGitSource } from './fetchGitSource.ts';
-import { parseGitSource } from './gitSource.ts';
+import { fetchGitSource, resolveGitSourceCommit } from './fetchGitSource.ts';
+import { type GitSource, parseGitSource } from './gitSource.ts';
 import { createParentDirs, splitParentsPivot } from './parentsSource.ts';
 import { refuseUnsupportedFlags } from './refuseUnsupportedFlags.ts';
 import { expandSourceWildcard, hasWildcard, relativeSourcePath } from './sourceRoot.ts';
@@ -134,8 +134,8 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     name: string;
     archive: boolean;
     parents?: { pivot: string; under: string };
-    /** A git source's tree: its contents go into the destination, no ignore rules apply. */
-    git?: true;
+    /** A git source, fetched into `hostPath` only on a cache miss: its tree's contents go into the destination, no ignore rules apply. */
+    git?: { source: GitSource; commit: string; gitdir: string };
   }[] = [];
   const parents = instruction.options.parents;
   for (const word of instruction.sources) {
@@ -154,7 +154,8 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     if (gitSource) {
       const dir = join(input.scratchDir, `git-${items.length}`);
       const gitdir = join(input.scratchDir, `gitdir-${items.length}`);
-      const { commit } = await fetchGitSource(gitSource, dir, gitdir, where, input.signal);
+      // Resolved on the server only: the tree is fetched after the cache lookup, on a miss.
+      const commit = await resolveGitSourceCommit(gitSource, where, input.signal);
       // For a git source the checksum is the commit it must resolve to, never ignored.
       const checksumWord = instruction.kind === 'ADD' ? instruction.options.checksum : undefined;
       const checksum = checksumWord === undefined ? undefined : expand(checksumWord);
@@ -168,8 +169,16 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
         );
       }
       // The commit is the key: a new commit on the branch re-runs the step, the same one hits.
+      // The commit fixes the tree; --exclude is the rest of what the copy takes from it.
       hash.update(`git:${gitSource.url}\0${commit}\0${gitSource.subdir ?? ''}\0`);
-      items.push({ hostPath: dir, relative: '', name: '', archive: false, git: true });
+      hash.update(`exclude:${JSON.stringify(instruction.options.exclude)}\0`);
+      items.push({
+        hostPath: dir,
+        relative: '',
+        name: '',
+        archive: false,
+        git: { source: gitSource, commit, gitdir },
+      });
       continue;
     }
     if (instruction.kind === 'ADD' && /^https?:\/\//i.test(text)) {
@@ -232,11 +241,11 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
     );
   }
   for (const item of items) {
+    // A git source is keyed by its commit above: nothing of it is fetched before the cache lookup.
+    if (item.git) continue;
     if (item.archive) {
       hash.update(`archive:${item.relative}\0`);
       for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
-    } else if (item.git) {
-      await hashEntry(hash, item.hostPath, item.relative, gitExcluded, input.signal);
     } else {
       if (item.parents) hash.update(`parents:${item.parents.under}\0`);
       await hashEntry(hash, item.hostPath, item.relative, excluded, input.signal);
@@ -249,6 +258,10 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
   if (await input.beforeCopy?.(contentHash, createdBy))
     return { skipped: true, touched: [], contentHash, createdBy };
   for (const item of items) {
+    if (item.git) {
+      const { source: gitSource, commit, gitdir } = item.git;
+      await fetchGitSource(gitSource, commit, item.hostPath, gitdir, where, input.signal);
+    }
     const info = await stat(item.hostPath);
     if (item.git) {
       // As COPY of a directory, into the destination whether or not it ends in /.
