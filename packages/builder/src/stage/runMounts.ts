@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { CacheMount, Mount, SecretMount, SshMount } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
@@ -107,13 +107,8 @@ async function resolveMount(
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         fresh = true;
-        await mkdir(join(cacheDir, '..'), { recursive: true });
-        await seedCache(mount, cacheDir, context);
       }
-      if (fresh) {
-        await chmod(cacheDir, mount.mode ? Number.parseInt(context.expand(mount.mode), 8) : 0o755);
-        await chown(cacheDir, Number(mount.uid ?? 0), Number(mount.gid ?? 0));
-      }
+      if (fresh) await createCacheDir(mount, cacheDir, index, context);
       const dir = await lockedCacheDir(mount.sharing, cacheDir, index, context, releases);
       resolved.push({ kind: 'bind', source: dir, target, readonly: mount.readonly, cache: mount.sharing });
       return;
@@ -167,6 +162,44 @@ async function resolveMount(
  * A new cache dir: empty, or (BuildKit's `from=`/`source=`) a copy of a directory of a stage, an
  * image or the context, made once, when the cache is created.
  */
+/**
+ * Creates a cache mount's directory, seeded from `from=`/`source=` when given; false when a
+ * concurrent build made it first (then it is that build's, as it made it). An empty one is one
+ * atomic mkdir; a seeded one is filled beside its final name and renamed into place, so no build
+ * sees it half-filled.
+ */
+async function createCacheDir(
+  mount: CacheMount,
+  cacheDir: string,
+  index: number,
+  context: RunMountContext,
+): Promise<boolean> {
+  await mkdir(join(cacheDir, '..'), { recursive: true });
+  const seeded = mount.from !== undefined || mount.source !== undefined;
+  const building = seeded ? `${cacheDir}.new-${process.pid}-${index}-${Date.now()}` : cacheDir;
+  try {
+    await seedCache(mount, building, context);
+  } catch (error) {
+    if (!seeded && (error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  await chmod(building, mount.mode ? Number.parseInt(context.expand(mount.mode), 8) : 0o755);
+  await chown(building, Number(mount.uid ?? 0), Number(mount.gid ?? 0));
+  if (!seeded) return true;
+  try {
+    await rename(building, cacheDir);
+    return true;
+  } catch (error) {
+    await rm(building, { recursive: true, force: true });
+    if (
+      (error as NodeJS.ErrnoException).code === 'ENOTEMPTY' ||
+      (error as NodeJS.ErrnoException).code === 'EEXIST'
+    )
+      return false;
+    throw error;
+  }
+}
+
 async function seedCache(mount: CacheMount, cacheDir: string, context: RunMountContext): Promise<void> {
   if (mount.from === undefined && mount.source === undefined) {
     await mkdir(cacheDir);
