@@ -24,7 +24,10 @@ export type {
   ReadOciLayoutOptions,
   WriteOciLayoutResult,
 } from './ociLayout.ts';
-export { readOciLayout, refNameAnnotation, writeOciLayout } from './ociLayout.ts';
+export type { LayoutImageIndex, WriteOciIndexResult } from './ociLayout.ts';
+export { readOciLayout, refNameAnnotation, writeOciIndexLayout, writeOciLayout } from './ociLayout.ts';
+export type { MultiPlatformArchive } from './multiPlatformArchive.ts';
+export { writeMultiPlatformArchive } from './multiPlatformArchive.ts';
 export { formatPlatform, hostPlatform, parsePlatform } from './platform.ts';
 export type { ParseReferenceOptions, Reference } from './reference.ts';
 export {
