@@ -87,9 +87,7 @@ function platformsOf(index: IndexJson): string[] {
 function runSteps(events: Record<string, unknown>[], stage: string): number {
   return events.filter(
     (event) =>
-      event.type === 'step-started' &&
-      event.stage === stage &&
-      String(event.instruction).startsWith('RUN'),
+      event.type === 'step-started' && event.stage === stage && String(event.instruction).startsWith('RUN'),
   ).length;
 }
 
@@ -207,7 +205,9 @@ describe('kiln build --platform linux/amd64,linux/arm64', () => {
       })),
     });
 
-    const layoutIndex = JSON.parse(await runChecked('skopeo', ['inspect', '--raw', `oci:${layout}:1`])) as IndexJson;
+    const layoutIndex = JSON.parse(
+      await runChecked('skopeo', ['inspect', '--raw', `oci:${layout}:1`]),
+    ) as IndexJson;
     expect(layoutIndex.mediaType).toBe('application/vnd.oci.image.index.v1+json');
     expect(platformsOf(layoutIndex)).toEqual(['linux/amd64', 'linux/arm64']);
     const layoutArm = JSON.parse(

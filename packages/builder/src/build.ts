@@ -12,9 +12,9 @@ import { RemoteBlobs } from './cache/remoteBlobs.ts';
 import { resolveBuildSources } from './context/resolveBuildSources.ts';
 import type { BuildEvent, BuildEventListener } from './events.ts';
 import { parseEntitlements } from './executor/entitlements.ts';
-import { assembleIndex } from './image/assembleIndex.ts';
 import type { Executor } from './executor/executor.ts';
 import { createExecutor, selectExecutorKind } from './executor/selectExecutor.ts';
+import { assembleIndex } from './image/assembleIndex.ts';
 import { checkOutputPaths } from './output/checkOutputPaths.ts';
 import { checkPushAccess } from './output/checkPushAccess.ts';
 import { parseDestinations, writeOutputs } from './output/writeOutputs.ts';
@@ -128,7 +128,9 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
           dockerfileText,
           ...(dockerfilePath === undefined ? {} : { dockerfilePath }),
           dockerfileName:
-            request.dockerfileText === undefined ? (request.dockerfile ?? 'Dockerfile') : 'Dockerfile (stdin)',
+            request.dockerfileText === undefined
+              ? (request.dockerfile ?? 'Dockerfile')
+              : 'Dockerfile (stdin)',
         },
         {
           executor,
@@ -188,8 +190,8 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       },
     );
     options.signal?.throwIfAborted();
-    const perPlatform = builds.map(({ built }) => ({
-      platform: formatPlatform(platformOf(built.image)),
+    const perPlatform = builds.map(({ platform, built }) => ({
+      platform: platform ? formatPlatform(platform) : '',
       digest: built.image.digest,
     }));
     emit({
@@ -238,9 +240,4 @@ function userPaths(request: BuildRequest, contextDir: string, dockerfilePath: st
   return [contextDir, dockerfilePath, ...named]
     .filter((path): path is string => path !== undefined && path !== '')
     .map((path) => resolve(path));
-}
-
-function platformOf(image: BuiltStages['image']): Platform {
-  const { architecture, os, variant } = image.config;
-  return variant ? { architecture, os, variant } : { architecture, os };
 }

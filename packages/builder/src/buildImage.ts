@@ -48,7 +48,11 @@ async function buildWithPools(
     automaticArgs,
   });
   checkRunEntitlements(dockerfile, plan, { allow: input.allow ?? [], network: input.network ?? 'host' });
-  await checkForeignRuns(dockerfile, plan, { executor: env.executor.kind, target: platform, host: hostPlatform() });
+  await checkForeignRuns(dockerfile, plan, {
+    executor: env.executor.kind,
+    target: platform,
+    host: hostPlatform(),
+  });
   if (env.secrets) await env.secrets.check();
   checkRequiredMounts(dockerfile, plan, env.secrets ?? new BuildSecrets());
   const args: ArgSources = {
@@ -93,7 +97,8 @@ async function buildWithPools(
   };
   const { built } = context;
   const { shared } = env;
-  const buildOne = (stage: PlannedStage) => (shared ? shared.build(context, stage) : buildStage(context, stage));
+  const buildOne = (stage: PlannedStage) =>
+    shared ? shared.build(context, stage) : buildStage(context, stage);
   if (env.executor.concurrentStages) {
     const running = new Map<number, Promise<void>>();
     const start = (index: number): Promise<void> => {

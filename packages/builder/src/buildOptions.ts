@@ -4,8 +4,8 @@ import type { BuildRequest } from './buildRequest.ts';
 import type { BuildEventListener } from './events.ts';
 import type { Executor } from './executor/executor.ts';
 import type { LayerCache } from './layerCache.ts';
-import type { SharedStages } from './stage/sharedStages.ts';
 import type { BuildSecrets } from './secrets/buildSecrets.ts';
+import type { SharedStages } from './stage/sharedStages.ts';
 import type { StageLayer } from './stage/stageState.ts';
 
 /** What `buildImage` builds: the request's build settings, with the context and Dockerfile read. */

@@ -18,16 +18,17 @@ export {
   MediaType,
   ociLayerMediaType,
 } from './mediaTypes.ts';
-export type {
-  LayoutImage,
-  OciLayoutImage,
-  ReadOciLayoutOptions,
-  WriteOciLayoutResult,
-} from './ociLayout.ts';
-export type { LayoutImageIndex, WriteOciIndexResult } from './ociLayout.ts';
-export { readOciLayout, refNameAnnotation, writeOciIndexLayout, writeOciLayout } from './ociLayout.ts';
 export type { MultiPlatformArchive } from './multiPlatformArchive.ts';
 export { writeMultiPlatformArchive } from './multiPlatformArchive.ts';
+export type {
+  LayoutImage,
+  LayoutImageIndex,
+  OciLayoutImage,
+  ReadOciLayoutOptions,
+  WriteOciIndexResult,
+  WriteOciLayoutResult,
+} from './ociLayout.ts';
+export { readOciLayout, refNameAnnotation, writeOciIndexLayout, writeOciLayout } from './ociLayout.ts';
 export { formatPlatform, hostPlatform, parsePlatform } from './platform.ts';
 export type { ParseReferenceOptions, Reference } from './reference.ts';
 export {

@@ -17,6 +17,8 @@ export interface LayoutImage {
   /** Written to the layout when given (it must hash to `manifest.config.digest`); else read from the store. */
   config?: ImageConfig;
   tag?: string;
+  /** The descriptor's platform; default the config's. */
+  platform?: Platform;
 }
 
 export interface WriteOciLayoutResult {
@@ -88,7 +90,11 @@ export async function writeOciIndexLayout(
 }
 
 /** Copies an image's layers and config into the layout and writes its manifest; returns its descriptor. */
-async function writeImageBlobs(layoutStore: BlobStore, image: LayoutImage, store: BlobStore): Promise<Descriptor> {
+async function writeImageBlobs(
+  layoutStore: BlobStore,
+  image: LayoutImage,
+  store: BlobStore,
+): Promise<Descriptor> {
   for (const layer of image.manifest.layers) await layoutStore.copyFrom(store, layer.digest);
   if (image.config !== undefined) {
     const written = await layoutStore.writeJson(image.config);
@@ -109,7 +115,7 @@ async function writeImageBlobs(layoutStore: BlobStore, image: LayoutImage, store
     mediaType: image.manifest.mediaType ?? MediaType.ociManifest,
     digest,
     size,
-    platform: platformOf(config),
+    platform: image.platform ?? platformOf(config),
   };
 }
 

@@ -67,7 +67,10 @@ interface BinfmtEntry {
 function parseEntry(text: string): BinfmtEntry | undefined {
   const lines = text.split('\n');
   const field = (name: string) =>
-    lines.find((line) => line.startsWith(`${name} `))?.slice(name.length + 1).trim() ?? '';
+    lines
+      .find((line) => line.startsWith(`${name} `))
+      ?.slice(name.length + 1)
+      .trim() ?? '';
   const magic = field('magic');
   if (magic === '') return undefined; // an extension (E) handler, not a magic one
   const mask = field('mask');

@@ -28,21 +28,17 @@ export interface BuiltIndex {
 export async function assembleIndex(images: PlatformImage[], store: BlobStore): Promise<BuiltIndex> {
   const docker = images.every(({ image }) => image.manifest.mediaType === MediaType.dockerManifest);
   const mediaType = docker ? MediaType.dockerManifestList : MediaType.ociIndex;
-  const manifests: Descriptor[] = images.map(({ image }) => ({
+  const manifests: Descriptor[] = images.map(({ platform, image }) => ({
     mediaType: image.manifest.mediaType ?? MediaType.ociManifest,
     digest: image.digest,
     size: image.manifestBytes.byteLength,
-    platform: platformOf(image),
+    // The platform asked for, as BuildKit's exporter names it, even when the target stage was
+    // built FROM --platform=$BUILDPLATFORM or on a base with no image for it.
+    platform,
   }));
   const index: ImageIndex = { schemaVersion: 2, mediaType, manifests };
   const indexBytes = Buffer.from(JSON.stringify(index), 'utf8');
   const written = await store.write(indexBytes);
   const size = written.size + images.reduce((total, { image }) => total + image.size, 0);
   return { index, indexBytes, digest: written.digest, mediaType, images, size };
-}
-
-/** The platform the image's config declares (a build-platform target stage keeps its own). */
-function platformOf(image: BuiltImage): Platform {
-  const { architecture, os, variant } = image.config;
-  return variant ? { architecture, os, variant } : { architecture, os };
 }

@@ -11,8 +11,8 @@ import {
 } from '@kiln/image';
 import { pushImage, putManifest, type RegistryClient } from '@kiln/registry';
 import type { BuildEvent } from '../events.ts';
-import type { BuiltIndex } from '../image/assembleIndex.ts';
 import { asOciManifest, type BuiltImage } from '../image/assembleImage.ts';
+import type { BuiltIndex } from '../image/assembleIndex.ts';
 import { checkOutputDirectory } from './outputTarget.ts';
 import { writeOutputFile, writeOutputText } from './writeOutputFile.ts';
 
@@ -178,9 +178,10 @@ async function writeIndexImageOutputs(
     }
   }
   // OCI layouts and archives hold OCI media types (skopeo and umoci find nothing else by tag).
-  const layoutImages = built.images.map(({ image }) => {
+  const layoutImages = built.images.map(({ platform, image }) => {
     const manifest = asOciManifest(image.manifest);
     return {
+      platform,
       manifest,
       ...(manifest === image.manifest ? { manifestBytes: image.manifestBytes } : {}),
       config: image.config,

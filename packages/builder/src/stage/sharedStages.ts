@@ -33,7 +33,8 @@ export class SharedStages {
     const state = await buildStage(context, stage);
     // A root reused for this platform's stage no longer holds an earlier platform's tree.
     if (context.env.executor.concurrentStages)
-      for (const [other, entry] of this.#byKey) if (entry.state.root === state.root) this.#byKey.delete(other);
+      for (const [other, entry] of this.#byKey)
+        if (entry.state.root === state.root) this.#byKey.delete(other);
     this.#byKey.set(key, { state, platform });
     this.#keys.set(state, key);
     return state;

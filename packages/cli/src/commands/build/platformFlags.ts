@@ -17,10 +17,14 @@ export function platformsFromFlags(platform: string[] | undefined, customPlatfor
   const platforms = new Map<string, Platform>();
   for (const word of words) {
     if (word === '') {
-      throw new KilnError('INVALID_PLATFORM', `--platform "${(platform ?? []).join(',')}" has an empty entry`, {
-        hint: 'e.g. --platform linux/amd64,linux/arm64',
-        exitCode: 2,
-      });
+      throw new KilnError(
+        'INVALID_PLATFORM',
+        `--platform "${(platform ?? []).join(',')}" has an empty entry`,
+        {
+          hint: 'e.g. --platform linux/amd64,linux/arm64',
+          exitCode: 2,
+        },
+      );
     }
     const parsed = parsePlatform(word, '--platform');
     platforms.set(formatPlatform(parsed), parsed);
