@@ -4,6 +4,7 @@ import { ensureMultiArchBusyboxImage, type PushedImage } from '@kiln/fixtures/im
 import type { TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBusyboxRegistry, stopBusyboxRegistry } from './busyboxRegistry.ts';
+import { type ExecutorImageRefs, provideExecutorImages } from './executor/executorImageCache.ts';
 import { type PodmanTestbed, startPodmanTestbed } from './executor/executorTestbed.ts';
 import { runChecked, runKiln } from './kilnProcess.ts';
 
@@ -242,5 +243,75 @@ describe('kiln build --platform linux/amd64,linux/arm64', () => {
       'application/vnd.docker.distribution.manifest.v2+json',
     ]);
     expect(await runOn(dockerDestination, 'linux/arm64', 'cat /arch')).toBe('arm64\n');
+  });
+});
+
+describe('the container executor (Kiln’s executor image under podman)', () => {
+  let executor: ExecutorImageRefs;
+  beforeAll(async () => {
+    executor = await provideExecutorImages(registry);
+  }, 900_000);
+
+  const runExecutor = async (name: string, dockerfile: string, destination: string) => {
+    const workspace = await writeContext(`executor-${name}`, dockerfile);
+    return podman.podman.run(
+      [
+        'run',
+        '--rm',
+        '--volume',
+        `${workspace}:/workspace`,
+        executor.latest.reference,
+        '--platform=linux/amd64,linux/arm64',
+        `--build-arg=BASE=${base.reference}`,
+        `--destination=${destination}`,
+      ],
+      { timeoutMs: 600_000 },
+    );
+  };
+
+  it('refuses a foreign RUN before any work, with its code, line and hint', {
+    timeout: 600_000,
+  }, async () => {
+    const build = await runExecutor(
+      'foreign',
+      ['ARG BASE', 'FROM $BASE', 'RUN uname -m > /arch', ''].join('\n'),
+      `${registry.host}/e2e/multi-executor-foreign:1`,
+    );
+    const output = build.stdout + build.stderr;
+    expect(build.code, output).toBe(2);
+    expect(output).toContain(
+      'Dockerfile:3: RUN for linux/arm64 cannot run in the container executor, which runs linux/amd64 binaries only',
+    );
+    expect(output).toContain('FROM --platform=$BUILDPLATFORM');
+    // Refused before the amd64 image even started: no step ran, nothing was pushed.
+    expect(output).not.toContain('uname');
+    const inspect = await runChecked('skopeo', [
+      'list-tags',
+      '--tls-verify=false',
+      `docker://${registry.host}/e2e/multi-executor-foreign`,
+    ]).catch((error: Error) => error.message);
+    expect(inspect).not.toContain('"1"');
+  });
+
+  it('builds the cross-compile pattern for both platforms', { timeout: 600_000 }, async () => {
+    const destination = `${registry.host}/e2e/multi-executor-cross:1`;
+    const build = await runExecutor(
+      'cross',
+      [
+        'ARG BASE',
+        'FROM --platform=$BUILDPLATFORM $BASE AS build',
+        'ARG TARGETARCH',
+        'RUN echo built-for-$TARGETARCH on $(uname -m) > /out',
+        'FROM $BASE',
+        'COPY --from=build /out /out',
+        '',
+      ].join('\n'),
+      destination,
+    );
+    expect(build.code, build.stdout + build.stderr).toBe(0);
+    expect(platformsOf(await rawIndex(destination))).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(await runOn(destination, 'linux/arm64', 'uname -m; cat /out')).toBe(
+      'aarch64\nbuilt-for-arm64 on x86_64\n',
+    );
   });
 });

@@ -18,6 +18,7 @@ import { assembleIndex } from './image/assembleIndex.ts';
 import { checkOutputPaths } from './output/checkOutputPaths.ts';
 import { checkPushAccess } from './output/checkPushAccess.ts';
 import { parseDestinations, writeOutputs } from './output/writeOutputs.ts';
+import { checkPlatforms } from './plan/checkPlatforms.ts';
 import { BuildSecrets } from './secrets/buildSecrets.ts';
 import { SharedStages } from './stage/sharedStages.ts';
 
@@ -110,6 +111,10 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
     // One image per platform, in the order given; stages whose inputs match are built once.
     const platforms = request.platforms ?? [];
     const shared = platforms.length > 1 ? new SharedStages() : undefined;
+    const dockerfileName =
+      request.dockerfileText === undefined ? (request.dockerfile ?? 'Dockerfile') : 'Dockerfile (stdin)';
+    if (shared)
+      await checkPlatforms({ ...request, dockerfileText, dockerfileName }, executor.kind, platforms);
     const builds: { platform: Platform | undefined; built: BuiltStages }[] = [];
     for (const [position, platform] of (platforms.length > 0 ? platforms : [undefined]).entries()) {
       if (shared && platform)
