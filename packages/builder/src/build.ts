@@ -115,6 +115,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       request.dockerfileText === undefined ? (request.dockerfile ?? 'Dockerfile') : 'Dockerfile (stdin)';
     if (shared)
       await checkPlatforms({ ...request, dockerfileText, dockerfileName }, executor.kind, platforms);
+    const onEvent = options.onEvent && shared ? onceEach(options.onEvent) : options.onEvent;
     const builds: { platform: Platform | undefined; built: BuiltStages }[] = [];
     for (const [position, platform] of (platforms.length > 0 ? platforms : [undefined]).entries()) {
       if (shared && platform)
@@ -143,7 +144,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
           fetchBlobs: (layers) => remote.fetch(layers),
           store,
           workDir,
-          ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+          ...(onEvent ? { onEvent } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(cache ? { cache } : {}),
           cacheLayers: { run: request.cache.runLayers, copy: request.cache.copyLayers },
@@ -245,4 +246,16 @@ function userPaths(request: BuildRequest, contextDir: string, dockerfilePath: st
   return [contextDir, dockerfilePath, ...named]
     .filter((path): path is string => path !== undefined && path !== '')
     .map((path) => resolve(path));
+}
+
+/** Each platform's build warns alike (an unused build arg): a warning is passed on once. */
+function onceEach(listener: BuildEventListener): BuildEventListener {
+  const warned = new Set<string>();
+  return (event) => {
+    if (event.type === 'warning') {
+      if (warned.has(event.message)) return;
+      warned.add(event.message);
+    }
+    listener(event);
+  };
 }
