@@ -38,6 +38,7 @@ export type BuildEvent =
       type: 'image-done';
       /** The image's manifest digest; the index's in a multi-platform build. */
       digest: Digest;
+      /** The image's config digest; the first platform's in a multi-platform build. */
       configDigest: Digest;
       size: number;
       destinations: string[];
