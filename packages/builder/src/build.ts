@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KilnError } from '@kiln/errors';
-import { BlobStore, createReference, parseReference } from '@kiln/image';
+import { BlobStore, createReference, formatPlatform, type Platform, parseReference } from '@kiln/image';
 import { createRegistryClient, type RegistryClient } from '@kiln/registry';
-import { buildImage } from './buildImage.ts';
+import { type BuiltStages, buildImage } from './buildImage.ts';
 import type { BuildRequest, BuildResult } from './buildRequest.ts';
 import { lazyRegistryImageSource } from './cache/lazyRegistryImageSource.ts';
 import { type OpenedLayerCache, openLayerCache } from './cache/openLayerCache.ts';
@@ -14,10 +14,13 @@ import type { BuildEvent, BuildEventListener } from './events.ts';
 import { parseEntitlements } from './executor/entitlements.ts';
 import type { Executor } from './executor/executor.ts';
 import { createExecutor, selectExecutorKind } from './executor/selectExecutor.ts';
+import { assembleIndex } from './image/assembleIndex.ts';
 import { checkOutputPaths } from './output/checkOutputPaths.ts';
 import { checkPushAccess } from './output/checkPushAccess.ts';
 import { parseDestinations, writeOutputs } from './output/writeOutputs.ts';
+import { checkPlatforms } from './plan/checkPlatforms.ts';
 import { BuildSecrets } from './secrets/buildSecrets.ts';
+import { SharedStages } from './stage/sharedStages.ts';
 
 export interface BuildOptions {
   onEvent?: BuildEventListener;
@@ -105,38 +108,69 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       onWarning: (message) => emit({ type: 'warning', message }),
     });
     const { cache } = layerCache;
-    const built = await buildImage(
-      // The request's build settings are BuildInput's, with the context and Dockerfile read.
-      {
-        ...request,
-        contextDir,
-        dockerfileText,
-        ...(dockerfilePath === undefined ? {} : { dockerfilePath }),
-        dockerfileName:
-          request.dockerfileText === undefined ? (request.dockerfile ?? 'Dockerfile') : 'Dockerfile (stdin)',
-      },
-      {
-        executor,
-        images: lazyRegistryImageSource(client, store, remote),
-        fetchBlobs: (layers) => remote.fetch(layers),
-        store,
-        workDir,
-        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(cache ? { cache } : {}),
-        cacheLayers: { run: request.cache.runLayers, copy: request.cache.copyLayers },
-        // RUN --mount=type=cache dirs outlive the build only where the user keeps state.
-        ...(request.cache.dir ? { cacheMountDir: join(resolve(request.cache.dir), 'run-mounts') } : {}),
-        secrets: new BuildSecrets(request.secrets, request.ssh),
-      },
-    );
-    const { image } = built;
+    // One image per platform, in the order given; stages whose inputs match are built once.
+    const platforms = request.platforms ?? [];
+    const shared = platforms.length > 1 ? new SharedStages() : undefined;
+    const dockerfileName =
+      request.dockerfileText === undefined ? (request.dockerfile ?? 'Dockerfile') : 'Dockerfile (stdin)';
+    if (shared)
+      await checkPlatforms({ ...request, dockerfileText, dockerfileName }, executor.kind, platforms);
+    const onEvent = options.onEvent && shared ? onceEach(options.onEvent) : options.onEvent;
+    const builds: { platform: Platform | undefined; built: BuiltStages }[] = [];
+    for (const [position, platform] of (platforms.length > 0 ? platforms : [undefined]).entries()) {
+      if (shared && platform)
+        emit({
+          type: 'platform-started',
+          platform: formatPlatform(platform),
+          position: position + 1,
+          platforms: platforms.length,
+        });
+      const built = await buildImage(
+        // The request's build settings are BuildInput's, with the context and Dockerfile read.
+        {
+          ...request,
+          ...(platform ? { platform } : {}),
+          contextDir,
+          dockerfileText,
+          ...(dockerfilePath === undefined ? {} : { dockerfilePath }),
+          dockerfileName:
+            request.dockerfileText === undefined
+              ? (request.dockerfile ?? 'Dockerfile')
+              : 'Dockerfile (stdin)',
+        },
+        {
+          executor,
+          images: lazyRegistryImageSource(client, store, remote),
+          fetchBlobs: (layers) => remote.fetch(layers),
+          store,
+          workDir,
+          ...(onEvent ? { onEvent } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(cache ? { cache } : {}),
+          cacheLayers: { run: request.cache.runLayers, copy: request.cache.copyLayers },
+          // RUN --mount=type=cache dirs outlive the build only where the user keeps state.
+          ...(request.cache.dir ? { cacheMountDir: join(resolve(request.cache.dir), 'run-mounts') } : {}),
+          secrets: new BuildSecrets(request.secrets, request.ssh),
+          ...(shared ? { shared } : {}),
+        },
+      );
+      builds.push({ platform, built });
+    }
+    const built = builds[0]!.built;
+    const image = shared
+      ? await assembleIndex(
+          builds.map(({ platform, built }) => ({ platform: platform!, image: built.image })),
+          store,
+        )
+      : built.image;
     options.signal?.throwIfAborted();
     // The cache repository then holds every layer this build wrote: the push mounts them from
     // there rather than uploading them a second time.
     await layerCache.flush();
     // Blobs never downloaded: a push to their own registry mounts them; anything else needs the bytes.
-    const layers = image.manifest.layers.map((descriptor) => ({ descriptor }));
+    const layers = builds.flatMap(({ built }) =>
+      built.image.manifest.layers.map((descriptor) => ({ descriptor })),
+    );
     const { outputs } = request;
     if (outputs.tarPath || outputs.ociLayoutPath) await remote.fetch(layers);
     else if (outputs.push)
@@ -162,16 +196,22 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       },
     );
     options.signal?.throwIfAborted();
+    const perPlatform = builds.map(({ platform, built }) => ({
+      platform: platform ? formatPlatform(platform) : '',
+      digest: built.image.digest,
+    }));
     emit({
       type: 'image-done',
       digest: image.digest,
-      configDigest: image.configDigest,
+      configDigest: built.image.configDigest,
       size: image.size,
       destinations: pushed,
       ms: performance.now() - started,
+      ...(shared ? { platforms: perPlatform } : {}),
     });
     return {
       digest: image.digest,
+      ...(shared ? { platforms: perPlatform } : {}),
       target: built.target,
       destinations: pushed,
       unusedBuildArgs: built.unusedBuildArgs,
@@ -206,4 +246,16 @@ function userPaths(request: BuildRequest, contextDir: string, dockerfilePath: st
   return [contextDir, dockerfilePath, ...named]
     .filter((path): path is string => path !== undefined && path !== '')
     .map((path) => resolve(path));
+}
+
+/** Each platform's build warns alike (an unused build arg): a warning is passed on once. */
+function onceEach(listener: BuildEventListener): BuildEventListener {
+  const warned = new Set<string>();
+  return (event) => {
+    if (event.type === 'warning') {
+      if (warned.has(event.message)) return;
+      warned.add(event.message);
+    }
+    listener(event);
+  };
 }

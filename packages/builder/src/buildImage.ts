@@ -4,9 +4,10 @@ import type { BuildEnvironment, BuildInput } from './buildOptions.ts';
 import { LazyRoots } from './cache/lazyRoots.ts';
 import { readContextIgnore } from './context/readIgnoreFile.ts';
 import type { BuildEvent } from './events.ts';
+import { checkForeignRuns } from './executor/checkForeignRuns.ts';
 import { checkRunEntitlements } from './executor/entitlements.ts';
 import { assembleImage, type BuiltImage } from './image/assembleImage.ts';
-import { planStages } from './plan/planStages.ts';
+import { type PlannedStage, planStages } from './plan/planStages.ts';
 import { platformArgs } from './plan/platformArgs.ts';
 import { BuildSecrets } from './secrets/buildSecrets.ts';
 import { checkRequiredMounts } from './secrets/checkRequiredMounts.ts';
@@ -47,6 +48,11 @@ async function buildWithPools(
     automaticArgs,
   });
   checkRunEntitlements(dockerfile, plan, { allow: input.allow ?? [], network: input.network ?? 'host' });
+  await checkForeignRuns(dockerfile, plan, {
+    executor: env.executor.kind,
+    target: platform,
+    host: hostPlatform(),
+  });
   if (env.secrets) await env.secrets.check();
   checkRequiredMounts(dockerfile, plan, env.secrets ?? new BuildSecrets());
   const args: ArgSources = {
@@ -86,10 +92,13 @@ async function buildWithPools(
     emit,
     platform,
     signal: env.signal ? AbortSignal.any([env.signal, failFast.signal]) : failFast.signal,
-    lazy: new LazyRoots(),
+    lazy: env.shared?.lazy ?? new LazyRoots(),
     pools,
   };
   const { built } = context;
+  const { shared } = env;
+  const buildOne = (stage: PlannedStage) =>
+    shared ? shared.build(context, stage) : buildStage(context, stage);
   if (env.executor.concurrentStages) {
     const running = new Map<number, Promise<void>>();
     const start = (index: number): Promise<void> => {
@@ -97,7 +106,7 @@ async function buildWithPools(
       if (!promise) {
         const stage = plan.stages[index]!;
         promise = Promise.all(stage.dependencies.map(start)).then(async () => {
-          built.set(index, await buildStage(context, stage));
+          built.set(index, await buildOne(stage));
         });
         promise.catch((error: unknown) => failFast.abort(error));
         running.set(index, promise);
@@ -108,7 +117,7 @@ async function buildWithPools(
     if (results.some((result) => result.status === 'rejected'))
       throw env.signal?.aborted ? env.signal.reason : failFast.signal.reason;
   } else {
-    for (const index of plan.order) built.set(index, await buildStage(context, plan.stages[index]!));
+    for (const index of plan.order) built.set(index, await buildOne(plan.stages[index]!));
   }
   const final = built.get(plan.target)!;
   if (Object.keys(input.labels).length > 0) {

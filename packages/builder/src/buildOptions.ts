@@ -1,10 +1,11 @@
-import type { BlobStore } from '@kiln/image';
+import type { BlobStore, Platform } from '@kiln/image';
 import type { ImageSource } from './base/imageSource.ts';
 import type { BuildRequest } from './buildRequest.ts';
 import type { BuildEventListener } from './events.ts';
 import type { Executor } from './executor/executor.ts';
 import type { LayerCache } from './layerCache.ts';
 import type { BuildSecrets } from './secrets/buildSecrets.ts';
+import type { SharedStages } from './stage/sharedStages.ts';
 import type { StageLayer } from './stage/stageState.ts';
 
 /** What `buildImage` builds: the request's build settings, with the context and Dockerfile read. */
@@ -13,7 +14,6 @@ export type BuildInput = Pick<
   | 'target'
   | 'buildArgs'
   | 'labels'
-  | 'platform'
   | 'snapshotStrategy'
   | 'singleSnapshot'
   | 'reproducible'
@@ -27,6 +27,8 @@ export type BuildInput = Pick<
   | 'annotations'
   | 'imageFsExtractRetries'
 > & {
+  /** TARGETPLATFORM of this image; default the host's. */
+  platform?: Platform;
   /** The build context directory (tarball contexts unpacked first). */
   contextDir: string;
   dockerfileText: string;
@@ -58,4 +60,6 @@ export interface BuildEnvironment {
   fetchBlobs?: (layers: StageLayer[]) => Promise<void>;
   onEvent?: BuildEventListener;
   signal?: AbortSignal;
+  /** Multi-platform builds: stages the platforms share, built once (one per `build()`). */
+  shared?: SharedStages;
 }

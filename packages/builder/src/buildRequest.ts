@@ -26,8 +26,11 @@ export interface BuildRequest {
   buildArgs: Map<string, string>;
   /** `--label`: set on the final image after the Dockerfile's LABELs. */
   labels: Record<string, string>;
-  /** TARGETPLATFORM; default the host's. */
-  platform?: Platform;
+  /**
+   * TARGETPLATFORMs; default the host's. One gives an image manifest; several give an image index
+   * (a Docker manifest list with `imageFormat: 'docker'`) of one image per platform.
+   */
+  platforms?: Platform[];
   snapshotStrategy: SnapshotStrategyName;
   singleSnapshot: boolean;
   /** Timestamps from `sourceDateEpoch` (or 0) in config, history and layers. */
@@ -101,7 +104,10 @@ export interface OutputRequest {
 }
 
 export interface BuildResult {
+  /** The image's manifest digest; the index's when several platforms were built. */
   digest: Digest;
+  /** Several platforms: each one's manifest digest, in index order. */
+  platforms?: { platform: string; digest: Digest }[];
   /** The target stage's name. */
   target: string;
   /** Destinations pushed (`repository:tag` as given). */

@@ -12,6 +12,12 @@ export interface CacheKeyInput {
   shell: string[];
   /** COPY/ADD: sha256 over the sources' names, modes and content (after .dockerignore). */
   sourcesHash?: string;
+  /**
+   * The platform the stage builds for (`linux/arm64`), as BuildKit's ops carry theirs: a base
+   * without an image for the platform resolves to the same digest for each, and the same step
+   * must still not share a result between platforms.
+   */
+  platform?: string;
 }
 
 /**
@@ -30,6 +36,7 @@ export function stepCacheKey(input: CacheKeyInput): string {
       input.workdir,
       input.shell,
       input.sourcesHash ?? '',
+      ...(input.platform === undefined ? [] : [input.platform]),
     ]),
   );
   return `sha256:${hash.digest('hex')}`;

@@ -12,6 +12,10 @@ import type { SnapshotEvent } from '@kiln/snapshot';
 export type BuildEvent =
   | { type: 'build-started'; stages: string[]; target: string; executor: string }
   | { type: 'stage-started'; stage: string; index: number; base: string; steps: number }
+  /** Multi-platform builds: the platform whose stages the following events are. */
+  | { type: 'platform-started'; platform: string; position: number; platforms: number }
+  /** A stage whose inputs equal another platform's: that platform's result, not run again. */
+  | { type: 'stage-reused'; stage: string; platform: string; from: string }
   | { type: 'base-pulled'; stage: string; reference: string; digest: Digest; layers: number; ms: number }
   | { type: 'step-started'; stage: string; step: number; steps: number; instruction: string; line: number }
   | { type: 'step-cached'; stage: string; step: number; cacheKey: string }
@@ -32,11 +36,15 @@ export type BuildEvent =
   | { type: 'output-written'; kind: 'tar' | 'oci-layout' | 'digest-file'; path: string }
   | {
       type: 'image-done';
+      /** The image's manifest digest; the index's in a multi-platform build. */
       digest: Digest;
+      /** The image's config digest; the first platform's in a multi-platform build. */
       configDigest: Digest;
       size: number;
       destinations: string[];
       ms: number;
+      /** Multi-platform builds: each platform's manifest digest, in index order. */
+      platforms?: { platform: string; digest: Digest }[];
     }
   | { type: 'warning'; message: string }
   | RegistryBuildEvent

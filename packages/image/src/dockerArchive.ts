@@ -109,16 +109,16 @@ async function decompressTo(
 }
 
 // The outer tar is plain USTAR: every name here is short ASCII.
-function ustarHeader(name: string, size: number): Buffer {
+export function ustarHeader(name: string, size: number, type: 'file' | 'dir' = 'file'): Buffer {
   const header = Buffer.alloc(512);
   header.write(name, 0, 100, 'ascii');
-  header.write('0000644\0', 100, 'ascii');
+  header.write(type === 'dir' ? '0000755\0' : '0000644\0', 100, 'ascii');
   header.write('0000000\0', 108, 'ascii');
   header.write('0000000\0', 116, 'ascii');
   header.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'ascii');
   header.write('00000000000\0', 136, 'ascii');
   header.write('        ', 148, 'ascii');
-  header[156] = 0x30;
+  header[156] = type === 'dir' ? 0x35 : 0x30;
   header.write('ustar\0', 257, 'ascii');
   header.write('00', 263, 'ascii');
   let sum = 0;
@@ -127,13 +127,13 @@ function ustarHeader(name: string, size: number): Buffer {
   return header;
 }
 
-async function writeEntry(out: FileHandle, name: string, data: Buffer): Promise<void> {
+export async function writeEntry(out: FileHandle, name: string, data: Buffer): Promise<void> {
   await writeAll(out, ustarHeader(name, data.length));
   await writeAll(out, data);
   await writeAll(out, Buffer.alloc((512 - (data.length % 512)) % 512));
 }
 
-async function writeFileEntry(out: FileHandle, name: string, file: string): Promise<void> {
+export async function writeFileEntry(out: FileHandle, name: string, file: string): Promise<void> {
   const { size } = await stat(file);
   if (size > 0o77777777777) throw new KilnError('LAYER_TOO_LARGE', `layer ${name} is over 8 GiB`);
   await writeAll(out, ustarHeader(name, size));
@@ -143,7 +143,7 @@ async function writeFileEntry(out: FileHandle, name: string, file: string): Prom
   await writeAll(out, Buffer.alloc((512 - (size % 512)) % 512));
 }
 
-async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
+export async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < data.byteLength) {
     const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset);

@@ -18,13 +18,17 @@ export {
   MediaType,
   ociLayerMediaType,
 } from './mediaTypes.ts';
+export type { MultiPlatformArchive } from './multiPlatformArchive.ts';
+export { writeMultiPlatformArchive } from './multiPlatformArchive.ts';
 export type {
   LayoutImage,
+  LayoutImageIndex,
   OciLayoutImage,
   ReadOciLayoutOptions,
+  WriteOciIndexResult,
   WriteOciLayoutResult,
 } from './ociLayout.ts';
-export { readOciLayout, refNameAnnotation, writeOciLayout } from './ociLayout.ts';
+export { readOciLayout, refNameAnnotation, writeOciIndexLayout, writeOciLayout } from './ociLayout.ts';
 export { formatPlatform, hostPlatform, parsePlatform } from './platform.ts';
 export type { ParseReferenceOptions, Reference } from './reference.ts';
 export {

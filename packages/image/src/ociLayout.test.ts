@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobStore } from './blobStore.ts';
 import { sha256Digest } from './digest.ts';
 import { MediaType } from './mediaTypes.ts';
-import { readOciLayout, writeOciLayout } from './ociLayout.ts';
+import { writeMultiPlatformArchive } from './multiPlatformArchive.ts';
+import { readOciLayout, writeOciIndexLayout, writeOciLayout } from './ociLayout.ts';
 import type { ImageConfig, ImageManifest } from './types.ts';
 
 let dir: string;
@@ -116,5 +117,78 @@ describe('OCI image layout', () => {
     await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     await writeFile(join(dir, 'index.json'), '{"schemaVersion":2,"manifests":[{"digest":"sha256:00"}]}');
     await expect(readOciLayout(dir)).rejects.toMatchObject({ code: 'INVALID_INDEX' });
+  });
+});
+
+describe('multi-platform OCI layout and archive', () => {
+  async function twoPlatforms(store: BlobStore) {
+    const amd64 = await imageFromTar(store, { arch: 'amd64\n' });
+    const arm64 = await imageFromTar(store, { 'arch-arm': 'arm64\n' });
+    const armConfig: ImageConfig = { ...arm64.config, architecture: 'arm64' };
+    const armBlob = await store.writeJson(armConfig);
+    const armManifest: ImageManifest = {
+      ...arm64.manifest,
+      config: { ...arm64.manifest.config, digest: armBlob.digest, size: armBlob.size },
+    };
+    return [amd64, { manifest: armManifest, config: armConfig }];
+  }
+
+  it('index.json names an image index that lists each platform; skopeo and readOciLayout follow it', async () => {
+    const store = new BlobStore(join(dir, 'store'));
+    const images = await twoPlatforms(store);
+    const layout = join(dir, 'layout');
+    const written = await writeOciIndexLayout(layout, { images, tags: ['v1'] }, store);
+    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
+    expect(index.manifests).toEqual([
+      { ...written.index, annotations: { 'org.opencontainers.image.ref.name': 'v1' } },
+    ]);
+    const raw = JSON.parse(
+      execFileSync('skopeo', ['inspect', '--raw', `oci:${layout}:v1`], { encoding: 'utf8' }),
+    );
+    expect(raw.mediaType).toBe(MediaType.ociIndex);
+    expect(raw.manifests.map((m: { platform: unknown }) => m.platform)).toEqual([
+      { architecture: 'amd64', os: 'linux' },
+      { architecture: 'arm64', os: 'linux' },
+    ]);
+    const arm = await readOciLayout(layout, 'v1', { platform: { os: 'linux', architecture: 'arm64' } });
+    expect(arm.config.architecture).toBe('arm64');
+  });
+
+  it('the archive is an oci-archive skopeo reads and carries Docker’s manifest.json for each platform', async () => {
+    const store = new BlobStore(join(dir, 'store'));
+    const images = await twoPlatforms(store);
+    const tar = join(dir, 'image.tar');
+    await writeMultiPlatformArchive(
+      tar,
+      {
+        images,
+        tags: ['v1'],
+        repoTags: ['r.test/app:v1'],
+        tagPlatform: { os: 'linux', architecture: 'arm64' },
+      },
+      store,
+    );
+    const raw = JSON.parse(
+      execFileSync('skopeo', ['inspect', '--raw', `oci-archive:${tar}:v1`], { encoding: 'utf8' }),
+    );
+    expect(raw.manifests).toHaveLength(2);
+    const manifestJson = JSON.parse(
+      execFileSync('tar', ['-xOf', tar, 'manifest.json'], { encoding: 'utf8' }),
+    );
+    expect(manifestJson).toEqual([
+      {
+        Config: `blobs/sha256/${images[0]!.manifest.config.digest.slice(7)}`,
+        RepoTags: [],
+        Layers: [`blobs/sha256/${images[0]!.manifest.layers[0]!.digest.slice(7)}`],
+      },
+      {
+        Config: `blobs/sha256/${images[1]!.manifest.config.digest.slice(7)}`,
+        RepoTags: ['r.test/app:v1'],
+        Layers: [`blobs/sha256/${images[1]!.manifest.layers[0]!.digest.slice(7)}`],
+      },
+    ]);
+    const entries = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n');
+    for (const image of manifestJson)
+      for (const name of [image.Config, ...image.Layers]) expect(entries).toContain(name);
   });
 });

@@ -17,6 +17,8 @@ export interface LayoutImage {
   /** Written to the layout when given (it must hash to `manifest.config.digest`); else read from the store. */
   config?: ImageConfig;
   tag?: string;
+  /** The descriptor's platform; default the config's. */
+  platform?: Platform;
 }
 
 export interface WriteOciLayoutResult {
@@ -36,34 +38,90 @@ export async function writeOciLayout(
 ): Promise<WriteOciLayoutResult> {
   await mkdir(dir, { recursive: true });
   const layoutStore = new BlobStore(dir);
-  const existing = await readIndexIfAny(dir);
   const added: Descriptor[] = [];
   for (const image of images) {
-    for (const layer of image.manifest.layers) await layoutStore.copyFrom(store, layer.digest);
-    if (image.config !== undefined) {
-      const written = await layoutStore.writeJson(image.config);
-      if (written.digest !== image.manifest.config.digest) {
-        throw new KilnError(
-          'CONFIG_MISMATCH',
-          `config serialises to ${written.digest} but the manifest names ${image.manifest.config.digest}`,
-          { hint: 'pass the config blob through the store, or build the manifest from the same JSON' },
-        );
-      }
-    } else {
-      await layoutStore.copyFrom(store, image.manifest.config.digest);
-    }
-    const bytes = image.manifestBytes ?? Buffer.from(JSON.stringify(image.manifest), 'utf8');
-    const { digest, size } = await layoutStore.write(bytes);
-    const descriptor: Descriptor = {
-      mediaType: image.manifest.mediaType ?? MediaType.ociManifest,
-      digest,
-      size,
-    };
-    const config = image.config ?? (await layoutStore.readJson<ImageConfig>(image.manifest.config.digest));
-    descriptor.platform = platformOf(config);
+    const descriptor = await writeImageBlobs(layoutStore, image, store);
     if (image.tag !== undefined) descriptor.annotations = { [refNameAnnotation]: image.tag };
     added.push(descriptor);
   }
+  await writeIndexJson(dir, added);
+  return { manifests: added };
+}
+
+export interface LayoutImageIndex {
+  /** One image per platform, in index order (`tag` ignored). */
+  images: LayoutImage[];
+  /** The index's media type: an OCI image index (default) or a Docker manifest list. */
+  mediaType?: string;
+  /** Each becomes an index.json entry naming the image index. */
+  tags: string[];
+}
+
+export interface WriteOciIndexResult {
+  /** The image index's descriptor (no annotations). */
+  index: Descriptor;
+  /** Each platform's manifest descriptor, with its platform. */
+  manifests: Descriptor[];
+}
+
+/**
+ * Writes a multi-platform image into an OCI image layout at `dir`: each platform's blobs and
+ * manifest, the image index naming them with their platforms, and index.json entries (one per
+ * tag) pointing at the image index. An existing layout is kept and extended as `writeOciLayout` does.
+ */
+export async function writeOciIndexLayout(
+  dir: string,
+  index: LayoutImageIndex,
+  store: BlobStore,
+): Promise<WriteOciIndexResult> {
+  await mkdir(dir, { recursive: true });
+  const layoutStore = new BlobStore(dir);
+  const manifests: Descriptor[] = [];
+  for (const image of index.images) manifests.push(await writeImageBlobs(layoutStore, image, store));
+  const mediaType = index.mediaType ?? MediaType.ociIndex;
+  const imageIndex: ImageIndex = { schemaVersion: 2, mediaType, manifests };
+  const { digest, size } = await layoutStore.write(Buffer.from(JSON.stringify(imageIndex), 'utf8'));
+  const descriptor: Descriptor = { mediaType, digest, size };
+  await writeIndexJson(
+    dir,
+    index.tags.map((tag) => ({ ...descriptor, annotations: { [refNameAnnotation]: tag } })),
+  );
+  return { index: descriptor, manifests };
+}
+
+/** Copies an image's layers and config into the layout and writes its manifest; returns its descriptor. */
+async function writeImageBlobs(
+  layoutStore: BlobStore,
+  image: LayoutImage,
+  store: BlobStore,
+): Promise<Descriptor> {
+  for (const layer of image.manifest.layers) await layoutStore.copyFrom(store, layer.digest);
+  if (image.config !== undefined) {
+    const written = await layoutStore.writeJson(image.config);
+    if (written.digest !== image.manifest.config.digest) {
+      throw new KilnError(
+        'CONFIG_MISMATCH',
+        `config serialises to ${written.digest} but the manifest names ${image.manifest.config.digest}`,
+        { hint: 'pass the config blob through the store, or build the manifest from the same JSON' },
+      );
+    }
+  } else {
+    await layoutStore.copyFrom(store, image.manifest.config.digest);
+  }
+  const bytes = image.manifestBytes ?? Buffer.from(JSON.stringify(image.manifest), 'utf8');
+  const { digest, size } = await layoutStore.write(bytes);
+  const config = image.config ?? (await layoutStore.readJson<ImageConfig>(image.manifest.config.digest));
+  return {
+    mediaType: image.manifest.mediaType ?? MediaType.ociManifest,
+    digest,
+    size,
+    platform: image.platform ?? platformOf(config),
+  };
+}
+
+/** Adds entries to index.json; an entry whose tag is written again is replaced. */
+async function writeIndexJson(dir: string, added: Descriptor[]): Promise<void> {
+  const existing = await readIndexIfAny(dir);
   const newTags = new Set(
     added.map((d) => d.annotations?.[refNameAnnotation]).filter((t) => t !== undefined),
   );
@@ -80,7 +138,6 @@ export async function writeOciLayout(
   await writeFile(join(dir, 'index.json'), JSON.stringify(index));
   // The store's temp dir is not part of the layout; it is empty after successful writes.
   await rmdir(join(dir, 'blobs', '.tmp')).catch(() => {});
-  return { manifests: added };
 }
 
 function platformOf(config: ImageConfig): Platform {

@@ -1,3 +1,4 @@
+import type { Platform } from '@kiln/image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheKeyInput, stepCacheKey } from '../cacheKey.ts';
 import { createTestBuilder, type TestBuilder } from '../testing/testBuild.ts';
@@ -11,6 +12,7 @@ const input: CacheKeyInput = {
   workdir: '/w',
   shell: ['/bin/sh', '-c'],
   sourcesHash: 'abc',
+  platform: 'linux/amd64',
 };
 
 describe('stepCacheKey', () => {
@@ -29,6 +31,7 @@ describe('stepCacheKey', () => {
       workdir: { ...input, workdir: '/x' },
       shell: { ...input, shell: ['/bin/bash', '-c'] },
       sourcesHash: { ...input, sourcesHash: 'abd' },
+      platform: { ...input, platform: 'linux/arm64' },
     };
     const keys = Object.values(changed).map(stepCacheKey);
     expect(new Set([...keys, stepCacheKey(input)]).size).toBe(keys.length + 1);
@@ -60,13 +63,16 @@ RUN echo done
 async function keysOf(
   name: string,
   files: [string, string][],
-  options: { buildArgs?: Map<string, string>; mtime?: number } = {},
+  options: { buildArgs?: Map<string, string>; mtime?: number; platform?: Platform; dockerfile?: string } = {},
 ): Promise<string[]> {
   const { events } = await builder.build(
     name,
-    dockerfile,
+    options.dockerfile ?? dockerfile,
     Object.fromEntries(files),
-    options.buildArgs ? { buildArgs: options.buildArgs } : {},
+    {
+      ...(options.buildArgs ? { buildArgs: options.buildArgs } : {}),
+      ...(options.platform ? { platform: options.platform } : {}),
+    },
     options.mtime === undefined ? {} : { mtime: options.mtime },
   );
   return events.flatMap((event) => (event.type === 'step-done' ? [event.cacheKey] : []));
@@ -102,5 +108,26 @@ describe('cache keys of a build', { timeout: 120_000 }, () => {
 
     const changedArg = await keysOf('changed-arg', files, { buildArgs: new Map([['V', '2']]) });
     expect(changedArg[0]).not.toBe(first[0]);
+  });
+});
+
+describe('cache keys per platform', { timeout: 120_000 }, () => {
+  const arm64: Platform = { os: 'linux', architecture: 'arm64' };
+  it('differ between platforms even on a base that resolves to one image for both', async () => {
+    const runs = 'FROM busybox\nRUN echo hi > /x\n';
+    const amd = await keysOf('amd64', [], {
+      dockerfile: runs,
+      platform: { os: 'linux', architecture: 'amd64' },
+    });
+    const arm = await keysOf('arm64', [], { dockerfile: runs, platform: arm64 });
+    expect(arm).toHaveLength(1);
+    expect(arm[0]).not.toBe(amd[0]);
+  });
+
+  it('are shared by a stage pinned to one platform (FROM --platform) whatever the target', async () => {
+    const pinned = 'FROM --platform=linux/amd64 busybox\nRUN echo hi > /x\n';
+    const amd = await keysOf('pinned-amd64', [], { dockerfile: pinned });
+    const arm = await keysOf('pinned-arm64', [], { dockerfile: pinned, platform: arm64 });
+    expect(arm).toEqual(amd);
   });
 });

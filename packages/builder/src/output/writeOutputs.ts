@@ -1,8 +1,18 @@
 import type { BlobStore, Descriptor, Reference } from '@kiln/image';
-import { parseReference, writeDockerArchive, writeOciLayout } from '@kiln/image';
-import { pushImage, type RegistryClient } from '@kiln/registry';
+import {
+  createReference,
+  hostPlatform,
+  MediaType,
+  parseReference,
+  writeDockerArchive,
+  writeMultiPlatformArchive,
+  writeOciIndexLayout,
+  writeOciLayout,
+} from '@kiln/image';
+import { pushImage, putManifest, type RegistryClient } from '@kiln/registry';
 import type { BuildEvent } from '../events.ts';
 import { asOciManifest, type BuiltImage } from '../image/assembleImage.ts';
+import type { BuiltIndex } from '../image/assembleIndex.ts';
 import { checkOutputDirectory } from './outputTarget.ts';
 import { writeOutputFile, writeOutputText } from './writeOutputFile.ts';
 
@@ -36,9 +46,12 @@ export function parseDestinations(destinations: string[]): Reference[] {
   return destinations.map((text) => parseReference(text));
 }
 
-/** Push, docker-archive tar, OCI layout and the digest files, as Kaniko writes them. */
+/**
+ * Push, docker-archive tar, OCI layout and the digest files, as Kaniko writes them; for a
+ * multi-platform build (an index), as BuildKit writes them, the digest files naming the index.
+ */
 export async function writeOutputs(
-  image: BuiltImage,
+  image: BuiltImage | BuiltIndex,
   options: OutputOptions,
   env: OutputEnvironment,
 ): Promise<string[]> {
@@ -50,6 +63,29 @@ export async function writeOutputs(
     ...(env.scratchDir ? { scratchDir: env.scratchDir } : {}),
   };
   env.signal?.throwIfAborted();
+  if ('index' in image) {
+    await writeIndexImageOutputs(image, options, env, references, pushed);
+  } else {
+    await writeImageOutputs(image, options, env, references, pushed);
+  }
+  await writeDigestFiles(image.digest, options, references, emit, fileOptions);
+  return pushed;
+}
+
+type FileOptions = { signal?: AbortSignal; scratchDir?: string };
+
+async function writeImageOutputs(
+  image: BuiltImage,
+  options: OutputOptions,
+  env: OutputEnvironment,
+  references: Reference[],
+  pushed: string[],
+): Promise<void> {
+  const emit = (event: BuildEvent) => env.onEvent?.(event);
+  const fileOptions = {
+    ...(env.signal ? { signal: env.signal } : {}),
+    ...(env.scratchDir ? { scratchDir: env.scratchDir } : {}),
+  };
   if (!options.noPush && references.length > 0) {
     if (!env.client) throw new Error('writeOutputs: a registry client is needed to push');
     const result = await pushImage(
@@ -95,6 +131,104 @@ export async function writeOutputs(
     );
     emit({ type: 'output-written', kind: 'tar', path: options.tarPath });
   }
+}
+
+/**
+ * A multi-platform image: each platform's manifest pushed by digest (its blobs first), then the
+ * index by every destination's tag; the layout's and the tar's index.json name the image index.
+ */
+async function writeIndexImageOutputs(
+  built: BuiltIndex,
+  options: OutputOptions,
+  env: OutputEnvironment,
+  references: Reference[],
+  pushed: string[],
+): Promise<void> {
+  const emit = (event: BuildEvent) => env.onEvent?.(event);
+  const fileOptions = {
+    ...(env.signal ? { signal: env.signal } : {}),
+    ...(env.scratchDir ? { scratchDir: env.scratchDir } : {}),
+  };
+  if (!options.noPush && references.length > 0) {
+    const client = env.client;
+    if (!client) throw new Error('writeOutputs: a registry client is needed to push');
+    const byDigest = (digest: BuiltImage['digest']) =>
+      references.map((reference) =>
+        createReference(reference.registry, reference.repository, undefined, digest),
+      );
+    for (const { image } of built.images) {
+      env.signal?.throwIfAborted();
+      await pushImage(
+        client,
+        { manifest: image.manifest, manifestBytes: image.manifestBytes, store: env.store },
+        byDigest(image.digest),
+        {
+          ...(env.mountFrom ? { mountFrom: env.mountFrom } : {}),
+          ...(env.fetchMissing ? { fetchMissing: env.fetchMissing } : {}),
+          ...(env.signal ? { signal: env.signal } : {}),
+        },
+      );
+    }
+    // Every manifest is in place: only now do the tags point at the index.
+    for (const reference of references) {
+      env.signal?.throwIfAborted();
+      await putManifest(client, reference, built.indexBytes, built.mediaType);
+      emit({ type: 'pushed', destination: reference.toString(), digest: built.digest });
+      pushed.push(reference.toString());
+    }
+  }
+  // OCI layouts and archives hold OCI media types (skopeo and umoci find nothing else by tag).
+  const layoutImages = built.images.map(({ platform, image }) => {
+    const manifest = asOciManifest(image.manifest);
+    return {
+      platform,
+      manifest,
+      ...(manifest === image.manifest ? { manifestBytes: image.manifestBytes } : {}),
+      config: image.config,
+    };
+  });
+  if (options.ociLayoutPath) {
+    env.signal?.throwIfAborted();
+    await checkOutputDirectory('--oci-layout-path', options.ociLayoutPath);
+    const tags = [...new Set(references.map((reference) => reference.tag ?? 'latest'))];
+    await writeOciIndexLayout(
+      options.ociLayoutPath,
+      { images: layoutImages, mediaType: MediaType.ociIndex, tags: tags.length > 0 ? tags : ['latest'] },
+      env.store,
+    );
+    emit({ type: 'output-written', kind: 'oci-layout', path: options.ociLayoutPath });
+  }
+  if (options.tarPath) {
+    const tags = [...new Set(references.map((reference) => reference.tag ?? 'latest'))];
+    await writeOutputFile(
+      '--tar-path',
+      options.tarPath,
+      (file) =>
+        writeMultiPlatformArchive(
+          file,
+          {
+            images: layoutImages,
+            tags: tags.length > 0 ? tags : ['latest'],
+            repoTags: references.map((reference) => reference.toString()),
+            // `docker load` keeps one image per tag: the one this machine runs.
+            tagPlatform: hostPlatform(),
+          },
+          env.store,
+        ),
+      fileOptions,
+    );
+    emit({ type: 'output-written', kind: 'tar', path: options.tarPath });
+  }
+}
+
+async function writeDigestFiles(
+  digest: BuiltImage['digest'],
+  options: OutputOptions,
+  references: Reference[],
+  emit: (event: BuildEvent) => void,
+  fileOptions: FileOptions,
+): Promise<void> {
+  const image = { digest };
   if (options.digestFile) {
     await writeOutputText('--digest-file', options.digestFile, image.digest, fileOptions);
     emit({ type: 'output-written', kind: 'digest-file', path: options.digestFile });
@@ -121,5 +255,4 @@ export async function writeOutputs(
     );
     emit({ type: 'output-written', kind: 'digest-file', path: options.imageNameTagWithDigestFile });
   }
-  return pushed;
 }

@@ -1,9 +1,10 @@
 import type { Instruction } from '@kiln/dockerfile';
 import { parseDockerfile } from '@kiln/dockerfile';
 import { KilnError } from '@kiln/errors';
-import type { HistoryEntry } from '@kiln/image';
+import { formatPlatform, type HistoryEntry } from '@kiln/image';
 import { withoutBuildArgValues } from '../cache/withoutBuildArgValues.ts';
 import { stepCacheKey } from '../cacheKey.ts';
+import { stagePlatform } from '../executor/checkForeignRuns.ts';
 import { prepareStep } from '../instructions/prepareStep.ts';
 import type { StepScope } from '../instructions/step.ts';
 import type { PlannedStage } from '../plan/planStages.ts';
@@ -125,6 +126,7 @@ function cacheKeyOf(context: BuildContext, state: StageState, text: string, sour
     workdir: config.WorkingDir ?? '',
     shell: config.Shell ?? [],
     ...(sourcesHash === undefined ? {} : { sourcesHash }),
+    platform: formatPlatform(stagePlatform(context.plan, state.index, context.platform)),
   });
 }
 

@@ -188,8 +188,15 @@ export function createEventLines(style: LineStyle) {
         return detail(info, `wrote ${event.kind} ${event.path}`);
       case 'image-done':
         return info
-          ? `${paint(32, 'built')} ${event.digest} (${formatBytes(event.size)}, ${formatMs(event.ms)})`
+          ? [
+              `${paint(32, 'built')} ${event.digest} (${formatBytes(event.size)}, ${formatMs(event.ms)})`,
+              ...(event.platforms ?? []).map(({ platform, digest }) => `  ${platform} ${digest}`),
+            ].join('\n')
           : undefined;
+      case 'platform-started':
+        return info ? `platform ${event.platform} (${event.position}/${event.platforms})` : undefined;
+      case 'stage-reused':
+        return detail(info, `[${event.stage}] same inputs as for ${event.from}: reused`);
       case 'warning':
         return warning(event.message);
       case 'registry':

@@ -105,6 +105,11 @@ export function createBuildCommand(
     )
     .option('--compression-level <n>', 'gzip 1-9, zstd 1-19')
     .option('--custom-platform <os/arch[/variant]>', 'platform of the image (TARGETPLATFORM)')
+    .option(
+      '--platform <os/arch[,…]>',
+      'platforms to build (comma list, repeatable); two or more push an image index',
+      collect,
+    )
     .option('--cache [enabled]', 'use the layer cache (a registry repository, see --cache-repo)')
     .option('--cache-repo <repo>', 'repository of the layer cache (default: <first destination>/cache)')
     .option('--cache-dir <dir>', 'on-disk blob store shared across builds (base and cached layers)')

@@ -1,6 +1,6 @@
 import { type BuildNetwork, type BuildRequest, parseCacheTtl, parseGitFlags } from '@kiln/builder';
 import { KilnError } from '@kiln/errors';
-import { type Compression, parsePlatform } from '@kiln/image';
+import type { Compression, Platform } from '@kiln/image';
 import { readStdin } from '../../readStdin.ts';
 import { registryClientOptions } from '../../registryOptions.ts';
 import {
@@ -12,6 +12,7 @@ import {
   parseLabels,
   snapshotStrategy,
 } from './buildArgs.ts';
+import { platformsFromFlags } from './platformFlags.ts';
 import type { BuildFlags } from './runBuild.ts';
 import { parseSecretFlag } from './secretFlags.ts';
 
@@ -34,7 +35,7 @@ export async function requestFromFlags(flags: BuildFlags): Promise<BuildRequest>
     buildArgs: parseBuildArgs(flags.buildArg),
     labels: parseLabels(flags.label),
     ...(flags.annotation?.length ? { annotations: parseAnnotations(flags.annotation) } : {}),
-    ...(flags.customPlatform ? { platform: parsePlatform(flags.customPlatform) } : {}),
+    ...withPlatforms(platformsFromFlags(flags.platform, flags.customPlatform)),
     snapshotStrategy: snapshotStrategy(flags.snapshotMode),
     singleSnapshot: Boolean(flags.singleSnapshot),
     reproducible: Boolean(flags.reproducible),
@@ -80,4 +81,8 @@ export async function requestFromFlags(flags: BuildFlags): Promise<BuildRequest>
       }),
     },
   };
+}
+
+function withPlatforms(platforms: Platform[]): { platforms?: Platform[] } {
+  return platforms.length > 0 ? { platforms } : {};
 }

@@ -35,6 +35,8 @@ export interface BuildFlags extends RegistryFlags {
   imageFsExtractRetry?: string;
   compressionLevel?: string;
   customPlatform?: string;
+  /** `--platform`: comma lists, repeatable. */
+  platform?: string[];
   cache?: boolean | string;
   cacheRepo?: string;
   cacheDir?: string;
