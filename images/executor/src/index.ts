@@ -1,3 +1,5 @@
+export type { ArchitectureRuntime } from './architectureRuntime.ts';
+export { ensureArchitectureRuntime } from './architectureRuntime.ts';
 export type { ArchitectureFacts, ExecutorArchitecture } from './architectures.ts';
 export {
   architectureFacts,
