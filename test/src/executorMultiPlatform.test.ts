@@ -87,18 +87,22 @@ describe('the executor image for linux/amd64 and linux/arm64', () => {
         },
       );
       expect(pull.code, pull.stderr).toBe(0);
-      // The debug image's busybox says which variant podman picked from the index.
-      const machine = await testbed.podman.run([
-        'run',
-        '--rm',
-        '--platform',
-        platform,
-        '--entrypoint',
-        '/busybox/uname',
-        images.debug.reference,
-        '-m',
-      ]);
-      expect(machine.stdout).toBe(architecture === 'arm64' ? 'aarch64\n' : 'x86_64\n');
+      // The debug image's busybox and Node say which variant podman picked from the index.
+      const machine = await testbed.podman.run(
+        [
+          'run',
+          '--rm',
+          '--platform',
+          platform,
+          '--entrypoint',
+          '/busybox/sh',
+          images.debug.reference,
+          '-c',
+          'uname -m && /kiln/node -p process.arch',
+        ],
+        { timeoutMs: 300_000 },
+      );
+      expect(machine.stdout).toBe(architecture === 'arm64' ? 'aarch64\narm64\n' : 'x86_64\nx64\n');
       const started = Date.now();
       const version = await testbed.podman.run(
         [
