@@ -6,6 +6,7 @@
 //   pnpm executor-image --destination 127.0.0.1:5000/kiln/executor[:latest] [--insecure]
 //   pnpm executor-image --registry 127.0.0.1:5000 [--insecure] [--repository kiln/executor] [--tag latest]
 //   pnpm executor-image --stage-only [--context DIR]
+//   --arch amd64,arm64 (the default): each tag an image index of both; --arch amd64: a plain image.
 import { join } from 'node:path';
 import { buildExecutorImage, stageExecutorContext } from '../images/executor/src/index.ts';
 import { executorImageUsage, parseExecutorImageArgs, UsageError } from './executorImageArgs.ts';
@@ -27,9 +28,17 @@ const started = Date.now();
 if (args?.mode === 'help') {
   say(executorImageUsage);
 } else if (args?.mode === 'stage-only') {
-  const staged = await stageExecutorContext({ outDir: args.context, skipCliBuild: args.skipCliBuild });
+  const staged = await stageExecutorContext({
+    outDir: args.context,
+    skipCliBuild: args.skipCliBuild,
+    architectures: args.architectures,
+  });
   say(`staged ${staged.dir}: ${(staged.sizeBytes / 1e6).toFixed(1)} MB in ${seconds(started)}`);
-  say(`libraries in kiln/lib: ${staged.libraries.join(' ')}`);
+  for (const arch of staged.architectures) {
+    say(
+      `${arch.architecture}: ${(arch.sizeBytes / 1e6).toFixed(1)} MB staged in ${(arch.stagingMs / 1000).toFixed(1)} s; kiln/lib: ${arch.libraries.join(' ')}`,
+    );
+  }
 } else if (args?.mode === 'build') {
   const images = await buildExecutorImage({
     registry: {
@@ -42,9 +51,17 @@ if (args?.mode === 'help') {
     tag: args.tag,
     contextDir: args.context,
     skipCliBuild: args.skipCliBuild,
+    architectures: args.architectures,
     inheritOutput: true,
   });
-  say(`staged context: ${(images.staged.sizeBytes / 1e6).toFixed(1)} MB`);
+  for (const arch of images.staged.architectures) {
+    say(
+      `${arch.architecture}: ${(arch.sizeBytes / 1e6).toFixed(1)} MB staged in ${(arch.stagingMs / 1000).toFixed(1)} s`,
+    );
+  }
+  for (const platform of images.platforms) {
+    say(`linux/${platform.architecture}: latest ${platform.latest.digest}, debug ${platform.debug.digest}`);
+  }
   say(`${images.latest.reference} ${images.latest.digest}`);
   say(`${images.debug.reference} ${images.debug.digest}`);
   say(`done in ${seconds(started)}`);

@@ -31,6 +31,20 @@ describe('pnpm executor-image arguments', () => {
     });
   });
 
+  it('builds both architectures unless --arch names some', () => {
+    expect(parseExecutorImageArgs(['--stage-only'], repo).architectures).toEqual(['amd64', 'arm64']);
+    expect(
+      parseExecutorImageArgs(['--destination', 'reg.example/kiln/executor', '--arch', 'amd64'], repo),
+    ).toMatchObject({ mode: 'build', architectures: ['amd64'] });
+    expect(parseExecutorImageArgs(['--stage-only', '--arch=arm64,amd64'], repo).architectures).toEqual([
+      'arm64',
+      'amd64',
+    ]);
+    expect(() => parseExecutorImageArgs(['--stage-only', '--arch', 'riscv64'], repo)).toThrow(
+      /--arch: unknown architecture "riscv64"/,
+    );
+  });
+
   it('refuses unknown options and malformed destinations as usage errors', () => {
     expect(() => parseExecutorImageArgs(['--frobnicate'], repo)).toThrow(UsageError);
     expect(() => parseExecutorImageArgs(['--destination', 'no-repository'], repo)).toThrow(UsageError);

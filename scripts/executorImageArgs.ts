@@ -1,11 +1,17 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  type ExecutorArchitecture,
+  executorArchitectures,
+  parseArchitectures,
+} from '../images/executor/src/architectures.ts';
 
 export const executorImageUsage = `usage:
   pnpm executor-image --destination HOST[:PORT]/REPO[:TAG] [--insecure] [--ca-file FILE] [--docker-config DIR]
   pnpm executor-image --registry HOST[:PORT] [--repository kiln/executor] [--tag latest] [--insecure]
   pnpm executor-image --stage-only [--context DIR]
-options: --context DIR, --skip-cli-build, --help`;
+options: --arch amd64,arm64 (default both: each tag an image index; one: a plain image),
+  --context DIR, --skip-cli-build, --help`;
 
 export interface ExecutorImageArgs {
   /** Build and push, or only stage the context. */
@@ -18,6 +24,8 @@ export interface ExecutorImageArgs {
   dockerConfig?: string;
   context: string;
   skipCliBuild: boolean;
+  /** Architectures staged and built (`--arch`); default all of them. */
+  architectures: ExecutorArchitecture[];
 }
 
 /** A command-line mistake: printed as one line and the usage, exit 2, never a stack trace. */
@@ -41,6 +49,7 @@ export function parseExecutorImageArgs(argv: string[], repoRoot: string): Execut
         'ca-file': { type: 'string' },
         'docker-config': { type: 'string' },
         context: { type: 'string', default: join(repoRoot, '.work/executor-context') },
+        arch: { type: 'string', default: executorArchitectures.join(',') },
         'stage-only': { type: 'boolean', default: false },
         'skip-cli-build': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -50,7 +59,14 @@ export function parseExecutorImageArgs(argv: string[], repoRoot: string): Execut
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const string = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  let architectures: ExecutorArchitecture[];
+  try {
+    architectures = parseArchitectures(string('arch')!);
+  } catch (error) {
+    throw new UsageError(`--arch: ${error instanceof Error ? error.message : String(error)}`);
+  }
   const common = {
+    architectures,
     insecure: values.insecure === true,
     context: string('context')!,
     skipCliBuild: values['skip-cli-build'] === true,

@@ -1,4 +1,17 @@
-export type { StagedExecutorContext, StageExecutorContextOptions } from './executorContext.ts';
+export type { ArchitectureRuntime } from './architectureRuntime.ts';
+export { ensureArchitectureRuntime } from './architectureRuntime.ts';
+export type { ArchitectureFacts, ExecutorArchitecture } from './architectures.ts';
+export {
+  architectureFacts,
+  executorArchitectures,
+  hostArchitecture,
+  parseArchitectures,
+} from './architectures.ts';
+export type {
+  StagedArchitecture,
+  StagedExecutorContext,
+  StageExecutorContextOptions,
+} from './executorContext.ts';
 export {
   executorDockerfile,
   executorImageDir,
@@ -8,3 +21,5 @@ export {
 export type { BuildExecutorImageOptions, ExecutorImages } from './executorImage.ts';
 export { buildExecutorImage } from './executorImage.ts';
 export { ensureNodeBinary, pinnedNodeVersion } from './nodeBinary.ts';
+export type { PlatformManifest } from './platformIndex.ts';
+export { pushPlatformIndex } from './platformIndex.ts';
