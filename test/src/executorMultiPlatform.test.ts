@@ -1,9 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildExecutorImage, type ExecutorImages } from '@kiln/executor-image';
+import { ensureMultiArchBusyboxImage } from '@kiln/fixtures/images';
 import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushBusyboxBase } from './executor/busyboxBaseForArchitecture.ts';
 import { type PodmanTestbed, startPodmanTestbed } from './executor/executorTestbed.ts';
 import { repoRoot, runChecked } from './kilnProcess.ts';
 
@@ -126,10 +126,11 @@ describe('the executor image for linux/amd64 and linux/arm64', () => {
     );
   });
 
-  it('the arm64 executor builds under emulation: COPY and RUN on an arm64 busybox base, pushed as arm64', {
+  it('the arm64 executor builds under emulation: COPY and RUN on a two-platform busybox base, pushed as arm64', {
     timeout: 900_000,
   }, async () => {
-    const base = await pushBusyboxBase(registry, 'arm64', testbed.work);
+    // The two-platform busybox: the arm64 executor picks its own platform's image.
+    const base = await ensureMultiArchBusyboxImage(registry);
     const workspace = join(testbed.work, 'workspace-arm64');
     await mkdir(workspace, { recursive: true });
     await writeFile(join(workspace, 'greeting'), 'copied in\n');

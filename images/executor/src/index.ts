@@ -22,4 +22,4 @@ export type { BuildExecutorImageOptions, ExecutorImages } from './executorImage.
 export { buildExecutorImage } from './executorImage.ts';
 export { ensureNodeBinary, pinnedNodeVersion } from './nodeBinary.ts';
 export type { PlatformManifest } from './platformIndex.ts';
-export { pushPlatformIndex } from './platformIndex.ts';
+export { readPlatformIndex } from './platformIndex.ts';

@@ -1,30 +1,25 @@
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
 import { type ImageRegistry, registryUsesTls } from '@kiln/fixtures/images';
-import { MediaType, parseReference } from '@kiln/image';
-import { createRegistryClient, getManifest, loadDockerConfig, putManifest } from '@kiln/registry';
+import { isIndexMediaType, parseIndex, parseReference } from '@kiln/image';
+import { createRegistryClient, getManifest, loadDockerConfig } from '@kiln/registry';
 import type { ExecutorArchitecture } from './architectures.ts';
 
 export interface PlatformManifest {
   architecture: ExecutorArchitecture;
-  /** The digest of that platform's image manifest, already in `repository`. */
+  /** The digest of that platform's image manifest. */
   digest: string;
 }
 
 /**
- * Pushes an image index naming one manifest per platform (all already pushed to `repository`) as
- * `repository:tag`, and returns its digest. An OCI index for OCI manifests, a Docker manifest list for
- * Docker ones, each entry with its `platform` (linux/<architecture>).
- *
- * Stands in for `kiln build --platform linux/amd64,linux/arm64`, which pushes such an index itself;
- * `buildPlatformsThenIndex` in executorImage.ts is the only caller.
+ * The per-platform manifests of the image index at `reference@digest` (what `kiln build --platform
+ * linux/amd64,linux/arm64` pushed), read back from the registry so callers can name each image.
  */
-export async function pushPlatformIndex(
+export async function readPlatformIndex(
   registry: ImageRegistry,
-  repository: string,
-  tag: string,
-  platforms: PlatformManifest[],
-): Promise<string> {
+  reference: string,
+  digest: string,
+): Promise<PlatformManifest[]> {
   const client = createRegistryClient({
     ...(registryUsesTls(registry) ? {} : { insecureRegistries: [registry.host] }),
     ...(registry.caFile === undefined ? {} : { certificates: { [registry.host]: registry.caFile } }),
@@ -33,26 +28,21 @@ export async function pushPlatformIndex(
       : { credentials: await loadDockerConfig({ file: join(registry.dockerConfigDir, 'config.json') }) }),
   });
   try {
-    const manifests = [];
-    for (const platform of platforms) {
-      const fetched = await getManifest(client, parseReference(`${repository}@${platform.digest}`));
-      if (fetched === undefined) {
-        throw new KilnError(
-          'EXECUTOR_IMAGE_INDEX',
-          `${repository}@${platform.digest} (linux/${platform.architecture}) is not in the registry`,
-        );
-      }
-      manifests.push({
-        mediaType: fetched.mediaType,
-        digest: fetched.digest,
-        size: fetched.bytes.length,
-        platform: { architecture: platform.architecture, os: 'linux' },
-      });
+    const repository = parseReference(reference);
+    const fetched = await getManifest(
+      client,
+      parseReference(`${repository.registry}/${repository.repository}@${digest}`),
+    );
+    if (fetched === undefined || !isIndexMediaType(fetched.mediaType)) {
+      throw new KilnError(
+        'EXECUTOR_IMAGE_INDEX',
+        `${reference}@${digest} is not an image index in the registry`,
+      );
     }
-    const docker = manifests.every((entry) => entry.mediaType === MediaType.dockerManifest);
-    const mediaType = docker ? MediaType.dockerManifestList : MediaType.ociIndex;
-    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, manifests }));
-    return await putManifest(client, parseReference(`${repository}:${tag}`), bytes, mediaType);
+    return parseIndex(JSON.parse(fetched.bytes.toString('utf8'))).manifests.map((entry) => ({
+      architecture: entry.platform?.architecture as ExecutorArchitecture,
+      digest: entry.digest,
+    }));
   } finally {
     await client.close();
   }
