@@ -133,10 +133,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
           contextDir,
           dockerfileText,
           ...(dockerfilePath === undefined ? {} : { dockerfilePath }),
-          dockerfileName:
-            request.dockerfileText === undefined
-              ? (request.dockerfile ?? 'Dockerfile')
-              : 'Dockerfile (stdin)',
+          dockerfileName,
         },
         {
           executor,
