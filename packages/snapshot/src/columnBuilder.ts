@@ -34,6 +34,25 @@ export class ColumnBuilder {
     return paths.length - 1;
   }
 
+  /**
+   * Appends rows `start … start + count − 1` of `from` (a rescan's unchanged run, after every row pushed
+   * so far in path order): numeric columns copied in one go. The sparse fields are not copied here (see
+   * takeSnapshot's keptRuns). Returns the index of the first new row.
+   */
+  pushRows(from: EntryColumns, start: number, count: number): number {
+    const first = this.count;
+    if (first + count > this.columns.types.length)
+      this.columns = resizeColumns(this.columns, Math.max(first + count, first * 2));
+    const { paths } = this.columns;
+    const source = from.paths;
+    for (let i = start; i < start + count; i++) paths.push(source[i]!);
+    for (const name of numericColumnNames()) {
+      // biome-ignore lint/suspicious/noExplicitAny: every column is a typed array of its own kind
+      (this.columns[name] as any).set((from[name] as any).subarray(start, start + count), first);
+    }
+    return first;
+  }
+
   /** The row of `path`, or -1: a binary search while rows are in order, else a scan. */
   indexOf(path: string): number {
     const { paths } = this.columns;

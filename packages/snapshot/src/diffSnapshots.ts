@@ -16,6 +16,8 @@ const DIR = typeCode.dir;
 export function diffSnapshots(before: Snapshot, after: Snapshot): ChangeSet {
   const a = snapshotColumns(before);
   const b = snapshotColumns(after);
+  // A rescan that found nothing changed shares the previous columns (see takeSnapshot): nothing to compare.
+  if (a === b) return { changes: [], opaqueDirs: [] };
   const byContent = before.hashed && after.hashed;
   const linksBefore = hardlinkLeaders(a);
   const linksAfter = hardlinkLeaders(b);
