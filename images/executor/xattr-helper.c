@@ -571,6 +571,7 @@ static int run_walk(void) {
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 
 /* Bump allocation from big prefaulted chunks, per thread: the walk's memory is freed only by exit, and
  * malloc in threads grows its arenas with one mprotect per few pages (34,000 calls on 230k entries). */
@@ -631,6 +632,7 @@ struct rnode {
   int pending; /* children not yet opened: the fd is closed when it reaches 0 (under the queue lock) */
   int missing; /* removed or replaced since its parent was listed */
   int error;   /* opening or reading failed with this errno */
+  uint64_t dev; /* as lstat saw it from the parent */
 };
 
 struct rjob {
@@ -672,6 +674,10 @@ static int rescan_ignored(const struct rnode *node, const char *name, size_t len
 
 static int64_t ns_of(const struct timespec *t) { return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec; }
 
+/* Set when the root is on ext4, xfs, btrfs or tmpfs (see rescan_list), whose device is root_dev. */
+static int short_reads_end;
+static uint64_t root_dev;
+
 /* Lists and lstats one opened directory into `node`; queues its subdirectories. */
 static void rescan_list(struct rnode *node) {
   static __thread char *dents, *target;
@@ -706,6 +712,9 @@ static void rescan_list(struct rnode *node) {
       e->name = bump(len + 1);
       memcpy(e->name, name, len + 1);
     }
+    /* These filesystems fill the buffer until it is full or the directory ends: a reply with room left
+     * for the longest record is the end, and the call that would say so is saved (one per directory). */
+    if (short_reads_end && node->dev == root_dev && got + 512 < (1 << 16)) break;
   }
   if (node->error != 0) count = 0; /* the failure is reported; its entries are not */
   node->count = count;
@@ -781,6 +790,7 @@ static void *rescan_worker(void *unused) {
         at = parent->rel_len + 1;
       }
       memcpy(node->rel + at, e->name, e->name_len + 1);
+      node->dev = e->st.dev;
       node->fd = openat(parent->fd, e->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (node->fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) node->missing = 1;
@@ -1048,6 +1058,14 @@ static int run_rescan(void) {
   root_node.rel = "";
   root_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) root_node.error = errno;
+  struct statfs fs;
+  struct stat root_st;
+  if (root_fd >= 0 && fstatfs(root_fd, &fs) == 0 && fstat(root_fd, &root_st) == 0) {
+    root_dev = root_node.dev = (uint64_t)root_st.st_dev;
+    /* Only for directories on the root's device (`dev`): a mount below may be another filesystem. */
+    unsigned long type = (unsigned long)fs.f_type;
+    short_reads_end = type == 0xEF53 || type == 0x58465342 || type == 0x9123683E || type == 0x01021994;
+  }
   pthread_t *workers = xrealloc(NULL, threads * sizeof *workers);
   size_t started = 0;
   if (root_fd >= 0) {

@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { snapshotColumns } from './compactSnapshot.ts';
 import { diffSnapshots } from './diffSnapshots.ts';
 import { rescanHelper, rescanRequestBytes, rescanWithHelper } from './helperRescan.ts';
@@ -44,16 +44,26 @@ async function snapshotWith(root: string, options: SnapshotOptions) {
   return { snapshot, walker: walked?.type === 'snapshot-walked' ? walked.walker : undefined, events };
 }
 
-/** The helper as built before `rescan` existed: asked for it, it answers with its usage (exit 2). */
+/**
+ * The helper as built now, and as built before `rescan` existed (asked for it, that one answers with its
+ * usage, exit 2): compiled once for the file.
+ */
+let built: { current: string; older: string } | undefined;
+const removeBuilt: Array<() => void> = [];
+afterAll(() => {
+  for (const remove of removeBuilt.splice(0)) remove();
+});
 function helpers() {
+  if (built !== undefined) return built;
   const current = compileXattrHelper();
   const dispatch = 'strcmp(argv[1], "rescan")';
   const older = compileXattrHelper((source) => {
     expect(source).toContain(dispatch);
     return source.replace(dispatch, 'strcmp(argv[1], "rescan-not-yet")');
   });
-  cleanup.push(current.remove, older.remove);
-  return { current: current.binary, older: older.binary };
+  removeBuilt.push(current.remove, older.remove);
+  built = { current: current.binary, older: older.binary };
+  return built;
 }
 
 function tree() {
@@ -83,6 +93,9 @@ function tree() {
     keep: 'same',
   });
   for (let i = 0; i < 3; i++) writeFileSync(path.join(root, `emptied/child-${i}`), `${i}`);
+  // More names than one 64 KiB getdents64 reply holds: the helper must ask again.
+  mkdirSync(path.join(root, 'many'));
+  for (let i = 0; i < 1500; i++) writeFileSync(path.join(root, `many/${'n'.repeat(60)}-${i}`), '');
   symlinkSync('aaaa', path.join(root, 'retarget'));
   run('mknod', [path.join(root, 'device'), 'c', '1', '3']);
   setXattr(path.join(root, 'a'), 'user.dir', 'on a directory');
@@ -115,6 +128,7 @@ function changeEverything(root: string) {
   rmSync(at('device'));
   run('mknod', [at('device'), 'c', '1', '5']);
   writeTree(root, { 'added/deep/file': 'new', 'zz-added': 'new' });
+  rmSync(at(`many/${'n'.repeat(60)}-1499`));
 }
 
 const skipReason = gcc === undefined ? ' (skipped: no gcc to compile images/executor/xattr-helper.c)' : '';
@@ -152,7 +166,9 @@ describe.skipIf(gcc === undefined)(`kiln-xattr rescan${skipReason}`, () => {
         'device',
       ])
         expect(kinds[changed], changed).toBe('modified');
-      for (const gone of ['gone', 'gone-file']) expect(kinds[gone], gone).toBe('deleted');
+      for (const gone of ['gone', 'gone-file', `many/${'n'.repeat(60)}-1499`])
+        expect(kinds[gone], gone).toBe('deleted');
+      expect(viaHelper.snapshot.size).toBe(inProcess.snapshot.size);
       for (const added of ['a/hardlink', 'added', 'added/deep/file', 'zz-added', 'file-to-dir/inside'])
         expect(kinds[added], added).toBe('added');
       expect(diff.opaqueDirs).toEqual(['emptied']);

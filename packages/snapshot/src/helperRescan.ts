@@ -52,6 +52,7 @@ export async function rescanWithHelper(
   request: RescanRequest,
   visitor: RescanVisitor,
 ): Promise<boolean> {
+  // Started first: it lists the tree while the request is encoded and sent.
   const child = spawn(helper.command, helper.args, { cwd: request.root, stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);

@@ -530,7 +530,8 @@ class SnapshotRun {
     if (unchanged === undefined) this.copyKeptSparse();
     const columns = unchanged ?? this.builder.finish();
     const stats = {
-      entries: columns.paths.length,
+      // Not paths.length: a loaded snapshot's paths stay bytes until something asks for them as strings.
+      entries: columns.types.length,
       bytesHashed: this.queue.bytesHashed,
       filesHashed: this.queue.filesHashed,
       ms: performance.now() - this.start,
