@@ -76,7 +76,9 @@ export function deserializeSnapshot(bytes: Uint8Array): Snapshot {
       header.pathBytes < 0
     )
       throw new Error('bad counts');
-    const columns = allocateColumns(header.count);
+    // Columns are views of the file's bytes where aligned (they always are in a file read whole): loading
+    // copies nothing, and a snapshot's columns are never written after it is made.
+    const columns = allocateColumns(0);
     const pathsEnd = offset + header.pathBytes;
     if (pathsEnd > data.length) throw new Error('truncated');
     const pathBytes = data.subarray(offset, pathsEnd);
@@ -101,10 +103,16 @@ export function deserializeSnapshot(bytes: Uint8Array): Snapshot {
     offset = pathsEnd;
     for (const name of numericColumnNames()) {
       offset += (8 - (offset % 8)) % 8;
-      const column = columns[name];
-      const end = offset + column.byteLength;
+      const kind = columns[name].constructor as TypedArrayKind;
+      const end = offset + header.count * kind.BYTES_PER_ELEMENT;
       if (end > data.length) throw new Error('truncated');
-      new Uint8Array(column.buffer).set(data.subarray(offset, end));
+      const at = data.byteOffset + offset;
+      const column =
+        at % kind.BYTES_PER_ELEMENT === 0
+          ? new kind(data.buffer, at, header.count)
+          : new kind(new Uint8Array(data.subarray(offset, end)).buffer);
+      // biome-ignore lint/suspicious/noExplicitAny: each column gets a typed array of its own kind
+      (columns as any)[name] = column;
       offset = end;
     }
     columns.linkTargets = new Map(header.linkTargets);
@@ -127,6 +135,11 @@ function badFile(cause: unknown): KilnError {
   if (cause instanceof KilnError) return cause;
   return new KilnError('SNAPSHOT_BAD_FILE', 'the saved snapshot is damaged or truncated', { cause });
 }
+
+type TypedArrayKind = {
+  new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): ArrayBufferView;
+  readonly BYTES_PER_ELEMENT: number;
+};
 
 function u32(value: number): Uint8Array {
   const buffer = Buffer.alloc(4);
