@@ -65,8 +65,18 @@ export class ColumnBuilder {
   }
 
   /** Trimmed columns in path order, without duplicates or dropped rows. */
+  /** Room for `rows` rows in all (a rescan knows about how many: the previous snapshot's). */
+  reserve(rows: number): void {
+    if (rows > this.columns.types.length) this.columns = resizeColumns(this.columns, rows);
+  }
+
   finish(): EntryColumns {
-    const trimmed = resizeColumns(this.columns, this.count);
+    // Nearly full (a reserved rescan): views of the rows, not another copy of every column.
+    const slack = this.columns.types.length - this.count;
+    const trimmed =
+      slack <= 4096 && slack * 8 <= this.count
+        ? viewColumns(this.columns, this.count)
+        : resizeColumns(this.columns, this.count);
     if (this.inOrder && this.dropped.size === 0) return trimmed;
     const { paths } = trimmed;
     const rows = paths.map((_, i) => i).filter((i) => !this.dropped.has(i));
@@ -79,6 +89,16 @@ export class ColumnBuilder {
     }
     return pickRows(trimmed, rows);
   }
+}
+
+/** The first `count` rows of every column as views (the rest of each buffer stays allocated, unused). */
+function viewColumns(columns: EntryColumns, count: number): EntryColumns {
+  const viewed = { ...columns };
+  for (const name of numericColumnNames()) {
+    // biome-ignore lint/suspicious/noExplicitAny: every column is a typed array of its own kind
+    (viewed as any)[name] = (columns[name] as any).subarray(0, count);
+  }
+  return viewed;
 }
 
 /** New columns holding the given rows, in that order. */

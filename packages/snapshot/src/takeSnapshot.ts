@@ -240,6 +240,8 @@ class SnapshotRun {
     if (helper === undefined) return false;
     // Changed entries come with their xattrs (when asked for), unchanged ones carry theirs over.
     this.xattrsFromWalk = true;
+    // Sized once for the previous rows and a few new ones, so copying the unchanged runs never regrows.
+    this.builder.reserve(previous.types.length + 1024);
     const done = await rescanWithHelper(
       helper,
       {
