@@ -65,6 +65,11 @@ export class ColumnBuilder {
   }
 
   /** Trimmed columns in path order, without duplicates or dropped rows. */
+  /** Rows stay where they were pushed: in order, none dropped. */
+  get plain(): boolean {
+    return this.inOrder && this.dropped.size === 0;
+  }
+
   /** Room for `rows` rows in all (a rescan knows about how many: the previous snapshot's). */
   reserve(rows: number): void {
     if (rows > this.columns.types.length) this.columns = resizeColumns(this.columns, rows);

@@ -25,7 +25,7 @@ export class CompactSnapshot implements Snapshot {
   }
 
   get size(): number {
-    // The columns are trimmed to their rows; paths may still be bytes (see savedPathBytes).
+    // The columns are trimmed to their rows; paths may still be bytes (see pathEncoding.ts).
     return this.columns.types.length;
   }
 

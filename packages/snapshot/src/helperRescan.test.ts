@@ -14,6 +14,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { snapshotColumns } from './compactSnapshot.ts';
 import { diffSnapshots } from './diffSnapshots.ts';
 import { rescanHelper, rescanRequestBytes, rescanWithHelper } from './helperRescan.ts';
+import { encodedPaths } from './pathEncoding.ts';
 import { deserializeSnapshot, serializeSnapshot } from './serializeSnapshot.ts';
 import { takeSnapshot } from './takeSnapshot.ts';
 import { compileXattrHelper, gcc, makeTempDir, run, setXattr, writeTree } from './testTree.ts';
@@ -205,6 +206,45 @@ describe.skipIf(gcc === undefined)(`kiln-xattr rescan${skipReason}`, () => {
     writeFileSync(path.join(root, 'keep'), 'changed');
     const changed = await takeSnapshot(root, { threads: 2, previous: saved });
     expect(diffSnapshots(saved, changed).changes.map((change) => change.path)).toEqual(['keep']);
+  });
+
+  it('chains rescans as a build does, each sending the paths derived from the one before', async () => {
+    const { current, older } = helpers();
+    const root = tree();
+    process.env.KILN_XATTR_HELPER = current;
+    let previous = await takeSnapshot(root, { threads: 2 });
+    const steps: Array<(at: (rel: string) => string) => void> = [
+      (at) => writeFileSync(at('0-first'), 'sorts first'),
+      (at) => {
+        rmSync(at('a'), { recursive: true });
+        writeFileSync(at('zzz-last'), 'sorts last');
+      },
+      (at) => {
+        rmSync(at('0-first'));
+        writeTree(root, { 'many/extra/deep': 'x', 'keep-2': 'y' });
+      },
+      () => {},
+    ];
+    for (const step of steps) {
+      step((rel) => path.join(root, rel));
+      process.env.KILN_XATTR_HELPER = current;
+      const after = await snapshotWith(root, { threads: 2, previous });
+      process.env.KILN_XATTR_HELPER = older;
+      const inProcess = await takeSnapshot(root, { threads: 2, previous });
+      expect(after.walker).toBe('kiln-xattr');
+      expect(entries(after.snapshot)).toEqual(entries(inProcess));
+      expect(diffSnapshots(previous, after.snapshot)).toEqual(diffSnapshots(previous, inProcess));
+      const columns = snapshotColumns(after.snapshot);
+      const encoded = encodedPaths(columns);
+      expect(Buffer.from(encoded.bytes).toString('utf8')).toBe(columns.paths.join('\0'));
+      if (encoded.offsets !== undefined) {
+        const starts = columns.paths.map(
+          (_, i) => Buffer.byteLength(columns.paths.slice(0, i).join('\0')) + (i > 0 ? 1 : 0),
+        );
+        expect([...encoded.offsets.subarray(0, columns.paths.length)]).toEqual(starts);
+      }
+      previous = after.snapshot;
+    }
   });
 
   it('rescans in process when kiln-xattr predates `rescan`, or for the full strategy', async () => {

@@ -1,7 +1,7 @@
 import { KilnError } from '@kiln/errors';
 import { CompactSnapshot, snapshotColumns } from './compactSnapshot.ts';
 import { allocateColumns, numericColumnNames } from './entryColumns.ts';
-import { savedPathBytes } from './savedPathBytes.ts';
+import { rememberPathBytes } from './pathEncoding.ts';
 import type { Snapshot, SnapshotStats, SnapshotStrategyName } from './types.ts';
 
 const MAGIC = 'KILNSNP1';
@@ -98,7 +98,7 @@ export function deserializeSnapshot(bytes: Uint8Array): Snapshot {
         enumerable: true,
         configurable: true,
       });
-      savedPathBytes.set(columns, pathBytes);
+      rememberPathBytes(columns, { bytes: pathBytes });
     }
     offset = pathsEnd;
     for (const name of numericColumnNames()) {

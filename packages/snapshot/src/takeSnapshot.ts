@@ -13,6 +13,7 @@ import { rescanHelper, rescanWithHelper } from './helperRescan.ts';
 import { walkHelper, walkWithHelper } from './helperWalk.ts';
 import { builtinIgnoreRules, compileIgnoreRules, type IgnoreMatcher, isPathIgnored } from './ignoreRules.ts';
 import { type EntryStat, lstatEntry, unpackStat } from './listDirectory.ts';
+import { deriveEncodedPaths, type EncodedPaths, encodedPaths, rememberPathBytes } from './pathEncoding.ts';
 import {
   startXattrReader,
   type XattrReader,
@@ -20,7 +21,6 @@ import {
   type XattrRecord,
   xattrHelper,
 } from './readXattrs.ts';
-import { savedPathBytes } from './savedPathBytes.ts';
 import { resolveStrategy, type SnapshotStrategy } from './snapshotStrategies.ts';
 import type { Snapshot, SnapshotEvent, SnapshotOptions } from './types.ts';
 import { type WalkOptions, walkTree } from './walkTree.ts';
@@ -165,6 +165,7 @@ class SnapshotRun {
   private pendingKeep: number[] = [];
   /** Copied runs as (previous start, row, count) triples, for their sparse fields at the end. */
   private readonly keptRuns: number[] = [];
+  private previousEncoding: EncodedPaths | undefined;
 
   constructor(root: string, options: SnapshotOptions, xattrMode: XattrReaderMode) {
     this.xattrMode = xattrMode;
@@ -240,6 +241,8 @@ class SnapshotRun {
     if (helper === undefined) return false;
     // Changed entries come with their xattrs (when asked for), unchanged ones carry theirs over.
     this.xattrsFromWalk = true;
+    // Its paths as bytes: kept from the file or the previous rescan, else encoded now (once per chain).
+    this.previousEncoding = encodedPaths(previous);
     // Sized once for the previous rows and a few new ones, so copying the unchanged runs never regrows.
     this.builder.reserve(previous.types.length + 1024);
     const done = await rescanWithHelper(
@@ -248,7 +251,7 @@ class SnapshotRun {
         root: this.root,
         ignored: prefixes,
         previous,
-        ...(savedPathBytes.has(previous) ? { previousPathBytes: savedPathBytes.get(previous)! } : {}),
+        previousPathBytes: this.previousEncoding.bytes,
         threads: Math.max(1, this.queue.threads),
         xattrs: this.readXattrs,
       },
@@ -530,7 +533,15 @@ class SnapshotRun {
     const found = await xattrs;
     if (found !== undefined) this.applyXattrs(found);
     if (unchanged === undefined) this.copyKeptSparse();
+    const plain = this.builder.plain;
     const columns = unchanged ?? this.builder.finish();
+    const encoding = this.previousEncoding;
+    if (unchanged === undefined && encoding !== undefined && plain && this.keptRuns.length > 0) {
+      // The next rescan's request, made only if there is one: unchanged runs are byte ranges of this one's.
+      const runs = this.keptRuns;
+      const previousCount = this.previous!.types.length;
+      rememberPathBytes(columns, () => deriveEncodedPaths(encoding, previousCount, runs, columns.paths));
+    }
     const stats = {
       // Not paths.length: a loaded snapshot's paths stay bytes until something asks for them as strings.
       entries: columns.types.length,
