@@ -247,6 +247,48 @@ describe.skipIf(gcc === undefined)(`kiln-xattr rescan${skipReason}`, () => {
     }
   });
 
+  it('fails as the in-process rescan does on a directory it may not read (run as nobody)', async () => {
+    const { current, older } = helpers();
+    const temp = makeTempDir();
+    cleanup.push(temp.remove);
+    const root = path.join(temp.dir, 'root');
+    writeTree(root, { 'open/a': 'a', 'locked/b': 'b' });
+    const saved = path.join(temp.dir, 'saved');
+    writeFileSync(saved, serializeSnapshot(await takeSnapshot(root, { threads: 2 })));
+    for (const dir of [temp.dir, root, path.dirname(current), path.dirname(older)]) chmodSync(dir, 0o755);
+    chmodSync(saved, 0o644);
+    chmodSync(path.join(root, 'locked'), 0o000);
+    const index = new URL('./index.ts', import.meta.url).href;
+    const outcomes: string[] = [];
+    for (const helper of [current, older]) {
+      const script = `
+        import { readFileSync } from 'node:fs';
+        import { deserializeSnapshot, takeSnapshot } from ${JSON.stringify(index)};
+        const previous = deserializeSnapshot(readFileSync(${JSON.stringify(saved)}));
+        await takeSnapshot(${JSON.stringify(root)}, { threads: 2, previous, xattrs: false }).then(
+          () => console.log('snapshot taken'),
+          (error) => console.log(error.code + ' / ' + error.message),
+        );`;
+      const { execFileSync } = await import('node:child_process');
+      const output = execFileSync(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          '--input-type=module',
+          '-e',
+          script,
+        ],
+        { env: { ...process.env, KILN_XATTR_HELPER: helper }, encoding: 'utf8' },
+      );
+      outcomes.push(output.trim());
+    }
+    const denied = `EACCES / EACCES: permission denied, scandir '${root}/locked'`;
+    expect(outcomes).toEqual([denied, denied]);
+  });
+
   it('rescans in process when kiln-xattr predates `rescan`, or for the full strategy', async () => {
     const { current, older } = helpers();
     const root = tree();
