@@ -678,8 +678,8 @@ static int64_t ns_of(const struct timespec *t) { return (int64_t)t->tv_sec * 100
 static int short_reads_end;
 static uint64_t root_dev;
 
-/* Lists and lstats one opened directory into `node`; queues its subdirectories. */
-static void rescan_list(struct rnode *node) {
+/* Lists and lstats one opened directory into `node`; returns how many subdirectories it has. */
+static size_t rescan_list(struct rnode *node) {
   static __thread char *dents, *target;
   static __thread struct rentry *scratch;
   static __thread size_t scratch_cap;
@@ -748,9 +748,16 @@ static void rescan_list(struct rnode *node) {
     }
   }
   qsort(node->order, node->items, sizeof *node->order, ritem_cmp);
-  pthread_mutex_lock(&rq_lock);
+  return subdirs;
+}
+
+/* Queues a listed directory's subdirectories (under rq_lock); its fd stays open until they are opened. */
+static void rescan_queue(struct rnode *node, size_t subdirs) {
   node->pending = (int)subdirs;
-  if (subdirs == 0) close(node->fd);
+  if (subdirs == 0) {
+    close(node->fd);
+    return;
+  }
   if (rq_len + subdirs > rq_cap) {
     while (rq_len + subdirs > rq_cap) rq_cap = rq_cap ? rq_cap * 2 : 256;
     rq = xrealloc(rq, rq_cap * sizeof *rq);
@@ -759,8 +766,7 @@ static void rescan_list(struct rnode *node) {
   for (size_t i = node->items; i-- > 0;) {
     if (node->order[i].enter) rq[rq_len++] = (struct rjob){node, node->order[i].entry};
   }
-  if (subdirs > 0) pthread_cond_broadcast(&rq_ready);
-  pthread_mutex_unlock(&rq_lock);
+  pthread_cond_broadcast(&rq_ready);
 }
 
 static void *rescan_worker(void *unused) {
@@ -796,13 +802,13 @@ static void *rescan_worker(void *unused) {
         if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) node->missing = 1;
         else node->error = errno;
       }
-      pthread_mutex_lock(&rq_lock);
-      if (--parent->pending == 0) close(parent->fd);
-      pthread_mutex_unlock(&rq_lock);
       e->child = node;
     }
-    if (node->fd >= 0) rescan_list(node);
+    size_t subdirs = node->fd >= 0 ? rescan_list(node) : 0;
+    /* One locked section per directory: release the parent, queue the children, take the next. */
     pthread_mutex_lock(&rq_lock);
+    if (job.parent != NULL && --job.parent->pending == 0) close(job.parent->fd);
+    if (node->fd >= 0) rescan_queue(node, subdirs);
     rq_busy--;
     if (rq_len == 0 && rq_busy == 0) pthread_cond_broadcast(&rq_ready);
   }
