@@ -197,15 +197,17 @@ export function rescanRequestBytes(request: RescanRequest): Uint8Array[] {
   const pathBytes = count === 0 ? 0 : paths.length + 1;
   const rdevs = new Float64Array(count);
   for (const [i, rdev] of previous.rdevs) if (i < count) rdevs[i] = rdev;
-  const links: Buffer[] = [];
+  // Symlink targets as one buffer of (row, length, bytes) records: tens of thousands on a real rootfs.
+  let linkBytes = 0;
+  for (const target of previous.linkTargets.values()) linkBytes += 8 + Buffer.byteLength(target, 'utf8');
+  const links = Buffer.allocUnsafe(linkBytes);
+  let linkAt = 0;
   for (const [i, target] of previous.linkTargets) {
-    const bytes = Buffer.from(target, 'utf8');
-    const head = Buffer.alloc(8);
-    head.writeUInt32LE(i, 0);
-    head.writeUInt32LE(bytes.length, 4);
-    links.push(head, bytes);
+    const length = links.write(target, linkAt + 8, 'utf8');
+    links.writeUInt32LE(i, linkAt);
+    links.writeUInt32LE(length, linkAt + 4);
+    linkAt += 8 + length;
   }
-  const linkBytes = links.reduce((sum, part) => sum + part.length, 0);
   const head = Buffer.alloc(16 + ignored.length + 12);
   head.write('KRS1', 0, 'latin1');
   head.writeUInt32LE(Math.max(1, Math.floor(request.threads)), 4);
@@ -233,7 +235,7 @@ export function rescanRequestBytes(request: RescanRequest): Uint8Array[] {
     bytesOf(rdevs),
     bytesOf(previous.mtimes),
     bytesOf(previous.ctimes),
-    ...links,
+    links,
   ];
 }
 
