@@ -569,6 +569,7 @@ static int run_walk(void) {
  * followed), while this thread reads the previous snapshot; then this thread merges the two in order. */
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/vfs.h>
@@ -1080,8 +1081,14 @@ static int run_rescan(void) {
     rq_cap = 256;
     rq = xrealloc(NULL, rq_cap * sizeof *rq);
     rq[rq_len++] = (struct rjob){NULL, NULL};
+    /* Workers block every signal: getdents64 cuts a reply short for a pending one, which would read as
+     * the end of a directory (see short_reads_end); signals go to this thread, and kill the process. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     for (; started < threads; started++)
       if (pthread_create(&workers[started], NULL, rescan_worker, NULL) != 0) break;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (started == 0) die("cannot start a thread");
   }
   read_previous();
