@@ -12,6 +12,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { bundleCli } from '@kiln/cli/bundle';
 import { KilnError } from '@kiln/errors';
 import { ensureDebianRootfs } from '@kiln/fixtures/images';
 import { ensureRootfs, isRootfsPreset } from '@kiln/fixtures/rootfs';
@@ -29,13 +31,24 @@ import type { BenchCase, Contender, Sample, Suite, SuiteContext } from '../frame
 /**
  * The snapshot suite: on one fixture, the floors (`find -printf` for every lstat, `tar | cat` for every
  * byte), a Kaniko-style baseline (one thread, walk + sha256 of every file) and Kiln's strategies at 1 and
- * N threads, for a first snapshot and three rescans. The fixture is `$KILN_BENCH_SNAPSHOT_FIXTURE`:
- * small (default), large, huge (generated, cached in the fixtures dir) or debian (debootstrap minbase).
+ * N threads, for a first snapshot and three rescans, and an unchanged rescan as a whole `kiln snapshot`
+ * process against `find`. The fixture is `$KILN_BENCH_SNAPSHOT_FIXTURE`: small (default), large, huge
+ * (generated, cached in the fixtures dir), debian (debootstrap minbase) or an absolute path to a directory
+ * of one's own (e.g. a few copies of /usr), used as it is and never written to.
  */
 const fixtureHashes: Record<string, string> = {};
 
-async function prepareFixture(ctx: SuiteContext): Promise<{ name: string; root: string }> {
+async function prepareFixture(ctx: SuiteContext): Promise<{ name: string; root: string; ownTree?: true }> {
   const name = ctx.quick ? 'quick' : (process.env.KILN_BENCH_SNAPSHOT_FIXTURE ?? 'small');
+  if (isAbsolute(name)) {
+    if (!statSync(name, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new KilnError('BENCH_UNKNOWN_FIXTURE', `${name} is not a directory`, {
+        hint: 'KILN_BENCH_SNAPSHOT_FIXTURE takes a preset name or an absolute path to a directory',
+      });
+    }
+    fixtureHashes.directory = name;
+    return { name: 'dir', root: name, ownTree: true };
+  }
   if (name === 'debian') {
     const root = await ensureDebianRootfs();
     fixtureHashes.debian = 'debootstrap-bookworm-minbase';
@@ -163,8 +176,44 @@ function applyLargeChange(root: string): () => void {
   return () => rmSync(`${root}/bench-bulk`, { recursive: true, force: true });
 }
 
+/**
+ * An unchanged rescan as CI runs it: a whole `kiln snapshot DIR --against SAVED` process of the bundled
+ * CLI (Node's start, loading the saved file, the walk, the diff, the report) against `find -printf` with
+ * every lstat field, in the same rounds.
+ */
+function rescanProcessCase(ctx: SuiteContext, name: string, root: string, find: Contender): BenchCase {
+  const outdir = join(ctx.workDir, 'kiln-dist');
+  const cli = join(outdir, 'kiln.mjs');
+  const saved = join(ctx.workDir, `rescan-${name}.snapshot`);
+  return {
+    name: `rescan-process/${name}`,
+    baseline: find,
+    setup: async () => {
+      await bundleCli({ outdir, logLevel: 'silent' });
+      await measureCommand(process.execPath, [cli, 'snapshot', root, '--save', saved]);
+    },
+    teardown: async () => rmSync(saved, { force: true }),
+    contenders: [
+      {
+        name: 'kiln snapshot --against (process)',
+        run: () => measureCommand(process.execPath, [cli, 'snapshot', root, '--against', saved]),
+      },
+    ],
+    targets: [
+      {
+        contender: 'kiln snapshot --against (process)',
+        maxRatio: 1,
+        note: "an unchanged rescan at find's speed",
+      },
+    ],
+  };
+}
+
 async function snapshotCases(ctx: SuiteContext): Promise<BenchCase[]> {
-  const { name, root } = await prepareFixture(ctx);
+  const { name, root, ownTree } = await prepareFixture(ctx);
+  if (process.env.KILN_BENCH_SNAPSHOT_CASES === 'rescan-process') {
+    return [rescanProcessCase(ctx, name, root, floors(root).find)];
+  }
   const threads = availableParallelism();
   const { find, read } = floors(root);
   // Each case's workers, as a build's: started by the first snapshot, kept warm across runs.
@@ -232,6 +281,9 @@ async function snapshotCases(ctx: SuiteContext): Promise<BenchCase[]> {
           : [],
     };
   };
+  cases.push(rescanProcessCase(ctx, name, root, find));
+  // A tree of one's own is only read: the change scenarios write into theirs.
+  if (ownTree) return [...cases, rescan('rescan-unchanged')];
   cases.push(
     rescan('rescan-unchanged'),
     rescan('rescan-small-change', (base) => applySmallChange(root, base)),

@@ -34,6 +34,25 @@ export class ColumnBuilder {
     return paths.length - 1;
   }
 
+  /**
+   * Appends rows `start … start + count − 1` of `from` (a rescan's unchanged run, after every row pushed
+   * so far in path order): numeric columns copied in one go. The sparse fields are not copied here (see
+   * takeSnapshot's keptRuns). Returns the index of the first new row.
+   */
+  pushRows(from: EntryColumns, start: number, count: number): number {
+    const first = this.count;
+    if (first + count > this.columns.types.length)
+      this.columns = resizeColumns(this.columns, Math.max(first + count, first * 2));
+    const { paths } = this.columns;
+    const source = from.paths;
+    for (let i = start; i < start + count; i++) paths.push(source[i]!);
+    for (const name of numericColumnNames()) {
+      // biome-ignore lint/suspicious/noExplicitAny: every column is a typed array of its own kind
+      (this.columns[name] as any).set((from[name] as any).subarray(start, start + count), first);
+    }
+    return first;
+  }
+
   /** The row of `path`, or -1: a binary search while rows are in order, else a scan. */
   indexOf(path: string): number {
     const { paths } = this.columns;
@@ -46,8 +65,23 @@ export class ColumnBuilder {
   }
 
   /** Trimmed columns in path order, without duplicates or dropped rows. */
+  /** Rows stay where they were pushed: in order, none dropped. */
+  get plain(): boolean {
+    return this.inOrder && this.dropped.size === 0;
+  }
+
+  /** Room for `rows` rows in all (a rescan knows about how many: the previous snapshot's). */
+  reserve(rows: number): void {
+    if (rows > this.columns.types.length) this.columns = resizeColumns(this.columns, rows);
+  }
+
   finish(): EntryColumns {
-    const trimmed = resizeColumns(this.columns, this.count);
+    // Nearly full (a reserved rescan): views of the rows, not another copy of every column.
+    const slack = this.columns.types.length - this.count;
+    const trimmed =
+      slack <= 4096 && slack * 8 <= this.count
+        ? viewColumns(this.columns, this.count)
+        : resizeColumns(this.columns, this.count);
     if (this.inOrder && this.dropped.size === 0) return trimmed;
     const { paths } = trimmed;
     const rows = paths.map((_, i) => i).filter((i) => !this.dropped.has(i));
@@ -60,6 +94,16 @@ export class ColumnBuilder {
     }
     return pickRows(trimmed, rows);
   }
+}
+
+/** The first `count` rows of every column as views (the rest of each buffer stays allocated, unused). */
+function viewColumns(columns: EntryColumns, count: number): EntryColumns {
+  const viewed = { ...columns };
+  for (const name of numericColumnNames()) {
+    // biome-ignore lint/suspicious/noExplicitAny: every column is a typed array of its own kind
+    (viewed as any)[name] = (columns[name] as any).subarray(0, count);
+  }
+  return viewed;
 }
 
 /** New columns holding the given rows, in that order. */

@@ -25,7 +25,8 @@ export class CompactSnapshot implements Snapshot {
   }
 
   get size(): number {
-    return this.columns.paths.length;
+    // The columns are trimmed to their rows; paths may still be bytes (see pathEncoding.ts).
+    return this.columns.types.length;
   }
 
   path(index: number): string {

@@ -1,9 +1,12 @@
 import { KilnError } from '@kiln/errors';
 import { CompactSnapshot, snapshotColumns } from './compactSnapshot.ts';
 import { allocateColumns, numericColumnNames } from './entryColumns.ts';
+import { rememberPathBytes } from './pathEncoding.ts';
 import type { Snapshot, SnapshotStats, SnapshotStrategyName } from './types.ts';
 
 const MAGIC = 'KILNSNP1';
+/** Bytes of numeric columns per entry: a file of `count` entries is at least this times longer. */
+const BYTES_PER_ENTRY = 71;
 
 interface Header {
   root: string;
@@ -64,16 +67,52 @@ export function deserializeSnapshot(bytes: Uint8Array): Snapshot {
     const headerLength = data.readUInt32LE(8);
     const header = JSON.parse(data.toString('utf8', 12, 12 + headerLength)) as Header;
     let offset = 12 + headerLength;
-    const columns = allocateColumns(header.count);
-    if (header.count > 0)
-      columns.paths = data.toString('utf8', offset, offset + header.pathBytes).split('\0');
-    offset += header.pathBytes;
+    // Checked before allocating: a damaged count must not ask for gigabytes.
+    if (
+      !Number.isInteger(header.count) ||
+      header.count < 0 ||
+      header.count * BYTES_PER_ENTRY > data.length ||
+      !Number.isInteger(header.pathBytes) ||
+      header.pathBytes < 0
+    )
+      throw new Error('bad counts');
+    // Columns are views of the file's bytes where aligned (they always are in a file read whole): loading
+    // copies nothing, and a snapshot's columns are never written after it is made.
+    const columns = allocateColumns(0);
+    const pathsEnd = offset + header.pathBytes;
+    if (pathsEnd > data.length) throw new Error('truncated');
+    const pathBytes = data.subarray(offset, pathsEnd);
+    if (header.count > 0) {
+      // Split into strings only when asked for: an unchanged rescan compares the bytes in kiln-xattr.
+      let paths: string[] | undefined;
+      const split = () => {
+        paths ??= pathBytes.toString('utf8').split('\0');
+        if (paths.length !== header.count) throw badFile(new Error('path count mismatch'));
+        return paths;
+      };
+      Object.defineProperty(columns, 'paths', {
+        get: split,
+        set: (value: string[]) => {
+          paths = value;
+        },
+        enumerable: true,
+        configurable: true,
+      });
+      rememberPathBytes(columns, { bytes: pathBytes });
+    }
+    offset = pathsEnd;
     for (const name of numericColumnNames()) {
       offset += (8 - (offset % 8)) % 8;
-      const column = columns[name];
-      const end = offset + column.byteLength;
+      const kind = columns[name].constructor as TypedArrayKind;
+      const end = offset + header.count * kind.BYTES_PER_ELEMENT;
       if (end > data.length) throw new Error('truncated');
-      new Uint8Array(column.buffer).set(data.subarray(offset, end));
+      const at = data.byteOffset + offset;
+      const column =
+        at % kind.BYTES_PER_ELEMENT === 0
+          ? new kind(data.buffer, at, header.count)
+          : new kind(new Uint8Array(data.subarray(offset, end)).buffer);
+      // biome-ignore lint/suspicious/noExplicitAny: each column gets a typed array of its own kind
+      (columns as any)[name] = column;
       offset = end;
     }
     columns.linkTargets = new Map(header.linkTargets);
@@ -88,9 +127,19 @@ export function deserializeSnapshot(bytes: Uint8Array): Snapshot {
     );
     return new CompactSnapshot(header.root, header.strategy, header.hashed, columns, header.stats);
   } catch (cause) {
-    throw new KilnError('SNAPSHOT_BAD_FILE', 'the saved snapshot is damaged or truncated', { cause });
+    throw badFile(cause);
   }
 }
+
+function badFile(cause: unknown): KilnError {
+  if (cause instanceof KilnError) return cause;
+  return new KilnError('SNAPSHOT_BAD_FILE', 'the saved snapshot is damaged or truncated', { cause });
+}
+
+type TypedArrayKind = {
+  new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): ArrayBufferView;
+  readonly BYTES_PER_ELEMENT: number;
+};
 
 function u32(value: number): Uint8Array {
   const buffer = Buffer.alloc(4);

@@ -9,9 +9,11 @@ import { type EntryColumns, typeCode } from './entryColumns.ts';
 import { HASH_NOT_FILE, HASH_OK, type HashResultView } from './hashMessages.ts';
 import { createHashPool, defaultHashThreads, type HashPool } from './hashPool.ts';
 import { HashQueue } from './hashQueue.ts';
+import { rescanHelper, rescanWithHelper } from './helperRescan.ts';
 import { walkHelper, walkWithHelper } from './helperWalk.ts';
 import { builtinIgnoreRules, compileIgnoreRules, type IgnoreMatcher, isPathIgnored } from './ignoreRules.ts';
 import { type EntryStat, lstatEntry, unpackStat } from './listDirectory.ts';
+import { deriveEncodedPaths, type EncodedPaths, encodedPaths, rememberPathBytes } from './pathEncoding.ts';
 import {
   startXattrReader,
   type XattrReader,
@@ -71,6 +73,7 @@ export async function takeSnapshot(root: string, options: SnapshotOptions = {}):
   // few names, not every path); a rescan only those of entries whose ctime moved, by path.
   const run = new SnapshotRun(root, options, options.previous === undefined ? 'get-dirs' : 'get');
   return run.whole(async () => {
+    if (await run.rescanInHelper()) return;
     const helper = run.useWalkHelper();
     const walked =
       helper !== undefined &&
@@ -158,6 +161,11 @@ class SnapshotRun {
   private readonly start = performance.now();
   private bytesToHash = 0;
   private filesToHash = 0;
+  /** A rescan's unchanged previous rows not yet copied, as (start, count) pairs (see keep). */
+  private pendingKeep: number[] = [];
+  /** Copied runs as (previous start, row, count) triples, for their sparse fields at the end. */
+  private readonly keptRuns: number[] = [];
+  private previousEncoding: EncodedPaths | undefined;
 
   constructor(root: string, options: SnapshotOptions, xattrMode: XattrReaderMode) {
     this.xattrMode = xattrMode;
@@ -221,6 +229,121 @@ class SnapshotRun {
   }
 
   /**
+   * A rescan (`previous`, a strategy that does not hash every file, prefix-only ignore rules) walked and
+   * compared by `kiln-xattr rescan`, which sends back only what changed: see rescanWithHelper. False
+   * when it does not apply or there is no helper that can: then nothing was visited.
+   */
+  async rescanInHelper(): Promise<boolean> {
+    const previous = this.previous;
+    const prefixes = this.isIgnored.prefixes;
+    if (previous === undefined || this.strategy.hashing === 'all' || prefixes === undefined) return false;
+    const helper = rescanHelper();
+    if (helper === undefined) return false;
+    // Changed entries come with their xattrs (when asked for), unchanged ones carry theirs over.
+    this.xattrsFromWalk = true;
+    // Its paths as bytes: kept from the file or the previous rescan, else encoded now (once per chain).
+    this.previousEncoding = encodedPaths(previous);
+    // Sized once for the previous rows and a few new ones, so copying the unchanged runs never regrows.
+    this.builder.reserve(previous.types.length + 1024);
+    const done = await rescanWithHelper(
+      helper,
+      {
+        root: this.root,
+        ignored: prefixes,
+        previous,
+        previousPathBytes: this.previousEncoding.bytes,
+        threads: Math.max(1, this.queue.threads),
+        xattrs: this.readXattrs,
+      },
+      {
+        keep: (start, count) => this.pendingKeep.push(start, count),
+        entry: (relPath, st, row) => this.add(relPath, st, row),
+        skipped: (relPath, reason) => this.emit({ type: 'snapshot-skipped', path: relPath, reason }),
+      },
+    );
+    if (!done) this.xattrsFromWalk = false;
+    return done;
+  }
+
+  /**
+   * Copies the unchanged previous rows reported so far (deferred, so that a rescan that finds nothing
+   * changed can share the previous columns instead). Their files keep their hashes; under `metadata`
+   * they carry none, and a file the previous snapshot did not hash is hashed now.
+   */
+  private copyKept(): void {
+    const previous = this.previous!;
+    const pending = this.pendingKeep;
+    this.pendingKeep = [];
+    for (let k = 0; k < pending.length; k += 2) {
+      const start = pending[k]!;
+      const count = pending[k + 1]!;
+      const first = this.builder.pushRows(previous, start, count);
+      this.keptRuns.push(start, first, count);
+      const c = this.builder.columns;
+      if (this.strategy.hashing === 'none') {
+        c.hashed.fill(0, first, first + count);
+        c.hashes.fill(0n, first, first + count);
+        continue;
+      }
+      for (let i = first; i < first + count; i++) {
+        if (c.types[i] !== FILE || c.hashed[i] === 1) continue;
+        this.filesToHash++;
+        this.bytesToHash += c.sizes[i]!;
+        this.queue.add(i, c.sizes[i]!);
+      }
+    }
+  }
+
+  /** The copied rows' link targets, device numbers and xattrs, from the previous snapshot's maps. */
+  private copyKeptSparse(): void {
+    const runs = this.keptRuns;
+    if (runs.length === 0) return;
+    const previous = this.previous!;
+    const c = this.builder.columns;
+    // Runs arrive in walk order, so by ascending previous start: a binary search finds a row's run.
+    const rowOf = (old: number): number => {
+      let low = 0;
+      let high = runs.length / 3 - 1;
+      while (low <= high) {
+        const mid = (low + high) >>> 1;
+        const start = runs[3 * mid]!;
+        if (old < start) high = mid - 1;
+        else if (old >= start + runs[3 * mid + 2]!) low = mid + 1;
+        else return runs[3 * mid + 1]! + old - start;
+      }
+      return -1;
+    };
+    const copy = <T>(from: Map<number, T>, to: Map<number, T>) => {
+      for (const [old, value] of from) {
+        const row = rowOf(old);
+        if (row >= 0) to.set(row, value);
+      }
+    };
+    copy(previous.linkTargets, c.linkTargets);
+    copy(previous.rdevs, c.rdevs);
+    if (this.readXattrs) copy(previous.xattrs, c.xattrs);
+  }
+
+  /**
+   * The previous columns themselves, when a rescan found every previous row unchanged and nothing to add
+   * (and the strategy would record the same hashes and xattrs): no copy at all.
+   */
+  private unchangedPrevious(): EntryColumns | undefined {
+    const previous = this.previous;
+    const pending = this.pendingKeep;
+    if (previous === undefined || this.builder.count > 0 || this.keptRuns.length > 0) return undefined;
+    const size = previous.types.length;
+    const everyRow =
+      size === 0 ? pending.length === 0 : pending.length === 2 && pending[0] === 0 && pending[1] === size;
+    if (!everyRow) return undefined;
+    if (!this.readXattrs && previous.xattrs.size > 0) return undefined;
+    if (this.strategy.hashing === 'none') return this.previousSnapshot!.hashed ? undefined : previous;
+    for (let i = 0; i < size; i++)
+      if (previous.types[i] === FILE && previous.hashed[i] !== 1) return undefined;
+    return previous;
+  }
+
+  /**
    * Runs the walk and finishes the snapshot. If the walk fails, the xattr helper is stopped (nothing
    * will ask it for answers); however it ends, a pool of the snapshot's own is closed.
    */
@@ -273,7 +396,9 @@ class SnapshotRun {
     return -1;
   }
 
-  private add(relPath: string, st: EntryStat): void {
+  /** One walked entry; `knownPrevious` is its previous row when the walker found it (-1: none). */
+  private add(relPath: string, st: EntryStat, knownPrevious?: number): void {
+    if (this.pendingKeep.length > 0) this.copyKept();
     const code = typeCodeOfMode(st.mode);
     if (code < 0) {
       this.emit({ type: 'snapshot-skipped', path: relPath, reason: 'socket' });
@@ -292,7 +417,7 @@ class SnapshotRun {
     this.fill(i, code, st);
     const c = this.builder.columns;
 
-    const p = this.findPrevious(relPath);
+    const p = knownPrevious ?? this.findPrevious(relPath);
     const previous = this.previous;
     const prevWords = this.previousWords;
     const words = this.words();
@@ -393,9 +518,11 @@ class SnapshotRun {
   }
 
   private async finish(): Promise<Snapshot> {
+    const unchanged = this.unchangedPrevious();
+    if (unchanged === undefined && this.pendingKeep.length > 0) this.copyKept();
     this.emit({
       type: 'snapshot-walked',
-      entries: this.builder.count,
+      entries: unchanged?.types.length ?? this.builder.count,
       filesToHash: this.filesToHash,
       ...(this.statWhereHashed ? {} : { bytesToHash: this.bytesToHash }),
       walker: this.xattrsFromWalk ? 'kiln-xattr' : 'node',
@@ -405,9 +532,19 @@ class SnapshotRun {
     await this.queue.finish();
     const found = await xattrs;
     if (found !== undefined) this.applyXattrs(found);
-    const columns = this.builder.finish();
+    if (unchanged === undefined) this.copyKeptSparse();
+    const plain = this.builder.plain;
+    const columns = unchanged ?? this.builder.finish();
+    const encoding = this.previousEncoding;
+    if (unchanged === undefined && encoding !== undefined && plain && this.keptRuns.length > 0) {
+      // The next rescan's request, made only if there is one: unchanged runs are byte ranges of this one's.
+      const runs = this.keptRuns;
+      const previousCount = this.previous!.types.length;
+      rememberPathBytes(columns, () => deriveEncodedPaths(encoding, previousCount, runs, columns.paths));
+    }
     const stats = {
-      entries: columns.paths.length,
+      // Not paths.length: a loaded snapshot's paths stay bytes until something asks for them as strings.
+      entries: columns.types.length,
       bytesHashed: this.queue.bytesHashed,
       filesHashed: this.queue.filesHashed,
       ms: performance.now() - this.start,

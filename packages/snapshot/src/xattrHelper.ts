@@ -23,7 +23,7 @@ const pythonCandidates = ['/usr/bin/python3', '/usr/local/bin/python3', '/bin/py
  * when there is none.
  */
 export function resolveXattrHelper(
-  mode: 'get' | 'get-dirs' | 'walk' | 'set',
+  mode: 'get' | 'get-dirs' | 'walk' | 'rescan' | 'set',
   pythonSource: string,
   env: NodeJS.ProcessEnv = process.env,
 ): XattrHelperCommand | undefined {

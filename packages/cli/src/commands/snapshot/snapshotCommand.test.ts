@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -66,4 +66,34 @@ it('fails with a clear error for a missing directory or a bad saved file', async
   expect(await runCli(['snapshot', temp, '--against', path.join(temp, 'bad')], bad)).toBe(1);
   expect(bad.err).toContain('not a saved Kiln snapshot');
   expect(await runCli(['snapshot', temp, '--strategy', 'fast'], captureOutput())).toBe(2);
+});
+
+it('refuses a saved snapshot whose paths were tampered with, in one line, when kiln-xattr rescans', async () => {
+  const { compileXattrHelper, gcc } = await import('../../../../snapshot/src/testTree.ts');
+  if (gcc === undefined) return;
+  const helper = compileXattrHelper();
+  process.env.KILN_XATTR_HELPER = helper.binary;
+  try {
+    temp = mkdtempSync(path.join(os.tmpdir(), 'kiln-cli-snapshot-'));
+    const root = path.join(temp, 'root');
+    mkdirSync(root);
+    for (const name of ['a', 'b', 'c']) writeFileSync(path.join(root, name), name);
+    const saved = path.join(temp, 'snap.bin');
+    expect(await runCli(['snapshot', root, '--save', saved], captureOutput())).toBe(0);
+    // `a\0b\0c` becomes `b\0a\0c`: valid UTF-8 and the right count, but out of order for the merge.
+    const bytes = readFileSync(saved);
+    const at = bytes.indexOf('a\0b\0c');
+    expect(at).toBeGreaterThan(0);
+    bytes.write('b\0a', at, 'latin1');
+    writeFileSync(saved, bytes);
+    const output = captureOutput();
+    expect(await runCli(['snapshot', root, '--against', saved], output)).toBe(1);
+    expect(output.err).toMatch(
+      /^error: the saved snapshot is damaged \(malformed input: paths out of order\)\n/,
+    );
+    expect(output.err).not.toContain('    at ');
+  } finally {
+    delete process.env.KILN_XATTR_HELPER;
+    helper.remove();
+  }
 });

@@ -1,0 +1,251 @@
+import { spawn } from 'node:child_process';
+import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
+import { KilnError } from '@kiln/errors';
+import type { EntryColumns } from './entryColumns.ts';
+import type { EntryStat } from './listDirectory.ts';
+import { resolveXattrHelper, type XattrHelperCommand } from './xattrHelper.ts';
+
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+const TWO_32 = 2 ** 32;
+const TAG_KEEP = 0x4b; // K
+const TAG_ENTRY = 0x45; // E
+const TAG_VANISHED = 0x56; // V
+const TAG_UNDECODABLE = 0x55; // U
+const TAG_FAILED = 0x46; // F
+const NO_ROW = 0xffffffff;
+
+/** `kiln-xattr rescan`, when the helper is Kiln's C one (the python3 fallback has none). */
+export function rescanHelper(env: NodeJS.ProcessEnv = process.env): XattrHelperCommand | undefined {
+  const helper = resolveXattrHelper('rescan', '', env);
+  return helper?.args.length === 1 ? helper : undefined;
+}
+
+export interface RescanVisitor {
+  /** Previous rows `start … start + count − 1` are there, every field the same. */
+  keep: (start: number, count: number) => void;
+  /** A new or changed entry; `previous` is its row in the previous snapshot, or -1. */
+  entry: (path: string, stat: EntryStat, previous: number) => void;
+  skipped: (path: string, reason: 'vanished' | 'undecodable-name') => void;
+}
+
+export interface RescanRequest {
+  root: string;
+  /** Prefix rules, relative paths: never entered. */
+  ignored: readonly string[];
+  previous: EntryColumns;
+  /** The previous paths joined by NUL (no trailing NUL), when the caller has them as bytes already. */
+  previousPathBytes?: Uint8Array;
+  threads: number;
+  xattrs: boolean;
+}
+
+/**
+ * A rescan done by `kiln-xattr rescan` (images/executor/xattr-helper.c): it gets the previous snapshot's
+ * paths and stat columns as raw bytes, lists and lstats the tree with threads, compares in C and sends
+ * back only what differs (`E`, with xattrs read for those) and runs of unchanged previous rows (`K`):
+ * an unchanged tree costs this thread one record, not one object per entry. False when the helper has
+ * no `rescan` (an older build) or cannot be started: nothing was visited.
+ */
+export async function rescanWithHelper(
+  helper: XattrHelperCommand,
+  request: RescanRequest,
+  visitor: RescanVisitor,
+): Promise<boolean> {
+  // Started first: it lists the tree while the request is encoded and sent.
+  const child = spawn(helper.command, helper.args, { cwd: request.root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  exited.catch(() => {});
+  const stderr: Buffer[] = [];
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  child.stdin.on('error', () => {});
+  for (const part of rescanRequestBytes(request)) child.stdin.write(part);
+  child.stdin.end();
+
+  let failure: Error | undefined;
+  const record = (buf: Buffer, start: number, end: number): void => {
+    const tag = buf[start];
+    const at = start + 1;
+    if (tag === TAG_KEEP) {
+      visitor.keep(buf.readUInt32LE(at), buf.readUInt32LE(at + 4));
+      return;
+    }
+    if (tag === TAG_FAILED) {
+      const errno = buf.readInt32LE(at);
+      const length = buf.readUInt16LE(at + 4);
+      failure ??= failedListing(errno, request.root, buf.toString('utf8', at + 6, at + 6 + length));
+      return;
+    }
+    if (tag === TAG_VANISHED || tag === TAG_UNDECODABLE) {
+      const length = buf.readUInt16LE(at);
+      const path = buf.toString('utf8', at + 2, at + 2 + length);
+      visitor.skipped(path, tag === TAG_VANISHED ? 'vanished' : 'undecodable-name');
+      return;
+    }
+    if (tag !== TAG_ENTRY) throw new Error(`unknown record ${tag}`);
+    const row = buf.readUInt32LE(at);
+    const nameLength = buf.readUInt16LE(at + 4);
+    const path = buf.toString('utf8', at + 6, at + 6 + nameLength);
+    visitor.entry(path, readStat(buf, at + 6 + nameLength, end), row === NO_ROW ? -1 : row);
+  };
+
+  let pending: Buffer | undefined;
+  let received = false;
+  let completed = false;
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      received = true;
+      const buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
+      let at = 0;
+      while (at + 4 <= buf.length) {
+        const length = buf.readUInt32LE(at);
+        if (at + 4 + length > buf.length) break;
+        if (failure === undefined) record(buf, at + 4, at + 4 + length);
+        at += 4 + length;
+      }
+      pending = at < buf.length ? buf.subarray(at) : undefined;
+      if (failure !== undefined) break;
+    }
+    completed = failure === undefined;
+  } finally {
+    if (!completed) child.kill();
+  }
+  let code: number | null;
+  try {
+    code = await exited;
+  } catch (error) {
+    if (!received) return false;
+    throw error;
+  }
+  if (failure !== undefined) throw failure;
+  // A kiln-xattr older than `rescan` answers with its usage (exit 2) before any record.
+  if (code === 2 && !received) return false;
+  if (code !== 0 || pending !== undefined) {
+    const detail = Buffer.concat(stderr).toString('utf8').trim();
+    // Kiln encodes the request from a snapshot's columns: only a damaged saved file makes it malformed.
+    if (code === 1 && detail.includes('malformed input')) {
+      throw new KilnError(
+        'SNAPSHOT_BAD_FILE',
+        `the saved snapshot is damaged (${detail.replace(/^kiln-xattr: /, '')})`,
+        {
+          hint: 'save it again with `kiln snapshot DIR --save FILE`',
+        },
+      );
+    }
+    throw new KilnError(
+      'SNAPSHOT_WALK_FAILED',
+      `kiln-xattr rescan exited with ${code}${detail === '' ? '' : `: ${detail}`}`,
+      {
+        hint: `the helper was ${helper.command}; $KILN_XATTR_HELPER, if set, must name a current kiln-xattr`,
+      },
+    );
+  }
+  return true;
+}
+
+/** An `E` record's stat, symlink target and xattrs (the layout of `walk`'s stat'ed entries). */
+function readStat(buf: Buffer, from: number, end: number): EntryStat {
+  let at = from;
+  const stat: EntryStat = {
+    mode: buf.readUInt32LE(at),
+    uid: buf.readUInt32LE(at + 4),
+    gid: buf.readUInt32LE(at + 8),
+    nlink: buf.readUInt32LE(at + 12),
+    size: uint64(buf, at + 16),
+    dev: uint64(buf, at + 24),
+    ino: uint64(buf, at + 32),
+    rdev: uint64(buf, at + 40),
+    mtimeNs: buf.readBigInt64LE(at + 48),
+    ctimeNs: buf.readBigInt64LE(at + 56),
+  };
+  at += 64;
+  if ((stat.mode & S_IFMT) === S_IFLNK) {
+    const length = buf.readUInt16LE(at);
+    stat.linkTarget = buf.toString('utf8', at + 2, at + 2 + length);
+    at += 2 + length;
+  }
+  const count = buf.readUInt16LE(at);
+  at += 2;
+  if (count > 0) {
+    const xattrs: Record<string, Uint8Array> = {};
+    for (let n = 0; n < count && at < end; n++) {
+      const nameEnd = at + 2 + buf.readUInt16LE(at);
+      const name = buf.toString('utf8', at + 2, nameEnd);
+      const valueLength = buf.readUInt32LE(nameEnd);
+      xattrs[name] = new Uint8Array(buf.subarray(nameEnd + 4, nameEnd + 4 + valueLength));
+      at = nameEnd + 4 + valueLength;
+    }
+    stat.xattrs = xattrs;
+  }
+  return stat;
+}
+
+/**
+ * stdin of `kiln-xattr rescan` (see xattr-helper.c): a header, the ignore rules, then the previous
+ * snapshot as its paths and stat columns, written straight from the typed arrays (little-endian, as on
+ * every platform Node runs Kiln on), so encoding it costs copies, not a loop over entries.
+ */
+export function rescanRequestBytes(request: RescanRequest): Uint8Array[] {
+  const { previous } = request;
+  const count = previous.types.length;
+  const ignored = Buffer.from(request.ignored.map((rule) => `${rule}\0`).join(''), 'utf8');
+  const paths =
+    request.previousPathBytes ?? (count === 0 ? Buffer.alloc(0) : Buffer.from(previous.paths.join('\0')));
+  const pathBytes = count === 0 ? 0 : paths.length + 1;
+  const rdevs = new Float64Array(count);
+  for (const [i, rdev] of previous.rdevs) if (i < count) rdevs[i] = rdev;
+  // Symlink targets as one buffer of (row, length, bytes) records: tens of thousands on a real rootfs.
+  let linkBytes = 0;
+  for (const target of previous.linkTargets.values()) linkBytes += 8 + Buffer.byteLength(target, 'utf8');
+  const links = Buffer.allocUnsafe(linkBytes);
+  let linkAt = 0;
+  for (const [i, target] of previous.linkTargets) {
+    const length = links.write(target, linkAt + 8, 'utf8');
+    links.writeUInt32LE(i, linkAt);
+    links.writeUInt32LE(length, linkAt + 4);
+    linkAt += 8 + length;
+  }
+  const head = Buffer.alloc(16 + ignored.length + 12);
+  head.write('KRS1', 0, 'latin1');
+  head.writeUInt32LE(Math.max(1, Math.floor(request.threads)), 4);
+  head.writeUInt32LE(request.xattrs ? 1 : 0, 8);
+  head.writeUInt32LE(ignored.length, 12);
+  ignored.copy(head, 16);
+  const at = 16 + ignored.length;
+  head.writeUInt32LE(count, at);
+  head.writeUInt32LE(pathBytes, at + 4);
+  head.writeUInt32LE(linkBytes, at + 8);
+  const bytesOf = (array: ArrayBufferView & { length: number; BYTES_PER_ELEMENT: number }) =>
+    new Uint8Array(array.buffer, array.byteOffset, count * array.BYTES_PER_ELEMENT);
+  return [
+    head,
+    paths,
+    ...(count === 0 ? [] : [Buffer.alloc(1)]),
+    bytesOf(previous.types),
+    bytesOf(previous.modes),
+    bytesOf(previous.uids),
+    bytesOf(previous.gids),
+    bytesOf(previous.nlinks),
+    bytesOf(previous.sizes),
+    bytesOf(previous.devs),
+    bytesOf(previous.inos),
+    bytesOf(rdevs),
+    bytesOf(previous.mtimes),
+    bytesOf(previous.ctimes),
+    links,
+  ];
+}
+
+function uint64(buf: Buffer, at: number): number {
+  return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * TWO_32;
+}
+
+/** The error readdir would have thrown for the directory, with its code (EACCES, …). */
+function failedListing(errno: number, root: string, path: string): Error {
+  const code = getSystemErrorName(-errno);
+  const abs = path === '' ? root : `${root === '/' ? '' : root}/${path}`;
+  return Object.assign(new Error(`${code}: ${getSystemErrorMessage(-errno)}, scandir '${abs}'`), { code });
+}
