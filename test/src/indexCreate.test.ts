@@ -47,23 +47,29 @@ beforeAll(async () => {
   await writeFile(join(context, 'hello'), 'hello from the fleet\n');
   app = `${registry.host}/e2e/fleet`;
   for (const arch of ['amd64', 'arm64']) {
-    const result = await runKiln([
-      'build',
-      '--context',
-      context,
-      '--build-arg',
-      `BASE=${base.reference}`,
-      '--custom-platform',
-      `linux/${arch}`,
-      '--destination',
-      `${app}:1-${arch}`,
-      '--insecure-registry',
-      registry.host,
-    ]);
-    expect(result.code, result.stderr).toBe(0);
-    perArch[arch] = sha256(await raw(`${app}:1-${arch}`));
+    perArch[arch] = await buildFor(arch, `${app}:1-${arch}`);
   }
 }, 600_000);
+
+/** Builds the context for one architecture, pushes it, and returns its manifest digest. */
+async function buildFor(arch: string, destination: string, extra: string[] = []): Promise<string> {
+  const result = await runKiln([
+    'build',
+    '--context',
+    join(work, 'context'),
+    '--build-arg',
+    `BASE=${base.reference}`,
+    '--custom-platform',
+    `linux/${arch}`,
+    '--destination',
+    destination,
+    '--insecure-registry',
+    registry.host,
+    ...extra,
+  ]);
+  expect(result.code, result.stderr).toBe(0);
+  return sha256(await raw(destination));
+}
 afterAll(async () => {
   await podman?.stop();
   await secured?.stop();
@@ -157,6 +163,32 @@ describe('kiln index create', () => {
       `docker://${other}`,
       `oci:${join(work, 'other-layout')}:1`,
     ]);
+  });
+
+  it('joins Docker v2 images into a Docker manifest list; refuses Docker mixed with OCI', {
+    timeout: 300_000,
+  }, async () => {
+    const docker = ['--image-format', 'docker'];
+    const amd64 = await buildFor('amd64', `${app}:docker-amd64`, docker);
+    const arm64 = await buildFor('arm64', `${app}:docker-arm64`, docker);
+    const result = await indexCreate([
+      '--tag',
+      `${app}:docker`,
+      `${app}:docker-amd64`,
+      `${app}:docker-arm64`,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const list = JSON.parse(await raw(`${app}:docker`)) as IndexJson;
+    expect(list.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+    expect(platformsOf(list)).toEqual([
+      ['linux/amd64', amd64],
+      ['linux/arm64', arm64],
+    ]);
+    const mixed = await indexCreate(['--tag', `${app}:mixed`, `${app}:1-amd64`, `${app}:docker-arm64`]);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(
+      /^error: the sources mix OCI manifests \(.*:1-amd64\) and Docker v2 manifests \(.*:docker-arm64\)$/m,
+    );
   });
 
   it('refuses two images for one platform: exit 2, one error line', async () => {
