@@ -142,9 +142,11 @@ describe('kiln index create', () => {
   it('copies sources from another repository and flattens an index source', {
     timeout: 300_000,
   }, async () => {
-    // `e2e/fleet:1` (an index) and the per-arch tags live in e2e/fleet; the index goes to e2e/other.
+    // `e2e/fleet:joined` (an index) and the per-arch tags live in e2e/fleet; the index goes to e2e/other.
+    const joined = await indexCreate(['--tag', `${app}:joined`, `${app}:1-amd64`, `${app}:1-arm64`]);
+    expect(joined.code, joined.stderr).toBe(0);
     const other = `${registry.host}/e2e/other:1`;
-    const result = await indexCreate(['--tag', other, `${app}:1`]);
+    const result = await indexCreate(['--tag', other, `${app}:joined`]);
     expect(result.code, result.stderr).toBe(0);
     const index = JSON.parse(await raw(other)) as IndexJson;
     expect(index.manifests.map((m) => m.mediaType)).toEqual([
