@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { createBuildCommand } from './commands/build/buildCommand.ts';
 import { createExecutorCommand } from './commands/executor/executorCommand.ts';
+import { indexCommand } from './commands/index/indexCommand.ts';
 import { registerParseCommand } from './commands/parse/index.ts';
 import { pullCommand } from './commands/pull/pullCommand.ts';
 import { pushCommand } from './commands/push/pushCommand.ts';
@@ -25,6 +26,7 @@ export function createProgram(output: Output): Command {
   // Command registrations, one line each:
   program.addCommand(createBuildCommand(output).copyInheritedSettings(program));
   program.addCommand(createExecutorCommand(output).copyInheritedSettings(program));
+  program.addCommand(indexCommand(output, program));
   program.addCommand(pullCommand(output).copyInheritedSettings(program));
   program.addCommand(pushCommand(output).copyInheritedSettings(program));
   program.addCommand(snapshotCommand(output).copyInheritedSettings(program));

@@ -10,6 +10,7 @@ export type { Digest } from './digest.ts';
 export { digestHex, isDigest, parseDigest, sha256Digest } from './digest.ts';
 export type { DockerArchiveImage } from './dockerArchive.ts';
 export { writeDockerArchive } from './dockerArchive.ts';
+export { indexMediaTypeFor, platformKey, platformOfConfig } from './imageIndex.ts';
 export type { Compression, MediaTypeName } from './mediaTypes.ts';
 export {
   isIndexMediaType,

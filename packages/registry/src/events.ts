@@ -32,6 +32,8 @@ export type RegistryEvent =
   | { type: 'retry'; registry: string; operation: string; attempt: number; delayMs: number; reason: string }
   | { type: 'upload-resumed'; registry: string; repository: string; digest: Digest; offset: number }
   | { type: 'manifest-pushed'; reference: string; digest: Digest }
+  /** `kiln index create`: an entry of the index, the source it came from and its platform. */
+  | { type: 'index-entry'; source: string; digest: Digest; platform: string }
   /** The registry refused to move an immutable tag and the push was told to accept that. */
   | { type: 'immutable-tag'; reference: string; digest: Digest }
   | { type: 'mirror-failed'; mirror: string; reason: string };

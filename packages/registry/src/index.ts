@@ -6,6 +6,8 @@ export { azureCredentials } from './cloud/azureCredentials.ts';
 export { ecrCredentials } from './cloud/ecrCredentials.ts';
 export { withEnvironmentCredentials } from './cloud/environmentCredentials.ts';
 export { googleCredentials } from './cloud/googleCredentials.ts';
+export type { CreatedIndex, CreateIndexOptions, IndexEntry, PlannedIndex } from './createIndex.ts';
+export { createIndex, planIndex } from './createIndex.ts';
 export { runCredentialHelper } from './credentialHelper.ts';
 export type {
   Credential,

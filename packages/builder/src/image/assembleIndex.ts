@@ -1,5 +1,5 @@
 import type { BlobStore, Descriptor, Digest, ImageIndex, Platform } from '@kiln/image';
-import { MediaType } from '@kiln/image';
+import { indexMediaTypeFor, MediaType } from '@kiln/image';
 import type { BuiltImage } from './assembleImage.ts';
 
 /** One platform's image of a multi-platform build. */
@@ -26,8 +26,9 @@ export interface BuiltIndex {
  * else an OCI image index. Written into the store.
  */
 export async function assembleIndex(images: PlatformImage[], store: BlobStore): Promise<BuiltIndex> {
-  const docker = images.every(({ image }) => image.manifest.mediaType === MediaType.dockerManifest);
-  const mediaType = docker ? MediaType.dockerManifestList : MediaType.ociIndex;
+  // One build writes one format, so the types never mix; OCI if they somehow did.
+  const mediaType =
+    indexMediaTypeFor(images.map(({ image }) => image.manifest.mediaType)) ?? MediaType.ociIndex;
   const manifests: Descriptor[] = images.map(({ platform, image }) => ({
     mediaType: image.manifest.mediaType ?? MediaType.ociManifest,
     digest: image.digest,

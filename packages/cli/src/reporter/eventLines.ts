@@ -81,6 +81,8 @@ export function createEventLines(style: LineStyle) {
         );
       case 'manifest-pushed':
         return detail(debug, `  manifest ${shortDigest(event.digest)} put as ${event.reference}`);
+      case 'index-entry':
+        return info ? `  ${event.platform} ${event.digest} from ${event.source}` : undefined;
       case 'mirror-failed':
         return warning(`mirror ${event.mirror} failed (${event.reason}); trying the next`);
       case 'immutable-tag':
