@@ -9,8 +9,8 @@ import { type Output, processOutput } from './output.ts';
  * only with `-v debug` (`--verbosity debug`, `--verbosity=debug`).
  */
 export async function runCli(args: string[], output: Output = processOutput()): Promise<number> {
-  const program = createProgram(output);
   try {
+    const program = await createProgram(output, args);
     await program.parseAsync(args, { from: 'user' });
     return 0;
   } catch (error) {
