@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
 import { MediaType } from '@kiln/image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,5 +67,26 @@ describe('ensureBlob', () => {
     expect(placed).toBe('uploaded');
     expect(fetched).toEqual([blob.digest]);
     await client.close();
+  });
+
+  it('uploads a blob whose mount was declined into the session the mount opened', async () => {
+    const client = createRegistryClient({ insecureRegistries: [registry.host] });
+    const store = await emptyStore();
+    const written = await store.write(Buffer.from('a new layer no repository holds'));
+    const blob = { mediaType: MediaType.ociLayer, digest: written.digest, size: written.size };
+    const target = (repository: string) => ({ registry: registry.host, repository });
+    const placed = await ensureBlob(client, target('kiln/reuse'), blob, {
+      source: store,
+      mountFrom: [target('kiln/reuse-base-a'), target('kiln/reuse-base-b')],
+    });
+    expect(placed).toBe('uploaded');
+    expect(await ensureBlob(client, target('kiln/reuse'), blob, { source: store })).toBe('exists');
+    await client.close();
+    const log = await readFile(registry.logFile, 'utf8');
+    const count = (pattern: RegExp) => (log.match(pattern) ?? []).length;
+    // Two declined mounts (the first session cancelled, the second uploaded to), no POST of its own.
+    expect(count(/"POST \/v2\/kiln\/reuse\/blobs\/uploads\/\?mount=/g)).toBe(2);
+    expect(count(/"POST \/v2\/kiln\/reuse\/blobs\/uploads\/ /g)).toBe(0);
+    expect(count(/"DELETE \/v2\/kiln\/reuse\/blobs\/uploads\//g)).toBe(1);
   });
 });

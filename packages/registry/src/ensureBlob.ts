@@ -1,5 +1,6 @@
+import { KilnError } from '@kiln/errors';
 import type { BlobStore, Descriptor } from '@kiln/image';
-import { hasBlob, mountBlob, type Repository } from './blobs.ts';
+import { cancelUpload, hasBlob, type Repository, tryMountBlob } from './blobs.ts';
 import type { RegistryClient } from './registryClient.ts';
 import { uploadBlob } from './uploadBlob.ts';
 
@@ -33,11 +34,32 @@ export async function ensureBlob(
     client.emit({ type: 'blob-skipped', ...target, digest: blob.digest, reason: 'exists' });
     return 'exists';
   }
+  // A declined mount opens an upload session: the last one is kept for the upload (two requests
+  // fewer per new blob), the others are cancelled.
+  let upload: string | undefined;
   for (const from of options.mountFrom ?? []) {
     if (from.registry !== target.registry || from.repository === target.repository) continue;
-    if (await mountBlob(client, target, blob.digest, from.repository)) return 'mounted';
+    if (upload !== undefined) await cancelUpload(client, target, upload);
+    const outcome = await tryMountBlob(client, target, blob.digest, from.repository);
+    if (outcome.mounted) return 'mounted';
+    upload = outcome.upload;
   }
-  if (options.fetchMissing && !(await options.source.has(blob.digest))) await options.fetchMissing(blob);
-  await uploadBlob(client, target, blob, options.source);
+  try {
+    if (options.fetchMissing && !(await options.source.has(blob.digest))) await options.fetchMissing(blob);
+  } catch (error) {
+    if (upload !== undefined) await cancelUpload(client, target, upload);
+    throw error;
+  }
+  if (upload === undefined) {
+    await uploadBlob(client, target, blob, options.source);
+    return 'uploaded';
+  }
+  try {
+    await uploadBlob(client, target, blob, options.source, { upload });
+  } catch (error) {
+    // A registry whose declined mount opened a session it then refuses: a session of its own.
+    if (!(error instanceof KilnError && error.code === 'REGISTRY_HTTP_ERROR')) throw error;
+    await uploadBlob(client, target, blob, options.source);
+  }
   return 'uploaded';
 }
