@@ -16,6 +16,7 @@ import type { Executor } from './executor/executor.ts';
 import { createExecutor, selectExecutorKind } from './executor/selectExecutor.ts';
 import { checkOutputPaths } from './output/checkOutputPaths.ts';
 import { checkPushAccess } from './output/checkPushAccess.ts';
+import { type EarlyPush, startEarlyPush } from './output/earlyPush.ts';
 import { parseDestinations, writeOutputs } from './output/writeOutputs.ts';
 import { BuildSecrets } from './secrets/buildSecrets.ts';
 
@@ -71,6 +72,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
   let executor: Executor | undefined;
   let client: RegistryClient | undefined;
   let layerCache: OpenedLayerCache | undefined;
+  let early: EarlyPush | undefined;
   try {
     const { contextDir, dockerfilePath, dockerfileText } = await resolveBuildSources(
       request,
@@ -105,6 +107,15 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       onWarning: (message) => emit({ type: 'warning', message }),
     });
     const { cache } = layerCache;
+    // The target stage's layers go up while later steps run. Not with a cache repository: the
+    // layers go there first and the push mounts them from it.
+    if (request.outputs.push && !layerCache.repository) early = startEarlyPush(client, store, destinations);
+    const onEvent = early
+      ? (event: BuildEvent) => {
+          early?.onEvent(event);
+          options.onEvent?.(event);
+        }
+      : options.onEvent;
     const built = await buildImage(
       // The request's build settings are BuildInput's, with the context and Dockerfile read.
       {
@@ -121,7 +132,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
         fetchBlobs: (layers) => remote.fetch(layers),
         store,
         workDir,
-        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+        ...(onEvent ? { onEvent } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(cache ? { cache } : {}),
         cacheLayers: { run: request.cache.runLayers, copy: request.cache.copyLayers },
@@ -185,6 +196,8 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
     // Cache writes of the steps that did run are kept even when the build failed later, but not
     // after a signal: an interrupted build pushes nothing more.
     if (!options.signal?.aborted) await layerCache?.flush();
+    // A failed build still waits for the uploads in flight (the client's close would too).
+    await early?.settle();
     await client?.close().catch(() => undefined);
     await executor?.dispose().catch(() => undefined);
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
