@@ -11,6 +11,7 @@ import { type OpenedLayerCache, openLayerCache } from './cache/openLayerCache.ts
 import { RemoteBlobs } from './cache/remoteBlobs.ts';
 import { resolveBuildSources } from './context/resolveBuildSources.ts';
 import type { BuildEvent, BuildEventListener } from './events.ts';
+import { afterCheck } from './executor/afterCheck.ts';
 import { parseEntitlements } from './executor/entitlements.ts';
 import type { Executor } from './executor/executor.ts';
 import { createExecutor, selectExecutorKind } from './executor/selectExecutor.ts';
@@ -96,7 +97,13 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       // Every registry event, pulls and retries included: the reporter decides what to show.
       onEvent: (event) => emit({ type: 'registry', event }),
     });
-    if (request.outputs.push && request.outputs.checkPushAccess) await checkPushAccess(client, destinations);
+    // The push-access check runs while the Dockerfile is planned and the bases resolved; no stage
+    // starts and nothing is written out before it passed.
+    const access =
+      request.outputs.push && request.outputs.checkPushAccess
+        ? checkPushAccess(client, destinations)
+        : undefined;
+    access?.catch(() => {});
     // Base layers and cache hits stay in the registry until a root needs their files.
     const remote = new RemoteBlobs(client, store);
     layerCache = openLayerCache(request.cache, {
@@ -127,7 +134,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
           request.dockerfileText === undefined ? (request.dockerfile ?? 'Dockerfile') : 'Dockerfile (stdin)',
       },
       {
-        executor,
+        executor: access ? afterCheck(executor, access) : executor,
         images: lazyRegistryImageSource(client, store, remote),
         fetchBlobs: (layers) => remote.fetch(layers),
         store,
@@ -142,6 +149,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       },
     );
     const { image } = built;
+    await access;
     options.signal?.throwIfAborted();
     // The cache repository then holds every layer this build wrote: the push mounts them from
     // there rather than uploading them a second time.
