@@ -42,7 +42,9 @@ export function createGzipPool(options: GzipPoolOptions = {}): GzipPool {
           hint: 'a pool belongs to one build or command: create it before the first layer, close it after the last',
         });
       }
-      return gzipAsync(data, { level });
+      // One output chunk per block: with the default 16 KiB chunks each block bounced between the
+      // thread pool and the main thread dozens of times.
+      return gzipAsync(data, { level, chunkSize: data.byteLength + (data.byteLength >> 6) + 1024 });
     },
     async close() {
       closed = true;
