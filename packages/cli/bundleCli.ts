@@ -4,13 +4,11 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KilnError } from '@kiln/errors';
-import { gzipWorkerEntry } from '@kiln/layer';
 import { hashWorkerEntry } from '@kiln/snapshot';
 import { build, type Plugin } from 'esbuild';
 
 /** Every worker file a pool starts, by its name in the bundle: the one list of them. */
 export const workerEntries: readonly { name: string; source: URL }[] = [
-  { name: 'workers/layer-gzip', source: gzipWorkerEntry },
   { name: 'workers/snapshot-hash', source: hashWorkerEntry },
 ];
 

@@ -11,12 +11,14 @@ import { type OpenedLayerCache, openLayerCache } from './cache/openLayerCache.ts
 import { RemoteBlobs } from './cache/remoteBlobs.ts';
 import { resolveBuildSources } from './context/resolveBuildSources.ts';
 import type { BuildEvent, BuildEventListener } from './events.ts';
+import { afterCheck } from './executor/afterCheck.ts';
 import { parseEntitlements } from './executor/entitlements.ts';
 import type { Executor } from './executor/executor.ts';
 import { createExecutor, selectExecutorKind } from './executor/selectExecutor.ts';
 import { assembleIndex } from './image/assembleIndex.ts';
 import { checkOutputPaths } from './output/checkOutputPaths.ts';
 import { checkPushAccess } from './output/checkPushAccess.ts';
+import { type EarlyPush, startEarlyPush } from './output/earlyPush.ts';
 import { parseDestinations, writeOutputs } from './output/writeOutputs.ts';
 import { checkPlatforms } from './plan/checkPlatforms.ts';
 import { BuildSecrets } from './secrets/buildSecrets.ts';
@@ -74,6 +76,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
   let executor: Executor | undefined;
   let client: RegistryClient | undefined;
   let layerCache: OpenedLayerCache | undefined;
+  let early: EarlyPush | undefined;
   try {
     const { contextDir, dockerfilePath, dockerfileText } = await resolveBuildSources(
       request,
@@ -97,7 +100,13 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       // Every registry event, pulls and retries included: the reporter decides what to show.
       onEvent: (event) => emit({ type: 'registry', event }),
     });
-    if (request.outputs.push && request.outputs.checkPushAccess) await checkPushAccess(client, destinations);
+    // The push-access check runs while the Dockerfile is planned and the bases resolved; no stage
+    // starts and nothing is written out before it passed.
+    const access =
+      request.outputs.push && request.outputs.checkPushAccess
+        ? checkPushAccess(client, destinations)
+        : undefined;
+    access?.catch(() => {});
     // Base layers and cache hits stay in the registry until a root needs their files.
     const remote = new RemoteBlobs(client, store);
     layerCache = openLayerCache(request.cache, {
@@ -115,7 +124,16 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
       request.dockerfileText === undefined ? (request.dockerfile ?? 'Dockerfile') : 'Dockerfile (stdin)';
     if (shared)
       await checkPlatforms({ ...request, dockerfileText, dockerfileName }, executor.kind, platforms);
-    const onEvent = options.onEvent && shared ? onceEach(options.onEvent) : options.onEvent;
+    // The target stage's layers go up while later steps run. Not with a cache repository: the
+    // layers go there first and the push mounts them from it.
+    if (request.outputs.push && !layerCache.repository) early = startEarlyPush(client, store, destinations);
+    const listener = early
+      ? (event: BuildEvent) => {
+          early?.onEvent(event);
+          options.onEvent?.(event);
+        }
+      : options.onEvent;
+    const onEvent = listener && shared ? onceEach(listener) : listener;
     const builds: { platform: Platform | undefined; built: BuiltStages }[] = [];
     for (const [position, platform] of (platforms.length > 0 ? platforms : [undefined]).entries()) {
       if (shared && platform)
@@ -136,7 +154,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
           dockerfileName,
         },
         {
-          executor,
+          executor: access ? afterCheck(executor, access) : executor,
           images: lazyRegistryImageSource(client, store, remote),
           fetchBlobs: (layers) => remote.fetch(layers),
           store,
@@ -160,6 +178,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
           store,
         )
       : built.image;
+    await access;
     options.signal?.throwIfAborted();
     // The cache repository then holds every layer this build wrote: the push mounts them from
     // there rather than uploading them a second time.
@@ -222,6 +241,8 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
     // Cache writes of the steps that did run are kept even when the build failed later, but not
     // after a signal: an interrupted build pushes nothing more.
     if (!options.signal?.aborted) await layerCache?.flush();
+    // A failed build still waits for the uploads in flight (the client's close would too).
+    await early?.settle();
     await client?.close().catch(() => undefined);
     await executor?.dispose().catch(() => undefined);
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);

@@ -2,8 +2,6 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { PassThrough, pipeline, Readable } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import unbzip2Stream from 'unbzip2-stream';
-import xzDecompress from 'xz-decompress';
 
 /** The compressions Docker recognises on an archive ADD unpacks (moby's DetectCompression). */
 export type ArchiveCompression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
@@ -43,6 +41,9 @@ export async function openDecompressed(path: string): Promise<DecompressedFile> 
     await handle.close();
   }
   const compression = detectArchiveCompression(head.subarray(0, bytesRead));
+  // bzip2 and xz archives are rare: their decoders load when one is met, not with every build.
+  const unbzip2Stream = compression === 'bzip2' ? (await import('unbzip2-stream')).default : undefined;
+  const xzDecompress = compression === 'xz' ? (await import('xz-decompress')).default : undefined;
   const source = createReadStream(path, { highWaterMark: 1024 * 1024 });
   let stream: Readable;
   if (compression === 'none') {
@@ -56,14 +57,14 @@ export async function openDecompressed(path: string): Promise<DecompressedFile> 
     stream = pipeline(source, inflate, () => {});
   } else if (compression === 'bzip2') {
     // unbzip2-stream is an old-style stream: piped into a PassThrough, errors forwarded by hand.
-    const bunzip = unbzip2Stream();
+    const bunzip = unbzip2Stream!();
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
     source.on('error', (error) => out.destroy(error));
     bunzip.on('error', (error: Error) => out.destroy(error));
     source.pipe(bunzip).pipe(out);
     stream = out;
   } else {
-    stream = Readable.fromWeb(new xzDecompress.XzReadableStream(Readable.toWeb(source)) as never);
+    stream = Readable.fromWeb(new xzDecompress!.XzReadableStream(Readable.toWeb(source)) as never);
   }
   return {
     compression,

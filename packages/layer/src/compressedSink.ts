@@ -15,11 +15,11 @@ export interface SinkOptions {
   compression: Compression;
   level: number;
   /**
-   * Threads compressing gzip blocks. 1 compresses on the calling thread, like `pigz -p 1`: a lone
-   * worker would only add a copy per block, and one thread should mean one thread.
+   * Threads compressing gzip blocks. 1 compresses on the calling thread, like `pigz -p 1`: one
+   * thread should mean one thread.
    */
   threads: number;
-  /** The workers for more than one thread. */
+  /** The pool for more than one thread. */
   pool: () => GzipPool;
 }
 
@@ -55,7 +55,7 @@ function inlineGzipSink(writer: BlobWriter, level: number): BlockSink {
 
 // Blocks go out to the pool and come back in any order; they are written in submission order. The
 // first block waits for a second one: a layer of one block (most layers of a small build) is then
-// compressed inline and starts no worker thread, whose start costs more than the block.
+// compressed inline, with no hand-off to the thread pool.
 function gzipSink(writer: BlobWriter, level: number, threads: number, pool: () => GzipPool): BlockSink {
   const inFlight: Promise<Uint8Array>[] = [];
   let failure: unknown;
@@ -78,7 +78,7 @@ function gzipSink(writer: BlobWriter, level: number, threads: number, pool: () =
       failure ??= error;
     });
     inFlight.push(job);
-    // Two blocks per worker: one compressing, one queued, so no worker waits for the tar producer.
+    // Two blocks per thread: one compressing, one queued, so no thread waits for the tar producer.
     while (inFlight.length >= threads * 2) await writeOldest();
   }
   return {

@@ -1,57 +1,53 @@
 import { availableParallelism } from 'node:os';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { KilnError } from '@kiln/errors';
-import { Piscina } from 'piscina';
-import type { GzipResult, GzipTask } from './gzipMessages.ts';
 
-/** The gzip pool's worker module. A bundler maps this very expression to its own output file. */
-export const gzipWorkerEntry: URL = new URL('./worker/gzipWorker.ts', import.meta.url);
+const gzipAsync = promisify(gzip);
 
 export interface GzipPoolOptions {
-  /** Compressing workers (default: the available cores); N threads means N workers. */
+  /** Blocks compressed at once (default: the available cores). */
   threads?: number;
 }
 
 /**
- * The workers that compress gzip blocks for layers. Whoever writes the layers (a build, a command)
- * creates it, hands it to every `writeLayer`, and closes it when done so the process can exit. No
- * thread starts until a block needs one.
+ * Compresses the gzip blocks of layers off the main thread. Whoever writes the layers (a build, a
+ * command) creates it, hands it to every `writeLayer`, and closes it when done.
+ *
+ * zlib's asynchronous gzip runs each block on libuv's thread pool: no worker thread, so no second
+ * V8 heap per core (each held tens of MiB of spent blocks until its own GC: about 150 MiB more
+ * peak memory on a 2-core machine) and nothing to start before the first block. At most
+ * `UV_THREADPOOL_SIZE` (4 by default) blocks compress at once, whatever `threads` says.
  */
 export interface GzipPool {
   readonly threads: number;
   readonly closed: boolean;
-  /** One gzip member of `data`, which is handed over (transferred) to the worker. */
-  compress(data: Uint8Array, level: number): Promise<GzipResult>;
-  /** Stops the threads; blocks still compressing fail. Closing again is a no-op. */
+  /** One gzip member of `data`. */
+  compress(data: Uint8Array, level: number): Promise<Uint8Array>;
+  /** Refuses further blocks; blocks already compressing finish. Closing again is a no-op. */
   close(): Promise<void>;
 }
 
 export function createGzipPool(options: GzipPoolOptions = {}): GzipPool {
   const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
-  let piscina: Piscina<GzipTask, GzipResult> | undefined;
-  let closing: Promise<void> | undefined;
+  let closed = false;
   return {
     threads,
     get closed() {
-      return closing !== undefined;
+      return closed;
     },
     async compress(data, level) {
-      if (closing !== undefined) {
-        throw new KilnError('LAYER_POOL_CLOSED', 'the gzip worker pool was used after it was closed', {
+      if (closed) {
+        throw new KilnError('LAYER_POOL_CLOSED', 'the gzip pool was used after it was closed', {
           hint: 'a pool belongs to one build or command: create it before the first layer, close it after the last',
         });
       }
-      piscina ??= new Piscina<GzipTask, GzipResult>({
-        filename: gzipWorkerEntry.href,
-        maxThreads: threads,
-        minThreads: 0,
-        idleTimeout: 30_000,
-      });
-      const task: GzipTask = { data, level };
-      return piscina.run(task, { transferList: [data.buffer as ArrayBuffer] });
+      // One output chunk per block: with the default 16 KiB chunks each block bounced between the
+      // thread pool and the main thread dozens of times.
+      return gzipAsync(data, { level, chunkSize: data.byteLength + (data.byteLength >> 6) + 1024 });
     },
-    close() {
-      closing ??= piscina?.destroy() ?? Promise.resolve();
-      return closing;
+    async close() {
+      closed = true;
     },
   };
 }

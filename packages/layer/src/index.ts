@@ -6,7 +6,7 @@ export { extractArchive, isTarArchive } from './extractArchive.ts';
 export type { ExtractLayerOptions, ExtractResult } from './extractLayer.ts';
 export { extractLayer } from './extractLayer.ts';
 export type { GzipPool, GzipPoolOptions } from './gzipPool.ts';
-export { createGzipPool, gzipWorkerEntry } from './gzipPool.ts';
+export { createGzipPool } from './gzipPool.ts';
 export type { LayerEvent } from './layerEvents.ts';
 export type { RootPathOptions } from './rootResolver.ts';
 export {

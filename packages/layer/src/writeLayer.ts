@@ -17,13 +17,13 @@ export interface WriteLayerOptions {
   /** gzip 1–9 (default 6), zstd 1–19 (default 3). */
   level?: number;
   /**
-   * gzip blocks compressed at once across worker threads (default: the pool's, else all cores); 1
+   * gzip blocks compressed at once on the thread pool (default: the pool's, else all cores); 1
    * compresses on the calling thread. Output bytes do not depend on it.
    */
   threads?: number;
   /**
-   * The gzip workers, owned by the caller (a build shares one across its layers). Without one, a
-   * layer that needs workers starts a pool of its own and closes it when written.
+   * The gzip pool, owned by the caller (a build shares one across its layers). Without one, a
+   * layer that needs it makes a pool of its own and closes it when written.
    */
   pool?: GzipPool;
   /**
@@ -74,7 +74,7 @@ export async function writeLayer(
   const epoch = options.sourceDateEpoch;
   const items = orderItems(changeSet);
   const threads = options.threads ?? options.pool?.threads ?? availableParallelism();
-  // Started by the first block that needs workers (inside the `try` below), closed by its `finally`.
+  // Made by the first block that needs the pool (inside the `try` below), closed by its `finally`.
   let ownPool: GzipPool | undefined;
   const writer = await options.store.createWriter();
   const sink = createBlockSink(writer, {

@@ -41,6 +41,25 @@ export async function mountBlob(
   digest: Digest,
   fromRepository: string,
 ): Promise<boolean> {
+  const outcome = await tryMountBlob(client, target, digest, fromRepository);
+  if (outcome.upload !== undefined) await cancelUpload(client, target, outcome.upload);
+  return outcome.mounted;
+}
+
+/** A mount's answer: mounted, or declined with the upload session the registry opened instead (if any). */
+export type MountOutcome = { mounted: true; upload?: undefined } | { mounted: false; upload?: string };
+
+/**
+ * mountBlob without cancelling: a registry that declines a mount answers 202 with an upload
+ * session (distribution spec), which the caller may upload the bytes to (saving a DELETE and a
+ * POST) or must cancel with `cancelUpload`.
+ */
+export async function tryMountBlob(
+  client: RegistryClient,
+  target: Repository,
+  digest: Digest,
+  fromRepository: string,
+): Promise<MountOutcome> {
   const request: RegistryRequest = {
     ...target,
     actions: 'pull,push',
@@ -49,24 +68,38 @@ export async function mountBlob(
     url: `/v2/${target.repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepository)}`,
     operation: `mount blob ${digest} from ${fromRepository}`,
   };
-  return client.retry(request, async () => {
+  return client.retry(request, async (): Promise<MountOutcome> => {
     const response = await client.send(request);
     await response.body.dump();
     if (response.statusCode === 201) {
       client.emit({ type: 'blob-mounted', ...target, digest, from: fromRepository });
-      return true;
+      return { mounted: true };
     }
     const location = headerValue(response.headers.location);
-    if (response.statusCode === 202 && location !== undefined) {
-      await client
-        .send({ ...request, method: 'DELETE', url: location, operation: 'cancel upload' })
-        .then((r) => r.body.dump())
-        .catch(() => {});
-    }
     if (response.statusCode >= 500 || response.statusCode === 429)
       throw await client.statusError(request, response);
-    return false;
+    return response.statusCode === 202 && location !== undefined
+      ? { mounted: false, upload: location }
+      : { mounted: false };
   });
+}
+
+/** Cancels an upload session nobody will finish; best effort (the registry expires it anyway). */
+export async function cancelUpload(
+  client: RegistryClient,
+  target: Repository,
+  location: string,
+): Promise<void> {
+  await client
+    .send({
+      ...target,
+      actions: 'pull,push',
+      method: 'DELETE',
+      url: location,
+      operation: 'cancel upload',
+    })
+    .then((r) => r.body.dump())
+    .catch(() => {});
 }
 
 const progressStep = 4 * 1024 * 1024;

@@ -23,7 +23,7 @@ export {
   staticCredentials,
 } from './dockerConfig.ts';
 export type { BlobPlacement, EnsureBlobOptions } from './ensureBlob.ts';
-export { ensureBlob } from './ensureBlob.ts';
+export { ensureBlob, placeBlobAhead } from './ensureBlob.ts';
 export type { RegistryEvent, RegistryEventHandler } from './events.ts';
 export type { FetchedManifest } from './manifests.ts';
 export { getManifest, manifestAccept, putManifest } from './manifests.ts';

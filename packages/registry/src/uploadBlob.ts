@@ -11,12 +11,14 @@ const readChunk = 1024 * 1024;
  * Uploads a blob from the store: one POST and one streamed PUT per attempt, or, with the client's
  * `chunkSize`, PATCH chunks; a failed chunked upload resumes from the `Range` the registry reports
  * (or starts over when the registry dropped the session). Retries follow the client's policy.
+ * `options.upload`: a session already open (a declined mount's), used instead of the first POST.
  */
 export async function uploadBlob(
   client: RegistryClient,
   target: Repository,
   descriptor: Pick<Descriptor, 'digest'>,
   store: BlobStore,
+  options: { upload?: string } = {},
 ): Promise<void> {
   const { digest } = descriptor;
   const size = await blobSize(store, digest);
@@ -45,7 +47,14 @@ export async function uploadBlob(
             { objectMode: false },
           );
 
+  let opened = options.upload;
   const startUpload = async (): Promise<string> => {
+    // A session handed over is used once: a retry opens its own.
+    if (opened !== undefined) {
+      const location = opened;
+      opened = undefined;
+      return location;
+    }
     const request: RegistryRequest = {
       ...base,
       method: 'POST',

@@ -12,7 +12,6 @@ import { stageLookup } from '../stage/stageState.ts';
 import { extractArchive, isLocalArchive } from './archive.ts';
 import { type CopyTarget, copyEntry, ensureImageDir, hashEntry } from './copyTree.ts';
 import { downloadSource } from './downloadSource.ts';
-import { fetchGitSource, resolveGitSourceCommit } from './fetchGitSource.ts';
 import { type GitSource, parseGitSource } from './gitSource.ts';
 import { createParentDirs, splitParentsPivot } from './parentsSource.ts';
 import { refuseUnsupportedFlags } from './refuseUnsupportedFlags.ts';
@@ -155,6 +154,8 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       const dir = join(input.scratchDir, `git-${items.length}`);
       const gitdir = join(input.scratchDir, `gitdir-${items.length}`);
       // Resolved on the server only: the tree is fetched after the cache lookup, on a miss.
+      // isomorphic-git loads with the first git source, not with every build.
+      const { resolveGitSourceCommit } = await import('./fetchGitSource.ts');
       const commit = await resolveGitSourceCommit(gitSource, where, input.signal);
       // For a git source the checksum is the commit it must resolve to, never ignored.
       const checksumWord = instruction.kind === 'ADD' ? instruction.options.checksum : undefined;
@@ -260,6 +261,7 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
   for (const item of items) {
     if (item.git) {
       const { source: gitSource, commit, gitdir } = item.git;
+      const { fetchGitSource } = await import('./fetchGitSource.ts');
       await fetchGitSource(gitSource, commit, item.hostPath, gitdir, where, input.signal);
     }
     const info = await stat(item.hostPath);

@@ -1,4 +1,7 @@
-import lockfile from 'proper-lockfile';
+import type lockfile from 'proper-lockfile';
+
+// Loaded on the first cache mount: most builds have none, and every build pays for what it imports.
+let loaded: Promise<typeof lockfile> | undefined;
 
 /**
  * A lock beside a cache mount's directory (`<dir>.lock`), held while a RUN uses it. proper-lockfile
@@ -19,9 +22,11 @@ export async function lockCacheMount(
     // A lock taken over as stale is the other holder's problem; never crash this build over it.
     onCompromised: () => undefined,
   };
+  loaded ??= import('proper-lockfile').then((module) => module.default);
+  const { lock } = await loaded;
   for (;;) {
     try {
-      const release = await lockfile.lock(dir, { ...options, retries: 0 });
+      const release = await lock(dir, { ...options, retries: 0 });
       return async () => {
         await release().catch(() => undefined);
       };
