@@ -17,18 +17,27 @@
 #ifndef KILN_MAIN
 #define KILN_MAIN "/kiln/kiln.mjs"
 #endif
+/*
+ * V8 starts the young generation at 1 MB and doubles it on each scavenge: a small build (startup,
+ * pull, five steps, push) then spends eight scavenges, about 20 ms, growing it. Starting it at the
+ * 16 MB it grows to anyway costs a few MB of RSS and no collection in a small build.
+ */
+#ifndef KILN_NODE_FLAGS
+#define KILN_NODE_FLAGS "--min-semi-space-size=16"
+#endif
 #ifndef KILN_COMMAND
 #define KILN_COMMAND "executor"
 #endif
 
 int main(int argc, char **argv) {
-  char **args = calloc((size_t)argc + 3, sizeof(char *));
+  char **args = calloc((size_t)argc + 4, sizeof(char *));
   if (args == NULL) {
     fputs("kiln executor: out of memory\n", stderr);
     return 127;
   }
   int n = 0;
   args[n++] = KILN_NODE;
+  args[n++] = KILN_NODE_FLAGS;
   args[n++] = KILN_MAIN;
   if (KILN_COMMAND[0] != '\0') args[n++] = KILN_COMMAND;
   for (int i = 1; i < argc; i++) args[n++] = argv[i];
