@@ -17,18 +17,28 @@
 #ifndef KILN_MAIN
 #define KILN_MAIN "/kiln/kiln.mjs"
 #endif
+/*
+ * Node 24's V8 starts the young generation at a 1 MB semi-space and grows it scavenge by scavenge
+ * (to 128 MB under a large build): a small build (startup, pull, five steps, push) spends eight
+ * scavenges, about 20 ms, growing it. Starting at 16 MB costs about 4 MB of RSS and no scavenge in a
+ * small build; the maximum stays V8's. Not part of V8's flag hash: the compile cache still applies.
+ */
+#ifndef KILN_NODE_FLAGS
+#define KILN_NODE_FLAGS "--min-semi-space-size=16"
+#endif
 #ifndef KILN_COMMAND
 #define KILN_COMMAND "executor"
 #endif
 
 int main(int argc, char **argv) {
-  char **args = calloc((size_t)argc + 3, sizeof(char *));
+  char **args = calloc((size_t)argc + 4, sizeof(char *));
   if (args == NULL) {
     fputs("kiln executor: out of memory\n", stderr);
     return 127;
   }
   int n = 0;
   args[n++] = KILN_NODE;
+  args[n++] = KILN_NODE_FLAGS;
   args[n++] = KILN_MAIN;
   if (KILN_COMMAND[0] != '\0') args[n++] = KILN_COMMAND;
   for (int i = 1; i < argc; i++) args[n++] = argv[i];
