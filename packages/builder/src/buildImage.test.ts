@@ -354,6 +354,45 @@ COPY --from=right /right /right
     expect(config.history?.at(-1)?.empty_layer).toBe(true);
   });
 
+  it('with one root at a time COPY --from reads only the named paths, and the same image comes out', async () => {
+    class OneRootExecutor extends SandboxExecutor {
+      override readonly concurrentStages = false;
+    }
+    // A source through a symlink (the selection falls back to the whole tree), a hard link into
+    // the named dir from outside it (the same), a plain dir, a wildcard.
+    const dockerfile = [
+      'FROM busybox AS a',
+      'RUN mkdir -p /real/sub /plain /glob && echo f > /real/sub/f && ln -s real /link \\',
+      ' && echo p > /plain/p && echo o > /outside && ln /outside /plain/hard && echo g > /glob/x.txt',
+      'FROM busybox',
+      'COPY --from=a /link/sub/f /via-link',
+      'COPY --from=a /plain /plain',
+      'COPY --from=a /glob/*.txt /globbed/',
+      'RUN cat /via-link /plain/p /plain/hard /globbed/x.txt',
+      '',
+    ].join('\n');
+    const oneRoot = await build(
+      'one-root-select',
+      dockerfile,
+      {},
+      { reproducible: true },
+      { executor: (workDir) => new OneRootExecutor({ workDir }) },
+    );
+    // The busybox layer, read once for each COPY with a selection: nothing of it is named.
+    const emptySelections = oneRoot.events.filter(
+      (event) =>
+        event.type === 'layer' &&
+        event.stage !== 'a' &&
+        event.event.type === 'layer-extracted' &&
+        event.event.entries === 0,
+    );
+    expect(emptySelections).toHaveLength(3);
+    const perStage = await build('one-root-select-per-stage', dockerfile, {}, { reproducible: true });
+    expect(oneRoot.config.rootfs.diff_ids).toEqual(perStage.config.rootfs.diff_ids);
+    expect(await readFile(join(oneRoot.tree, 'plain/hard'), 'utf8')).toBe('o\n');
+    expect(await readFile(join(oneRoot.tree, 'via-link'), 'utf8')).toBe('f\n');
+  });
+
   it('deletions become whiteouts: removed files and replaced directories are gone in the image', async () => {
     const { tree, config } = await build(
       'whiteouts',

@@ -202,6 +202,35 @@ describe('extractLayer', () => {
     ).toEqual(['kiln', 'kiln/work']);
   });
 
+  it('writes only what `select` accepts, asking whiteouts about the path they remove', async () => {
+    const out = join(dir, 'out');
+    const lower = join(dir, 'lower.tar');
+    pythonTar(lower, [
+      ['bin', 'dir'],
+      ['bin/sh', 'file', 'sh'],
+      ['src', 'dir'],
+      ['src/a', 'file', 'a'],
+      ['src/gone', 'file', 'g'],
+    ]);
+    const upper = join(dir, 'upper.tar');
+    pythonTar(upper, [
+      ['src', 'dir'],
+      ['src/.wh.gone', 'file'],
+      ['bin/.wh.sh', 'file'],
+    ]);
+    const asked: string[] = [];
+    const select = (path: string) => {
+      asked.push(path);
+      return path === 'src' || path.startsWith('src/');
+    };
+    await extractLayer(lower, out, { select });
+    writeFileSync(join(out, 'bin-sh-kept'), '');
+    await extractLayer(upper, out, { select });
+    expect(readdirSync(out).sort()).toEqual(['bin-sh-kept', 'src']);
+    expect(readdirSync(join(out, 'src'))).toEqual(['a']);
+    expect(asked).toEqual(['bin', 'bin/sh', 'src', 'src/a', 'src/gone', 'src', 'src/gone', 'bin/sh']);
+  });
+
   it('follows symlinked directories inside the root as a chroot would', async () => {
     const layer = join(dir, 'l.tar');
     pythonTar(layer, [

@@ -36,6 +36,11 @@ export interface ExtractLayerOptions {
   compression?: Compression;
   /** Archive paths (relative, no leading `/`) to skip, e.g. Kiln's own dirs in container mode. */
   ignore?: (path: string) => boolean;
+  /**
+   * Only the entries it accepts are written (quietly, unlike `ignore`): a reader that needs a few
+   * paths of a layer. Whiteouts are asked about the path they remove. It may throw to stop.
+   */
+  select?: (path: string, header: TarReadHeader) => boolean;
   /** Set owners from the layer; default when running as root. */
   preserveOwnership?: boolean;
   onEvent?: (event: LayerEvent) => void;
@@ -157,6 +162,7 @@ class LayerApplier {
       return;
     }
     if (header.type === 'other') return;
+    if (this.#options.select && !this.#options.select(whiteoutTarget(parts), header)) return;
     this.entries++;
     const base = parts[parts.length - 1]!;
     const parentParts = parts.slice(0, -1);
@@ -260,4 +266,13 @@ class LayerApplier {
     if (this.#created.has(rel) || ignore?.(rel)) return;
     this.#remove(`${parentAbs}/${name}`);
   }
+}
+
+/** The path an entry is about: a whiteout's is the entry it removes (an opaque marker's, its dir). */
+function whiteoutTarget(parts: string[]): string {
+  const base = parts[parts.length - 1]!;
+  if (!base.startsWith(whiteoutPrefix)) return parts.join('/');
+  const parent = parts.slice(0, -1);
+  if (base !== opaqueMarker) parent.push(base.slice(whiteoutPrefix.length));
+  return parent.join('/');
 }

@@ -17,5 +17,6 @@ export {
   resolveInRootSync,
   resolvePathInRoot,
 } from './rootResolver.ts';
+export type { TarReadHeader } from './tarReader.ts';
 export type { LayerResult, WriteLayerOptions } from './writeLayer.ts';
 export { writeLayer } from './writeLayer.ts';

@@ -1,6 +1,6 @@
 import { KilnError } from '@kiln/errors';
 import type { BlobStore } from '@kiln/image';
-import { extractLayer, type LayerEvent } from '@kiln/layer';
+import { extractLayer, type LayerEvent, type TarReadHeader } from '@kiln/layer';
 import type { StageLayer } from '../stage/stageState.ts';
 
 /**
@@ -14,11 +14,29 @@ export async function extractImageLayers(
   root: string,
   store: BlobStore,
   ignore: string[],
-  options: { signal?: AbortSignal; onEvent?: (event: LayerEvent) => void } = {},
+  options: {
+    signal?: AbortSignal;
+    onEvent?: (event: LayerEvent) => void;
+    /** Only the entries it accepts (see ExtractLayerOptions.select). */
+    select?: (path: string, header: TarReadHeader) => boolean;
+  } = {},
 ): Promise<void> {
   const prefixes = ignore.map((path) => path.replace(/^\/+|\/+$/g, '')).filter(Boolean);
   const isIgnored = (path: string) =>
     prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+  // What the selection throws (it gives up) says nothing about the blob: no need to verify it.
+  let refusal: unknown;
+  const { select } = options;
+  const guarded =
+    select &&
+    ((path: string, header: TarReadHeader) => {
+      try {
+        return select(path, header);
+      } catch (error) {
+        refusal = error;
+        throw error;
+      }
+    });
   for (const layer of layers) {
     const { digest } = layer.descriptor;
     try {
@@ -27,8 +45,10 @@ export async function extractImageLayers(
         ...(prefixes.length > 0 ? { ignore: isIgnored } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+        ...(guarded ? { select: guarded } : {}),
       });
     } catch (error) {
+      if (refusal !== undefined && error === refusal) throw error;
       const blobError = corruptionIn(error);
       if (blobError !== undefined) throw blobError;
       if (error instanceof KilnError && error.code === 'BLOB_NOT_FOUND') throw error;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { AddInstruction, CopyInstruction } from '@kiln/dockerfile';
 import { createIgnoreMatcher } from '@kiln/dockerfile';
 import { type CopySource, copyInstruction } from '../copy/copyInstruction.ts';
+import { literalSourcePaths } from '../stage/namedPathSelector.ts';
 import { fromIdentity, sourceFrom } from '../stage/stageSources.ts';
 import type { Step, StepScope } from './step.ts';
 
@@ -32,7 +33,18 @@ export async function copyStep(
       const source: CopySource =
         from === undefined
           ? { root: build.input.contextDir, kind: 'context', isIgnored: build.isIgnored }
-          : await sourceFrom(build, stage, from, scope.where);
+          : await sourceFrom(
+              build,
+              stage,
+              from,
+              scope.where,
+              // Only what the COPY reads, when a tree is rebuilt from layers for it.
+              literalSourcePaths(
+                instruction.sources,
+                build.dockerfile.escape,
+                instruction.options.parents === true,
+              ),
+            );
       // --chown names a user of the stage's /etc/passwd: the tree must be there to resolve it.
       if (instruction.options.chown !== undefined) await run.materialise();
       let hit: Awaited<ReturnType<typeof run.lookup>>;

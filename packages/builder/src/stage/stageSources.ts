@@ -9,6 +9,7 @@ import type { CopySource } from '../copy/copyInstruction.ts';
 import { type FromSource, type PlannedStage, resolveFromWord } from '../plan/planStages.ts';
 import type { BuildContext } from './buildContext.ts';
 import type { LayerRecorder } from './layerRecorder.ts';
+import { namedPathSelector, SelectionIncomplete } from './namedPathSelector.ts';
 import type { StageLayer, StageState } from './stageState.ts';
 
 /** Extracts the stage's pending layers (fetching their blobs first) before something reads the root. */
@@ -72,12 +73,16 @@ export async function fromIdentity(
   return `image:${(await pullBase(context, source.word, where, stage.name)).digest}`;
 }
 
-/** The tree a `--from` names (COPY --from, RUN --mount from=): an earlier stage's, or an image's. */
+/**
+ * The tree a `--from` names (COPY --from, RUN --mount from=): an earlier stage's, or an image's.
+ * `paths` (relative, no wildcard) limits a tree rebuilt from layers to what a COPY reads.
+ */
 export async function sourceFrom(
   context: BuildContext,
   stage: PlannedStage,
   from: string,
   where: string,
+  paths?: string[],
 ): Promise<CopySource> {
   const source = planned(context, stage, from, where);
   const { word, built } = source;
@@ -88,12 +93,12 @@ export async function sourceFrom(
     }
     // One root only (container mode): rebuild the stage's tree from its layers.
     const dir = join(context.env.workDir, 'stages', String(source.index));
-    await extractInto(context, dir, built.layers, stage.name);
+    await extractInto(context, dir, built.layers, stage.name, paths);
     return { root: dir, kind: 'stage', from: word };
   }
   const image = await pullBase(context, word, where, stage.name);
   const dir = join(context.env.workDir, 'images', image.digest.replace(':', '-'));
-  await extractInto(context, dir, layersOf(image), stage.name);
+  await extractInto(context, dir, layersOf(image), stage.name, paths);
   return { root: dir, kind: 'image', from: word };
 }
 
@@ -102,14 +107,25 @@ async function extractInto(
   dir: string,
   layers: StageLayer[],
   stage: string,
+  paths: string[] | undefined,
 ): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
   await context.env.fetchBlobs?.(layers);
-  await extractImageLayers(layers, dir, context.env.store, [], {
-    signal: context.signal,
-    onEvent: layerEvents(context, stage),
-  });
+  const extract = async (select?: ReturnType<typeof namedPathSelector>) => {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    await extractImageLayers(layers, dir, context.env.store, [], {
+      signal: context.signal,
+      onEvent: layerEvents(context, stage),
+      ...(select ? { select } : {}),
+    });
+  };
+  if (paths === undefined) return extract();
+  try {
+    await extract(namedPathSelector(paths));
+  } catch (error) {
+    if (!(error instanceof SelectionIncomplete)) throw error;
+    await extract();
+  }
 }
 
 /** The extractor's events, forwarded as the stage's. */
