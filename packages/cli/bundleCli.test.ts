@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleCli, workerEntries } from './bundleCli.ts';
+import { bundleCli } from './bundleCli.ts';
 
 const run = promisify(execFile);
 let dir: string;
@@ -19,21 +19,15 @@ afterAll(async () => {
 });
 
 describe('bundleCli', () => {
-  it('writes every worker entry and points the pools at the bundled files, not the sources', async () => {
-    expect((await readdir(join(dir, 'dist/workers'))).sort()).toEqual(
-      workerEntries.map(({ name }) => `${name.slice('workers/'.length)}.mjs`).sort(),
+  it('is kiln.mjs and its chunks: no worker files, no piscina', async () => {
+    const names = await readdir(join(dir, 'dist'));
+    expect(names).toContain('kiln.mjs');
+    expect(names.filter((name) => !name.endsWith('.mjs'))).toEqual([]);
+    const code = (await Promise.all(names.map((name) => readFile(join(dir, 'dist', name), 'utf8')))).join(
+      '\n',
     );
-    const code = (
-      await Promise.all(
-        (
-          await readdir(join(dir, 'dist'))
-        )
-          .filter((name) => name.endsWith('.mjs'))
-          .map((name) => readFile(join(dir, 'dist', name), 'utf8')),
-      )
-    ).join('\n');
-    for (const { name } of workerEntries) expect(code).toContain(`new URL("./${name}.mjs", import.meta.url)`);
-    expect(code).not.toMatch(/worker\/\w+Worker\.ts/);
+    expect(code).not.toContain('piscina');
+    expect(code).not.toContain('new Worker(');
   });
 
   it('bundles only the undici the registry client uses, not fetch, WebSocket or the mocks', async () => {
@@ -46,7 +40,7 @@ describe('bundleCli', () => {
     expect(code).not.toContain('undici/lib/mock/');
   });
 
-  it('hashes in its snapshot workers and compresses in its gzip workers', async () => {
+  it('hashes a snapshot and compresses a layer from the bundle', async () => {
     const tree = join(dir, 'tree');
     for (let d = 0; d < 4; d++) await mkdir(join(tree, `d${d}`), { recursive: true });
     for (let i = 0; i < 1200; i++) await writeFile(join(tree, `d${i % 4}/f${i}`), `content ${i}`);

@@ -1,16 +1,8 @@
 // The CLI as it ships (`npx kiln`, the executor image): one esbuild run into a flat directory.
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { KilnError } from '@kiln/errors';
-import { hashWorkerEntry } from '@kiln/snapshot';
+import { dirname, join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
-
-/** Every worker file a pool starts, by its name in the bundle: the one list of them. */
-export const workerEntries: readonly { name: string; source: URL }[] = [
-  { name: 'workers/snapshot-hash', source: hashWorkerEntry },
-];
 
 const cliDir = import.meta.dirname;
 
@@ -21,16 +13,11 @@ export interface BundleCliOptions {
 }
 
 /**
- * Bundles the CLI, piscina's worker and the worker entries into `outdir`: kiln.mjs, worker.js,
- * workers/*.mjs and the shared chunks beside them.
+ * Bundles the CLI into `outdir`: kiln.mjs and the chunks it loads when a command needs them. No worker
+ * files: Kiln starts no worker threads (hashing runs on the calling thread, gzip on libuv's pool).
  */
 export async function bundleCli(options: BundleCliOptions): Promise<void> {
-  // piscina starts its own worker.js from next to its code (`__dirname/worker.js`); that worker
-  // then imports our task files. One esbuild run with code splitting keeps a single piscina
-  // module shared by the CLI and the task files (two copies disagree on the transfer markers).
-  const piscinaMain = createRequire(new URL('../layer/package.json', import.meta.url)).resolve('piscina');
   const outdir = options.outdir;
-  const rewritten = new Set<string>();
   await rm(outdir, { recursive: true, force: true });
   await build({
     absWorkingDir: cliDir,
@@ -41,14 +28,11 @@ export async function bundleCli(options: BundleCliOptions): Promise<void> {
     sourcemap: false,
     legalComments: 'none',
     splitting: true,
-    // Flat: piscina's code (in a chunk) looks for worker.js in its own directory, and the pools'
-    // code (in kiln.mjs or a chunk) finds workers/ beside it.
+    // Flat: each command's modules in chunks beside kiln.mjs, loaded when the command line names it.
     chunkNames: '[name]-[hash]',
     outdir,
     outExtension: { '.js': '.mjs' },
     logLevel: options.logLevel ?? 'warning',
-    // An optional native module piscina tries to load for thread priorities.
-    external: ['@napi-rs/nice'],
     // ESM bundles of CommonJS code need require, __filename and __dirname of their own.
     banner: {
       js: [
@@ -61,25 +45,9 @@ export async function bundleCli(options: BundleCliOptions): Promise<void> {
     },
     entryPoints: {
       kiln: join(cliDir, 'src/main.ts'),
-      worker: join(dirname(piscinaMain), 'worker.js'),
-      ...Object.fromEntries(workerEntries.map(({ name, source }) => [name, fileURLToPath(source)])),
     },
-    plugins: [workerEntryUrls(rewritten), slimUndici()],
+    plugins: [slimUndici()],
   });
-  const missing = workerEntries.filter(({ name }) => !rewritten.has(name));
-  if (missing.length > 0) {
-    const names = missing.map(({ source }) => relative(cliDir, fileURLToPath(source)));
-    throw new KilnError(
-      'CLI_BUNDLE_WORKER_MISSING',
-      `no new URL(…, import.meta.url) names ${names.join(', ')}`,
-      {
-        hint: 'a pool names its worker entry in that form; without it the bundled CLI could not start the worker',
-      },
-    );
-  }
-  // piscina asks for `worker.js` by that name; the package.json makes it load as ESM.
-  await rename(join(outdir, 'worker.mjs'), join(outdir, 'worker.js'));
-  await writeFile(join(outdir, 'package.json'), '{ "type": "module" }\n');
 }
 
 /**
@@ -135,33 +103,6 @@ module.exports = {
         loader: 'js',
         resolveDir: undiciDir,
       }));
-    },
-  };
-}
-
-const urlExpression = /new URL\(\s*(['"])(\.{1,2}\/[^'"]+)\1\s*,\s*import\.meta\.url\s*\)/g;
-
-/**
- * A package names its worker as `new URL('./worker/x.ts', import.meta.url)`; in the bundle that code
- * sits in a chunk at the top of `outdir`, so the expression is rewritten to the bundled file
- * (`./workers/<name>.mjs`). Entries whose expression was found are added to `rewritten`.
- */
-function workerEntryUrls(rewritten: Set<string>): Plugin {
-  const byPath = new Map(workerEntries.map(({ name, source }) => [fileURLToPath(source), name]));
-  return {
-    name: 'kiln-worker-entries',
-    setup(bundle) {
-      bundle.onLoad({ filter: /\.ts$/ }, async (args) => {
-        const text = await readFile(args.path, 'utf8');
-        if (!text.includes('import.meta.url')) return undefined;
-        const contents = text.replace(urlExpression, (expression, _quote, specifier: string) => {
-          const name = byPath.get(join(dirname(args.path), specifier));
-          if (name === undefined) return expression;
-          rewritten.add(name);
-          return `new URL(${JSON.stringify(`./${name}.mjs`)}, import.meta.url)`;
-        });
-        return { contents, loader: 'ts' };
-      });
     },
   };
 }

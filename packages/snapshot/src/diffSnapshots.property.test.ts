@@ -135,14 +135,12 @@ async function checkDiffEqualsMutations(strategy: SnapshotStrategyName): Promise
         const snapBefore = await takeSnapshot(temp.dir, { strategy, xattrs: false });
         const after = new Map(before);
         mutate(temp.dir, after, mutations);
-        // Workers list directories ahead of a rescan's walk from the first entry on, as on a big tree.
         const snapAfter = await takeSnapshot(temp.dir, {
           strategy,
           previous: snapBefore,
           xattrs: false,
           threads: 2,
           pool,
-          prefetchAfter: 0,
         });
         const set = diffSnapshots(snapBefore, snapAfter);
         // Complete: applying the change set to the old tree gives the new one.

@@ -1,8 +1,7 @@
 import { STAT_NUMBERS } from './listDirectory.ts';
 
 /**
- * What the main thread and the hash workers exchange. A task is a batch of absolute paths (one task
- * per file costs ~10× more in messaging); the result is one transferable ArrayBuffer laid out as
+ * What a snapshot hands the hash pool. A task is a batch of absolute paths; the result is one ArrayBuffer laid out as
  * `count` xxh64 values, `count` byte counts, with `stat` the fstat of each file (`count` × 8 numbers,
  * then `count` × 2 nanosecond times), then `count` status bytes.
  */
@@ -11,11 +10,6 @@ export interface HashTask {
   paths: string;
   /** Also fstat each file once opened (its lstat was deferred by the walk). */
   stat: boolean;
-}
-
-/** A batch of directories (absolute paths) to list and lstat; the answer is one DirectoryListing each. */
-export interface ListTask {
-  dirs: string[];
 }
 
 export const HASH_OK = 0;

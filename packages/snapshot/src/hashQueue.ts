@@ -7,7 +7,7 @@ import { hashFileBatch } from './worker/hashFileBatch.ts';
 /** Batches of at most this many files or bytes: big enough to amortise messaging, small enough to balance. */
 const BATCH_FILES = 256;
 const BATCH_BYTES = 8 << 20;
-/** Below this, the whole job hashes on the main thread: starting workers would cost more. */
+/** Below this, the whole job hashes after the walk: interleaving would cost more than it overlaps. */
 const MAIN_THREAD_FILES = 1000;
 const MAIN_THREAD_BYTES = 16 << 20;
 
@@ -23,11 +23,10 @@ interface Batch {
 export type HashResultHandler = (id: number, result: HashResultView, index: number, path: string) => void;
 
 /**
- * Collects files to hash while a walk runs and hashes them in batches, two per worker in flight (one
- * hashing, one queued in the worker itself, so it never waits for the walking thread to hand it the next).
- * Work is held back until it is clearly more than a small tree's worth, which then stays on the main thread;
- * `threads` ≤ 1 keeps everything on the calling thread (one core, no workers). With `stat`, every file
- * is fstat'ed where it is hashed (see hashFileBatch).
+ * Collects files to hash while a walk runs and hashes them in batches through the pool, one batch per turn
+ * of the event loop, as the walk goes. Work is held back until it is clearly more than a small tree's
+ * worth, which is hashed after the walk in one go, as is everything with `threads` ≤ 1. With `stat`,
+ * every file is fstat'ed where it is hashed (see hashFileBatch).
  */
 export class HashQueue {
   readonly threads: number;
@@ -77,7 +76,7 @@ export class HashQueue {
     if (this.usePool) this.pump();
   }
 
-  /** Whether workers are busy, so the walk should yield to let results in and new batches out. */
+  /** Whether batches wait, so the walk should yield to let them run. */
   get busy(): boolean {
     return this.inFlight > 0;
   }
@@ -121,7 +120,7 @@ export class HashQueue {
             this.failure =
               error instanceof KilnError && error.code === 'SNAPSHOT_POOL_CLOSED'
                 ? error
-                : new KilnError('SNAPSHOT_HASH_WORKER_FAILED', `hash worker failed: ${String(error)}`, {
+                : new KilnError('SNAPSHOT_HASH_WORKER_FAILED', `hashing failed: ${String(error)}`, {
                     cause: error,
                   });
           },

@@ -2,7 +2,7 @@ export type { CompactSnapshot } from './compactSnapshot.ts';
 export { comparePaths } from './comparePaths.ts';
 export { diffSnapshots } from './diffSnapshots.ts';
 export type { HashPool, HashPoolOptions } from './hashPool.ts';
-export { createHashPool, defaultHashThreads, hashWorkerEntry } from './hashPool.ts';
+export { createHashPool, defaultHashThreads } from './hashPool.ts';
 export type { HashFilesOptions } from './hashQueue.ts';
 export { hashFiles } from './hashQueue.ts';
 export type { IgnoreMatcher } from './ignoreRules.ts';

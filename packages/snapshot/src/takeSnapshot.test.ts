@@ -180,7 +180,6 @@ describe('takeSnapshot', () => {
         ...options,
         strategy,
         threads: 2,
-        prefetchAfter: 0,
         previous: first,
       });
       const inline =

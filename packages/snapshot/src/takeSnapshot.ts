@@ -4,7 +4,6 @@ import { KilnError } from '@kiln/errors';
 import { ColumnBuilder } from './columnBuilder.ts';
 import { CompactSnapshot, snapshotColumns } from './compactSnapshot.ts';
 import { comparePaths } from './comparePaths.ts';
-import { DirectoryPrefetcher } from './directoryPrefetcher.ts';
 import { type EntryColumns, typeCode } from './entryColumns.ts';
 import { HASH_NOT_FILE, HASH_OK, type HashResultView } from './hashMessages.ts';
 import { createHashPool, defaultHashThreads, type HashPool } from './hashPool.ts';
@@ -192,17 +191,7 @@ class SnapshotRun {
       (id, result, index, file) => this.hashed(id, result, index, file),
       this.statWhereHashed,
     );
-    // When little is hashed (a rescan, or metadata only), the walk is the work: the workers list directories
-    // ahead of it (figures at walkTree's threshold). When most files are hashed, hashing keeps them busy and
-    // listing there only adds messages: a first `full` of `large` went from 1.7 s to 1.95 s with it.
-    const walkBound =
-      this.strategy.hashing === 'none' ||
-      (this.strategy.hashing === 'changed-since-previous' && options.previous !== undefined);
-    this.walkOptions =
-      threads > 1 && walkBound
-        ? { prefetcher: new DirectoryPrefetcher(this.pool, threads, this.rootPrefix, this.isIgnored) }
-        : { deferFiles: this.statWhereHashed };
-    if (options.prefetchAfter !== undefined) this.walkOptions.prefetchAfter = options.prefetchAfter;
+    this.walkOptions = { deferFiles: this.statWhereHashed };
     this.readXattrs = options.xattrs !== false;
     this.emit({ type: 'snapshot-start', root: this.root, strategy: this.strategy.name, threads });
     this.visitor = {

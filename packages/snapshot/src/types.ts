@@ -125,18 +125,16 @@ export interface SnapshotOptions {
   /** Apply the built-in ignore rules (`proc`, `sys`, `dev`, Kiln's work dirs). Default true. */
   builtinIgnore?: boolean;
   /**
-   * Worker threads that hash files and list directories ahead of the walk; default the pool's, else
-   * the available cores.
-   * 1 (or 0) does everything on the calling thread; small trees always do.
+   * Cores the snapshot may use; default the pool's, else the available cores. More than one lets a first
+   * hashing snapshot be walked by the C helper in its own process while the calling thread hashes, and
+   * hashes big jobs as the walk goes; 1 (or 0) walks, then hashes, on the calling thread alone.
    */
   threads?: number;
   /**
-   * The hash workers, owned by the caller (a build shares one across its snapshots); default the pool's
-   * `threads`. Without one, the snapshot starts a pool of its own, if it needs workers, and closes it.
+   * The hash pool, owned by the caller (a build shares one across its snapshots). Without one, the
+   * snapshot makes its own and closes it.
    */
   pool?: HashPool;
-  /** Entries walked on the calling thread before workers list directories (tests force it low). */
-  prefetchAfter?: number;
   /** Read extended attributes (default true). */
   xattrs?: boolean;
   onEvent?: (event: SnapshotEvent) => void;

@@ -1,5 +1,4 @@
 import { comparePaths } from './comparePaths.ts';
-import type { DirectoryPrefetcher } from './directoryPrefetcher.ts';
 import type { IgnoreMatcher } from './ignoreRules.ts';
 import {
   type DirectoryListing,
@@ -18,24 +17,12 @@ export interface WalkVisitor {
 }
 
 export interface WalkOptions {
-  /** Lists directories ahead of the walk in worker threads, once the tree proves big enough. */
-  prefetcher?: DirectoryPrefetcher;
-  /** Entries walked on this thread before the prefetcher takes over (a small tree never starts it). */
-  prefetchAfter?: number;
-  /** Regular files come out `deferred` (not lstat'ed): see listDirectory. Not with a prefetcher. */
+  /** Regular files come out `deferred` (not lstat'ed): see listDirectory. */
   deferFiles?: boolean;
 }
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
-/**
- * Entries listed on the walking thread before workers take over: starting them costs a few ms, more
- * than they save on small trees (a 4,600-entry rescan went from 27 to 34 ms with workers from 4,096 on);
- * on `large` (220k entries) an unchanged rescan takes 0.95 s without them, 0.78 s with them from 4,096
- * and 0.84 s from 50,000.
- */
-const DEFAULT_PREFETCH_AFTER = 30_000;
-
 /**
  * Walks a directory depth-first and emits entries in global byte order of their paths. Sorting each
  * directory by name alone is not enough: `a-b` sorts between `a` and `a/x`, so a directory's own entry
@@ -50,20 +37,14 @@ export async function walkTree(
   visitor: WalkVisitor,
   options: WalkOptions = {},
 ): Promise<void> {
-  const prefetchAfter = options.prefetchAfter ?? DEFAULT_PREFETCH_AFTER;
-  let walked = 0;
   let sinceYield = 0;
   const absOf = (relDir: string) => (relDir === '' ? root || '/' : `${root}/${relDir}`);
-  const prefetcher = () =>
-    options.prefetcher !== undefined && walked >= prefetchAfter ? options.prefetcher : undefined;
 
   const visitDir = async (relDir: string, depth: number): Promise<void> => {
     // Children sit one level below relDir; deeper than any prefix rule, only globs could match.
     const checkIgnored = depth <= isIgnored.maxDepth;
     const absDir = absOf(relDir);
-    const ahead = prefetcher();
-    const listing: DirectoryListing =
-      ahead === undefined ? listDirectory(absDir, options.deferFiles) : await ahead.take(absDir);
+    const listing: DirectoryListing = listDirectory(absDir, options.deferFiles);
     if (listing.failure !== undefined) throw listingError(listing.failure);
     if (listing.missing) return;
     type Item = { key: string; path: string; index: number; descend: boolean };
@@ -85,15 +66,13 @@ export async function walkTree(
     // Plain string order equals UTF-8 byte order unless a name has a surrogate or U+E000–U+FFFF.
     if (names.some((name) => /[\uD800-\uFFFF]/.test(name))) items.sort((a, b) => comparePaths(a.key, b.key));
     else items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    walked += names.length;
     for (const item of items) {
       if (item.descend) await visitDir(item.path, depth + 1);
       else visitor.entry(item.path, entryStatAt(listing, item.index));
     }
     sinceYield += items.length;
-    // Listings that are ready resolve as microtasks, which never let the workers' replies in: with the
-    // prefetcher running, yield regularly so finished listings are collected and new ones sent out.
-    if (sinceYield >= 512 && (ahead !== undefined || visitor.shouldYield())) {
+    // Let hash batches that wait run between directories.
+    if (sinceYield >= 512 && visitor.shouldYield()) {
       sinceYield = 0;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
