@@ -359,16 +359,19 @@ COPY --from=right /right /right
       override readonly concurrentStages = false;
     }
     // A source through a symlink (the selection falls back to the whole tree), a hard link into
-    // the named dir from outside it (the same), a plain dir, a wildcard.
+    // the named dir from outside it (the same), a plain dir, a wildcard matching a link out of it
+    // (the same).
     const dockerfile = [
       'FROM busybox AS a',
       'RUN mkdir -p /real/sub /plain /glob && echo f > /real/sub/f && ln -s real /link \\',
-      ' && echo p > /plain/p && echo o > /outside && ln /outside /plain/hard && echo g > /glob/x.txt',
+      ' && echo p > /plain/p && echo o > /outside && ln /outside /plain/hard && echo g > /glob/x.txt \\',
+      // A wildcard match that is a link out of the named dir: the copy follows it.
+      ' && mkdir /data && echo y > /data/y-real && ln -s ../data/y-real /glob/y.txt',
       'FROM busybox',
       'COPY --from=a /link/sub/f /via-link',
       'COPY --from=a /plain /plain',
       'COPY --from=a /glob/*.txt /globbed/',
-      'RUN cat /via-link /plain/p /plain/hard /globbed/x.txt',
+      'RUN cat /via-link /plain/p /plain/hard /globbed/x.txt /globbed/y.txt',
       '',
     ].join('\n');
     const oneRoot = await build(
@@ -391,6 +394,7 @@ COPY --from=right /right /right
     expect(oneRoot.config.rootfs.diff_ids).toEqual(perStage.config.rootfs.diff_ids);
     expect(await readFile(join(oneRoot.tree, 'plain/hard'), 'utf8')).toBe('o\n');
     expect(await readFile(join(oneRoot.tree, 'via-link'), 'utf8')).toBe('f\n');
+    expect(await readFile(join(oneRoot.tree, 'globbed/y.txt'), 'utf8')).toBe('y\n');
   });
 
   it('deletions become whiteouts: removed files and replaced directories are gone in the image', async () => {

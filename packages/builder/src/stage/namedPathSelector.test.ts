@@ -5,7 +5,10 @@ import { literalSourcePaths, namedPathSelector, SelectionIncomplete } from './na
 const entry = (type: TarReadHeader['type'], linkname = '') => ({ type, linkname }) as TarReadHeader;
 
 describe('namedPathSelector', () => {
-  const select = namedPathSelector(['src/app', 'etc/passwd']);
+  const select = namedPathSelector([
+    { path: 'src/app', wildcard: false },
+    { path: 'etc/passwd', wildcard: false },
+  ]);
 
   it('takes the named paths, what is under them and the directories leading to them', () => {
     for (const path of ['src', 'src/app', 'src/app/main.js', 'etc', 'etc/passwd'])
@@ -22,6 +25,14 @@ describe('namedPathSelector', () => {
     expect(select('bin/ls', entry('symlink', 'busybox'))).toBe(false);
   });
 
+  it('gives up on a symlink below a path cut at a wildcard: the copy follows a match', () => {
+    const globbed = namedPathSelector([{ path: 'app/dist', wildcard: true }]);
+    expect(globbed('app/dist/main.js', entry('file'))).toBe(true);
+    expect(() => globbed('app/dist/vendor.js', entry('symlink', '../../lib/vendor.js'))).toThrow(
+      SelectionIncomplete,
+    );
+  });
+
   it('gives up on a hard link from the selection to a file outside it', () => {
     expect(() => select('src/app/tool', entry('hardlink', 'bin/busybox'))).toThrow(SelectionIncomplete);
     expect(select('src/app/tool', entry('hardlink', '/src/app/other'))).toBe(true);
@@ -32,9 +43,9 @@ describe('namedPathSelector', () => {
 describe('literalSourcePaths', () => {
   it('names each source up to its first wildcard, relative to the root', () => {
     expect(literalSourcePaths(['/src/shout.txt', 'app/dist/*.js', './etc/../opt/x'], '\\', false)).toEqual([
-      'src/shout.txt',
-      'app/dist',
-      'opt/x',
+      { path: 'src/shout.txt', wildcard: false },
+      { path: 'app/dist', wildcard: true },
+      { path: 'opt/x', wildcard: false },
     ]);
   });
 

@@ -9,7 +9,7 @@ import type { CopySource } from '../copy/copyInstruction.ts';
 import { type FromSource, type PlannedStage, resolveFromWord } from '../plan/planStages.ts';
 import type { BuildContext } from './buildContext.ts';
 import type { LayerRecorder } from './layerRecorder.ts';
-import { namedPathSelector, SelectionIncomplete } from './namedPathSelector.ts';
+import { type NamedPath, namedPathSelector, SelectionIncomplete } from './namedPathSelector.ts';
 import type { StageLayer, StageState } from './stageState.ts';
 
 /** Extracts the stage's pending layers (fetching their blobs first) before something reads the root. */
@@ -82,7 +82,7 @@ export async function sourceFrom(
   stage: PlannedStage,
   from: string,
   where: string,
-  paths?: string[],
+  paths?: NamedPath[],
 ): Promise<CopySource> {
   const source = planned(context, stage, from, where);
   const { word, built } = source;
@@ -107,7 +107,7 @@ async function extractInto(
   dir: string,
   layers: StageLayer[],
   stage: string,
-  paths: string[] | undefined,
+  paths: NamedPath[] | undefined,
 ): Promise<void> {
   await context.env.fetchBlobs?.(layers);
   const extract = async (select?: ReturnType<typeof namedPathSelector>) => {
