@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
 import { KilnError } from '@kiln/errors';
 import type { EntryColumns } from './entryColumns.ts';
+import { readHelperRecords } from './helperRecords.ts';
 import type { EntryStat } from './listDirectory.ts';
 import { resolveXattrHelper, type XattrHelperCommand } from './xattrHelper.ts';
 
@@ -92,27 +93,7 @@ export async function rescanWithHelper(
     visitor.entry(path, readStat(buf, at + 6 + nameLength, end), row === NO_ROW ? -1 : row);
   };
 
-  let pending: Buffer | undefined;
-  let received = false;
-  let completed = false;
-  try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      received = true;
-      const buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
-      let at = 0;
-      while (at + 4 <= buf.length) {
-        const length = buf.readUInt32LE(at);
-        if (at + 4 + length > buf.length) break;
-        if (failure === undefined) record(buf, at + 4, at + 4 + length);
-        at += 4 + length;
-      }
-      pending = at < buf.length ? buf.subarray(at) : undefined;
-      if (failure !== undefined) break;
-    }
-    completed = failure === undefined;
-  } finally {
-    if (!completed) child.kill();
-  }
+  const { received, pending } = await readHelperRecords(child, record, () => failure !== undefined);
   let code: number | null;
   try {
     code = await exited;

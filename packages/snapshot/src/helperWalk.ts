@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
 import { KilnError } from '@kiln/errors';
+import { readHelperRecords } from './helperRecords.ts';
 import type { EntryStat } from './listDirectory.ts';
 import type { WalkVisitor } from './walkTree.ts';
 import { resolveXattrHelper, type XattrHelperCommand } from './xattrHelper.ts';
@@ -118,28 +119,7 @@ export async function walkWithHelper(
     visitor.entry(path, stat);
   };
 
-  let pending: Buffer | undefined;
-  let received = false;
-  let completed = false;
-  try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      received = true;
-      const buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
-      let at = 0;
-      while (at + 4 <= buf.length) {
-        const length = buf.readUInt32LE(at);
-        if (at + 4 + length > buf.length) break;
-        if (failure === undefined) record(buf, at + 4, at + 4 + length);
-        at += 4 + length;
-      }
-      pending = at < buf.length ? buf.subarray(at) : undefined;
-      if (failure !== undefined) break;
-    }
-    completed = failure === undefined;
-  } finally {
-    // A failed listing, or a visitor that threw: the rest of the walk is not wanted.
-    if (!completed) child.kill();
-  }
+  const { received, pending } = await readHelperRecords(child, record, () => failure !== undefined);
   let code: number | null;
   try {
     code = await exited;
