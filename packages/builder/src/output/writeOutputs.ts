@@ -58,10 +58,7 @@ export async function writeOutputs(
   const emit = (event: BuildEvent) => env.onEvent?.(event);
   const references = parseDestinations(options.destinations);
   const pushed: string[] = [];
-  const fileOptions = {
-    ...(env.signal ? { signal: env.signal } : {}),
-    ...(env.scratchDir ? { scratchDir: env.scratchDir } : {}),
-  };
+  const fileOptions = fileOptionsOf(env);
   env.signal?.throwIfAborted();
   if ('index' in image) {
     await writeIndexImageOutputs(image, options, env, references, pushed);
@@ -74,6 +71,14 @@ export async function writeOutputs(
 
 type FileOptions = { signal?: AbortSignal; scratchDir?: string };
 
+/** What writing a file needs of the environment: the signal and where to stage. */
+function fileOptionsOf(env: OutputEnvironment): FileOptions {
+  return {
+    ...(env.signal ? { signal: env.signal } : {}),
+    ...(env.scratchDir ? { scratchDir: env.scratchDir } : {}),
+  };
+}
+
 async function writeImageOutputs(
   image: BuiltImage,
   options: OutputOptions,
@@ -82,10 +87,7 @@ async function writeImageOutputs(
   pushed: string[],
 ): Promise<void> {
   const emit = (event: BuildEvent) => env.onEvent?.(event);
-  const fileOptions = {
-    ...(env.signal ? { signal: env.signal } : {}),
-    ...(env.scratchDir ? { scratchDir: env.scratchDir } : {}),
-  };
+  const fileOptions = fileOptionsOf(env);
   if (!options.noPush && references.length > 0) {
     if (!env.client) throw new Error('writeOutputs: a registry client is needed to push');
     const result = await pushImage(
@@ -145,10 +147,7 @@ async function writeIndexImageOutputs(
   pushed: string[],
 ): Promise<void> {
   const emit = (event: BuildEvent) => env.onEvent?.(event);
-  const fileOptions = {
-    ...(env.signal ? { signal: env.signal } : {}),
-    ...(env.scratchDir ? { scratchDir: env.scratchDir } : {}),
-  };
+  const fileOptions = fileOptionsOf(env);
   if (!options.noPush && references.length > 0) {
     const client = env.client;
     if (!client) throw new Error('writeOutputs: a registry client is needed to push');
