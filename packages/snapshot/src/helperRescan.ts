@@ -1,14 +1,10 @@
 import { spawn } from 'node:child_process';
-import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
 import { KilnError } from '@kiln/errors';
 import type { EntryColumns } from './entryColumns.ts';
-import { readHelperRecords } from './helperRecords.ts';
+import { failedListing, readHelperRecords, readHelperStat, readHelperXattrs } from './helperRecords.ts';
 import type { EntryStat } from './listDirectory.ts';
 import { resolveXattrHelper, type XattrHelperCommand } from './xattrHelper.ts';
 
-const S_IFMT = 0o170000;
-const S_IFLNK = 0o120000;
-const TWO_32 = 2 ** 32;
 const TAG_KEEP = 0x4b; // K
 const TAG_ENTRY = 0x45; // E
 const TAG_VANISHED = 0x56; // V
@@ -129,38 +125,8 @@ export async function rescanWithHelper(
 
 /** An `E` record's stat, symlink target and xattrs (the layout of `walk`'s stat'ed entries). */
 function readStat(buf: Buffer, from: number, end: number): EntryStat {
-  let at = from;
-  const stat: EntryStat = {
-    mode: buf.readUInt32LE(at),
-    uid: buf.readUInt32LE(at + 4),
-    gid: buf.readUInt32LE(at + 8),
-    nlink: buf.readUInt32LE(at + 12),
-    size: uint64(buf, at + 16),
-    dev: uint64(buf, at + 24),
-    ino: uint64(buf, at + 32),
-    rdev: uint64(buf, at + 40),
-    mtimeNs: buf.readBigInt64LE(at + 48),
-    ctimeNs: buf.readBigInt64LE(at + 56),
-  };
-  at += 64;
-  if ((stat.mode & S_IFMT) === S_IFLNK) {
-    const length = buf.readUInt16LE(at);
-    stat.linkTarget = buf.toString('utf8', at + 2, at + 2 + length);
-    at += 2 + length;
-  }
-  const count = buf.readUInt16LE(at);
-  at += 2;
-  if (count > 0) {
-    const xattrs: Record<string, Uint8Array> = {};
-    for (let n = 0; n < count && at < end; n++) {
-      const nameEnd = at + 2 + buf.readUInt16LE(at);
-      const name = buf.toString('utf8', at + 2, nameEnd);
-      const valueLength = buf.readUInt32LE(nameEnd);
-      xattrs[name] = new Uint8Array(buf.subarray(nameEnd + 4, nameEnd + 4 + valueLength));
-      at = nameEnd + 4 + valueLength;
-    }
-    stat.xattrs = xattrs;
-  }
+  const { stat, at } = readHelperStat(buf, from);
+  readHelperXattrs(buf, at, end, stat);
   return stat;
 }
 
@@ -218,15 +184,4 @@ export function rescanRequestBytes(request: RescanRequest): Uint8Array[] {
     bytesOf(previous.ctimes),
     links,
   ];
-}
-
-function uint64(buf: Buffer, at: number): number {
-  return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * TWO_32;
-}
-
-/** The error readdir would have thrown for the directory, with its code (EACCES, …). */
-function failedListing(errno: number, root: string, path: string): Error {
-  const code = getSystemErrorName(-errno);
-  const abs = path === '' ? root : `${root === '/' ? '' : root}/${path}`;
-  return Object.assign(new Error(`${code}: ${getSystemErrorMessage(-errno)}, scandir '${abs}'`), { code });
 }
