@@ -7,22 +7,25 @@ const S_IFLNK = 0o120000;
 const TWO_32 = 2 ** 32;
 
 export interface HelperRecordsRead {
-  /** Whether the helper wrote anything at all (an old helper answers with its usage instead). */
-  received: boolean;
+  /** The helper's exit code. */
+  code: number | null;
   /** Bytes after the last whole record: a helper that stopped mid-record. */
   pending: Buffer | undefined;
 }
 
 /**
  * Reads `kiln-xattr`'s records (a u32 LE length, then that many bytes) from its stdout and hands each
- * to `record`, until the output ends or `failed()` says a record was refused. A read that did not
- * reach the end (a refused record, a visitor that threw) kills the helper: the rest is not wanted.
+ * to `record`, until the output ends or `failure()` names a refused record (then thrown). A read that
+ * did not reach the end (a refused record, a visitor that threw) kills the helper: the rest is not
+ * wanted. Undefined when the helper could not start or does not know the mode: work in process.
  */
 export async function readHelperRecords(
   child: ChildProcess,
+  exited: Promise<number | null>,
   record: (buf: Buffer, start: number, end: number) => void,
-  failed: () => boolean,
-): Promise<HelperRecordsRead> {
+  failure: () => Error | undefined,
+): Promise<HelperRecordsRead | undefined> {
+  const failed = () => failure() !== undefined;
   let pending: Buffer | undefined;
   let received = false;
   let completed = false;
@@ -44,7 +47,19 @@ export async function readHelperRecords(
   } finally {
     if (!completed) child.kill();
   }
-  return { received, pending };
+  let code: number | null;
+  try {
+    code = await exited;
+  } catch (error) {
+    // The helper could not start (missing, not executable): the caller works in process.
+    if (!received) return undefined;
+    throw error;
+  }
+  const refused = failure();
+  if (refused !== undefined) throw refused;
+  // A kiln-xattr older than the mode answers with its usage (exit 2) before any record.
+  if (code === 2 && !received) return undefined;
+  return { code, pending };
 }
 
 /** A stat'ed entry's fields and symlink target, as `walk` and `rescan` write them; `at` is past them. */

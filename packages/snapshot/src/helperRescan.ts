@@ -89,17 +89,9 @@ export async function rescanWithHelper(
     visitor.entry(path, readStat(buf, at + 6 + nameLength, end), row === NO_ROW ? -1 : row);
   };
 
-  const { received, pending } = await readHelperRecords(child, record, () => failure !== undefined);
-  let code: number | null;
-  try {
-    code = await exited;
-  } catch (error) {
-    if (!received) return false;
-    throw error;
-  }
-  if (failure !== undefined) throw failure;
-  // A kiln-xattr older than `rescan` answers with its usage (exit 2) before any record.
-  if (code === 2 && !received) return false;
+  const output = await readHelperRecords(child, exited, record, () => failure);
+  if (output === undefined) return false;
+  const { code, pending } = output;
   if (code !== 0 || pending !== undefined) {
     const detail = Buffer.concat(stderr).toString('utf8').trim();
     // Kiln encodes the request from a snapshot's columns: only a damaged saved file makes it malformed.

@@ -86,19 +86,9 @@ export async function walkWithHelper(
     visitor.entry(path, stat);
   };
 
-  const { received, pending } = await readHelperRecords(child, record, () => failure !== undefined);
-  let code: number | null;
-  try {
-    code = await exited;
-  } catch (error) {
-    // The helper could not start (missing, not executable): walk in process, whose xattr reader
-    // fails the same way and reports `xattrs-unavailable` rather than failing the snapshot.
-    if (!received) return false;
-    throw error;
-  }
-  if (failure !== undefined) throw failure;
-  // A kiln-xattr older than `walk` answers with its usage (exit 2) before any record: walk in process.
-  if (code === 2 && !received) return false;
+  const output = await readHelperRecords(child, exited, record, () => failure);
+  if (output === undefined) return false;
+  const { code, pending } = output;
   if (code !== 0 || pending !== undefined) {
     const detail = Buffer.concat(stderr).toString('utf8').trim();
     throw new KilnError(
