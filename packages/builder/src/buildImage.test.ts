@@ -397,6 +397,111 @@ COPY --from=right /right /right
     expect(await readFile(join(oneRoot.tree, 'globbed/y.txt'), 'utf8')).toBe('y\n');
   });
 
+  it('asks for each image base once, as the build starts, before any stage root is prepared', async () => {
+    const log: string[] = [];
+    class WatchedExecutor extends SandboxExecutor {
+      override readonly concurrentStages = false;
+      override prepareRoot(stage: { index: number; name: string }): Promise<string> {
+        log.push(`root ${stage.name}`);
+        return super.prepareRoot(stage);
+      }
+    }
+    const { events } = await build(
+      'base-pulls',
+      'FROM busybox AS a\nRUN echo a > /a\nFROM busybox\nCOPY --from=a /a /copied\nRUN cat /copied\n',
+      {},
+      {},
+      {
+        executor: (workDir) => new WatchedExecutor({ workDir }),
+        images: (source) => ({
+          pull: (reference, platform) => {
+            log.push(`pull ${reference}`);
+            return source.pull(reference, platform);
+          },
+        }),
+      },
+    );
+    // One manifest and config for both stages, asked for before the first root is ready.
+    expect(log).toEqual(['pull busybox', 'root a', 'root 1']);
+    // Each stage still reports its base when it reaches it, in stage order.
+    const order = events
+      .filter((event) => event.type === 'base-pulled' || event.type === 'stage-started')
+      .map((event) => `${event.type} ${'stage' in event ? event.stage : ''}`);
+    expect(order).toEqual(['base-pulled a', 'stage-started a', 'base-pulled 1', 'stage-started 1']);
+  });
+
+  it('without a layer cache a stage that writes to its root has its base layers fetched as soon as the manifest is known', async () => {
+    const run = async (name: string, dockerfile: string, cached: boolean) => {
+      const log: string[] = [];
+      const shared = { storeDir: join(dir, `${name}-store`), cacheDir: join(dir, `${name}-cache`) };
+      await build(
+        name,
+        dockerfile,
+        {},
+        {},
+        {
+          ...(cached ? { shared } : {}),
+          fetchBlobs: async (layers) => {
+            log.push(`fetch ${layers.length}`);
+          },
+          images: (source) => ({
+            pull: async (reference, platform) => {
+              const image = await source.pull(reference, platform);
+              log.push('pulled');
+              return image;
+            },
+          }),
+        },
+      );
+      return log;
+    };
+    // Asked for as the manifest came, and again (a no-op for RemoteBlobs then) by the extraction.
+    expect(await run('prefetch', 'FROM busybox\nWORKDIR /app\n', false)).toEqual([
+      'pulled',
+      'fetch 1',
+      'fetch 1',
+    ]);
+    // Only metadata: the layers may never be needed (a push mounts them).
+    expect(await run('prefetch-metadata', 'FROM busybox\nENV A=1\n', false)).toEqual(['pulled']);
+    // With a cache the steps may all hit: nothing is fetched before a step needs it.
+    expect(await run('prefetch-cached', 'FROM busybox\nWORKDIR /app\n', true)).toEqual(['pulled', 'fetch 1']);
+  });
+
+  it('with one root at a time a base that cannot be pulled fails the build at its stage, after the stages before it', async () => {
+    const log: string[] = [];
+    await expect(
+      build(
+        'base-pull-fails',
+        'FROM busybox AS a\nRUN echo a > /a\nFROM missing-base\nCOPY --from=a /a /a\n',
+        {},
+        {},
+        {
+          images: (source) => ({
+            pull: async (reference, platform) => {
+              if (reference === 'missing-base') throw new KilnError('MANIFEST_UNKNOWN', 'no such image');
+              const image = await source.pull(reference, platform);
+              log.push(`pulled ${reference}`);
+              return image;
+            },
+          }),
+          executor: (workDir) =>
+            new (class extends SandboxExecutor {
+              override readonly concurrentStages = false;
+              override run(...args: Parameters<SandboxExecutor['run']>) {
+                log.push('run');
+                return super.run(...args);
+              }
+            })({ workDir }),
+        },
+      ),
+    ).rejects.toMatchObject({
+      code: 'MANIFEST_UNKNOWN',
+      message: expect.stringContaining('cannot pull base image "missing-base": no such image'),
+    });
+    // The first stage's RUN ran before the second stage's base was reported.
+    expect(log).toContain('run');
+  });
+
   it('deletions become whiteouts: removed files and replaced directories are gone in the image', async () => {
     const { tree, config } = await build(
       'whiteouts',

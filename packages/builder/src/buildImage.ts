@@ -1,5 +1,6 @@
 import { parseDockerfile } from '@kiln/dockerfile';
 import { hostPlatform } from '@kiln/image';
+import type { PulledImage } from './base/imageSource.ts';
 import type { BuildEnvironment, BuildInput } from './buildOptions.ts';
 import { LazyRoots } from './cache/lazyRoots.ts';
 import { readContextIgnore } from './context/readIgnoreFile.ts';
@@ -14,6 +15,7 @@ import { checkRequiredMounts } from './secrets/checkRequiredMounts.ts';
 import { type ArgSources, isProxyArg } from './stage/argScope.ts';
 import type { BuildContext } from './stage/buildContext.ts';
 import { buildStage } from './stage/buildStage.ts';
+import { startBasePulls } from './stage/stageSources.ts';
 import type { StageState } from './stage/stageState.ts';
 import { type WorkerPools, withWorkerPools } from './workerPools.ts';
 
@@ -75,6 +77,8 @@ async function buildWithPools(
   // Independent stages build at once when the executor has a root per stage; the first failure
   // stops the others (their RUNs are killed) and is the one reported.
   const failFast = new AbortController();
+  const bases = new Map<string, Promise<PulledImage>>();
+  startBasePulls({ env, plan, platform, bases });
   const context: BuildContext = {
     input,
     env,
@@ -94,6 +98,7 @@ async function buildWithPools(
     signal: env.signal ? AbortSignal.any([env.signal, failFast.signal]) : failFast.signal,
     lazy: env.shared?.lazy ?? new LazyRoots(),
     pools,
+    bases,
   };
   const { built } = context;
   const { shared } = env;

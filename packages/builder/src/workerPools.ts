@@ -1,5 +1,5 @@
 import { createGzipPool, type GzipPool } from '@kiln/layer';
-import { createHashPool, type HashPool } from '@kiln/snapshot';
+import { createHashPool, discardSpareHelpers, type HashPool } from '@kiln/snapshot';
 
 /** The worker threads of one build: every snapshot and layer of its steps share them. */
 export interface WorkerPools {
@@ -16,6 +16,8 @@ export async function withWorkerPools<T>(work: (pools: WorkerPools) => Promise<T
   try {
     return await work(pools);
   } finally {
+    // Snapshot helper processes started ahead for snapshots that did not come (a failed build).
+    discardSpareHelpers();
     await Promise.all([pools.hash.close(), pools.gzip.close()]);
   }
 }

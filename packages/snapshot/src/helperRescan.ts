@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { KilnError } from '@kiln/errors';
 import type { EntryColumns } from './entryColumns.ts';
 import { failedListing, readHelperRecords, readHelperStat, readHelperXattrs } from './helperRecords.ts';
 import type { EntryStat } from './listDirectory.ts';
+import { spawnHelper } from './spareHelpers.ts';
 import { resolveXattrHelper, type XattrHelperCommand } from './xattrHelper.ts';
 
 const TAG_KEEP = 0x4b; // K
@@ -50,7 +50,7 @@ export async function rescanWithHelper(
   visitor: RescanVisitor,
 ): Promise<boolean> {
   // Started first: it lists the tree while the request is encoded and sent.
-  const child = spawn(helper.command, helper.args, { cwd: request.root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawnHelper(helper, request.root);
   const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', resolve);

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { KilnError } from '@kiln/errors';
 import { failedListing, readHelperRecords, readHelperStat, readHelperXattrs } from './helperRecords.ts';
 import type { EntryStat } from './listDirectory.ts';
+import { spawnHelper } from './spareHelpers.ts';
 import type { WalkVisitor } from './walkTree.ts';
 import { resolveXattrHelper, type XattrHelperCommand } from './xattrHelper.ts';
 
@@ -34,7 +34,7 @@ export async function walkWithHelper(
   ignored: readonly string[],
   visitor: WalkVisitor,
 ): Promise<boolean> {
-  const child = spawn(helper.command, helper.args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawnHelper(helper, root);
   const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', resolve);

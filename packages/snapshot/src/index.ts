@@ -9,7 +9,8 @@ export type { IgnoreMatcher } from './ignoreRules.ts';
 export { builtinIgnoreRules, compileIgnoreRules, isPathIgnored } from './ignoreRules.ts';
 export { deserializeSnapshot, serializeSnapshot } from './serializeSnapshot.ts';
 export type { SnapshotStrategy } from './snapshotStrategies.ts';
-export { snapshotPaths, takeSnapshot } from './takeSnapshot.ts';
+export { discardSpareHelpers } from './spareHelpers.ts';
+export { prestartSnapshotHelper, snapshotPaths, takeSnapshot } from './takeSnapshot.ts';
 export type {
   Change,
   ChangeKind,

@@ -21,6 +21,7 @@ import {
   xattrHelper,
 } from './readXattrs.ts';
 import { resolveStrategy, type SnapshotStrategy } from './snapshotStrategies.ts';
+import { prestartHelper } from './spareHelpers.ts';
 import type { Snapshot, SnapshotEvent, SnapshotOptions } from './types.ts';
 import { type WalkOptions, walkTree } from './walkTree.ts';
 import type { XattrHelperCommand } from './xattrHelper.ts';
@@ -120,6 +121,30 @@ export async function snapshotPaths(
         await walkTree(run.rootPrefix, start, run.isIgnored, run.visitor, run.walkOptions);
     }
   });
+}
+
+/**
+ * Starts, ahead of time, the helper process the next `takeSnapshot(root, options)` will use (the same
+ * options: `previous` decides between `kiln-xattr walk` and `rescan`), so that snapshot does not wait
+ * for its fork and exec: see spareHelpers.ts. Nothing happens when that snapshot would use no helper.
+ * The caller ends unused spares with `discardSpareHelpers` when it is done snapshotting.
+ */
+export function prestartSnapshotHelper(root: string, options: SnapshotOptions = {}): void {
+  const strategy = resolveStrategy(options.strategy);
+  const rules = [...(options.builtinIgnore === false ? [] : builtinIgnoreRules), ...(options.ignore ?? [])];
+  if (compileIgnoreRules(rules).prefixes === undefined) return;
+  let helper: XattrHelperCommand | undefined;
+  if (options.previous === undefined) {
+    // As SnapshotRun.useWalkHelper decides.
+    const threads = Math.max(0, Math.floor(options.threads ?? options.pool?.threads ?? defaultHashThreads()));
+    if (strategy.hashing === 'none' || threads <= 1 || options.xattrs === false) return;
+    helper = walkHelper();
+  } else {
+    // As SnapshotRun.rescanInHelper decides.
+    if (strategy.hashing === 'all') return;
+    helper = rescanHelper();
+  }
+  if (helper !== undefined) prestartHelper(helper, path.resolve(root));
 }
 
 /** One snapshot in progress: the walk feeds it entries, it decides what to hash and what to carry over. */

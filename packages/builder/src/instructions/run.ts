@@ -21,7 +21,7 @@ export function runCommandStep(instruction: RunInstruction, scope: StepScope): S
     changes: 'snapshot',
     cache: uncached ? 'never' : 'always',
     needsTree: true,
-    async execute() {
+    async execute(run) {
       const mountTargets = await runInstruction({
         state,
         instruction,
@@ -32,6 +32,7 @@ export function runCommandStep(instruction: RunInstruction, scope: StepScope): S
           build.emit({ type: 'run-output', stage: stage.name, step: scope.step, stream, line }),
         signal: build.signal,
         mounts: mountContext(scope),
+        ...(run.commandStarted ? { onStarted: () => run.commandStarted?.() } : {}),
       });
       return mountTargets.length > 0 ? { mountTargets } : {};
     },

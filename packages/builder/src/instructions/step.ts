@@ -51,6 +51,8 @@ export interface StepRun {
   materialise(): Promise<void>;
   /** Asks the layer cache for a key learnt while executing; undefined when the step is not cached. */
   lookup(cacheKey: string): Promise<CachedStep | undefined>;
+  /** Called once a RUN's command is running: what comes after it can be prepared while it runs. */
+  commandStarted?(): void;
 }
 
 export interface StepWork {

@@ -1,5 +1,6 @@
 import type { Dockerfile } from '@kiln/dockerfile';
 import type { Platform } from '@kiln/image';
+import type { PulledImage } from '../base/imageSource.ts';
 import type { BuildEnvironment, BuildInput } from '../buildOptions.ts';
 import type { LazyRoots } from '../cache/lazyRoots.ts';
 import type { BuildEvent } from '../events.ts';
@@ -28,4 +29,9 @@ export interface BuildContext {
   lazy: LazyRoots;
   /** The build's worker threads, shared by every snapshot and layer. */
   pools: WorkerPools;
+  /**
+   * Base images being resolved, by reference and platform: each is asked of the source once per build,
+   * and every stage's is started when the build starts (see startBasePulls).
+   */
+  bases: Map<string, Promise<PulledImage>>;
 }

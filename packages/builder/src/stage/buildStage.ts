@@ -24,7 +24,6 @@ export async function buildStage(context: BuildContext, stage: PlannedStage): Pr
   const { env, emit, input } = context;
   const started = performance.now();
   const root = await env.executor.prepareRoot({ index: stage.index, name: stage.name });
-  const { state, onbuild } = await initialState(context, stage, root);
   const recorder = new LayerRecorder({
     store: env.store,
     strategy: input.snapshotStrategy === 'overlay' ? 'incremental' : input.snapshotStrategy,
@@ -37,6 +36,9 @@ export async function buildStage(context: BuildContext, stage: PlannedStage): Pr
     stage: stage.name,
     emit,
   });
+  // The first RUN's baseline walk: its helper process starts while the base image is resolved.
+  if (stage.instructions.some((instruction) => instruction.kind === 'RUN')) recorder.prepareSnapshot(root);
+  const { state, onbuild } = await initialState(context, stage, root);
   const policy = input.singleSnapshot ? singleSnapshotRecording(recorder) : perStepRecording(recorder);
   const instructions = [...onbuild, ...stage.instructions];
   emit({

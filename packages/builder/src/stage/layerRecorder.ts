@@ -1,7 +1,13 @@
 import type { BlobStore, Compression } from '@kiln/image';
 import { changeSetFromTree, writeLayer } from '@kiln/layer';
 import type { ChangeSet, Snapshot, SnapshotEvent, SnapshotStrategyName } from '@kiln/snapshot';
-import { compileIgnoreRules, diffSnapshots, isPathIgnored, takeSnapshot } from '@kiln/snapshot';
+import {
+  compileIgnoreRules,
+  diffSnapshots,
+  isPathIgnored,
+  prestartSnapshotHelper,
+  takeSnapshot,
+} from '@kiln/snapshot';
 import type { BuildEvent } from '../events.ts';
 import type { WorkerPools } from '../workerPools.ts';
 import type { StageLayer } from './stageState.ts';
@@ -56,6 +62,16 @@ export class LayerRecorder {
     this.#baseline = await takeSnapshot(root, this.#snapshotOptions(this.#baseline));
     this.#stale = false;
     return performance.now() - started;
+  }
+
+  /**
+   * Starts the helper process of the next snapshot of `root` now (see prestartSnapshotHelper), while
+   * the caller waits for something else: a stage while its base image is resolved, a RUN while its
+   * command runs.
+   */
+  prepareSnapshot(root: string): void {
+    // Both ensureBaseline and recordDiff snapshot with the baseline (if any) as previous: a rescan.
+    prestartSnapshotHelper(root, this.#snapshotOptions(this.#baseline));
   }
 
   /** The root changed behind the recorder's back (base extracted, stage reset). */

@@ -33,6 +33,8 @@ export interface RunStepInput {
   signal?: AbortSignal;
   /** How RUN --mount sources resolve; absent: --mount is refused. */
   mounts?: Omit<RunMountContext, 'cwd'>;
+  /** Called as soon as the command was started (before it ends). */
+  onStarted?: () => void;
 }
 
 /** The argv of a RUN: exec form as written; shell form (with its heredocs) through SHELL. */
@@ -102,7 +104,7 @@ export async function runInstruction(input: RunStepInput): Promise<string[]> {
   const staged = script ? await stageScript(executor.kind, state.root, script) : undefined;
   let exitCode: number;
   try {
-    exitCode = await executor.run(
+    const running = executor.run(
       {
         root: state.root,
         // History keeps BuildKit's `SHELL /dev/pipes/NAME`; the file runs through its interpreter.
@@ -127,6 +129,8 @@ export async function runInstruction(input: RunStepInput): Promise<string[]> {
         ...(input.signal ? { signal: input.signal } : {}),
       },
     );
+    input.onStarted?.();
+    exitCode = await running;
   } finally {
     await staged?.cleanup();
     await resolved?.release();

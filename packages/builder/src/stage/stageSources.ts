@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '@kiln/errors';
-import type { Platform } from '@kiln/image';
+import { formatPlatform, type Platform } from '@kiln/image';
 import type { LayerEvent } from '@kiln/layer';
 import { extractImageLayers } from '../base/extractImageLayers.ts';
 import type { PulledImage } from '../base/imageSource.ts';
@@ -142,7 +142,7 @@ export async function pullBase(
 ): Promise<PulledImage> {
   const started = performance.now();
   try {
-    const image = await context.env.images.pull(reference, platform);
+    const image = await resolveBase(context, reference, platform);
     context.emit({
       type: 'base-pulled',
       stage,
@@ -162,6 +162,55 @@ export async function pullBase(
     }
     throw error;
   }
+}
+
+/**
+ * The base image `reference` for `platform`, asked of the image source once per build: stages (and
+ * `--from` images) naming the same base share one manifest and config, as BuildKit resolves each
+ * reference once. A failure is kept too: whoever reaches the base first reports it (retries included,
+ * the source's own), and it is not paid twice.
+ */
+function resolveBase(
+  context: Pick<BuildContext, 'env' | 'bases'>,
+  reference: string,
+  platform: Platform,
+): Promise<PulledImage> {
+  const key = `${reference}\0${formatPlatform(platform)}`;
+  let pulling = context.bases.get(key);
+  if (pulling === undefined) {
+    pulling = context.env.images.pull(reference, platform);
+    pulling.catch(() => {});
+    context.bases.set(key, pulling);
+  }
+  return pulling;
+}
+
+/**
+ * Starts resolving every image base the build's stages name (FROM, not FROM another stage or scratch)
+ * as soon as the Dockerfile is planned, so the manifest and config come while the context's ignore
+ * file is read, the push-access check runs and the first stage's root is prepared, and a later stage's
+ * while earlier ones build. Nothing is reported here: each stage reports its base when it reaches it,
+ * in the same order as before, and a failure surfaces there (or never, if the build stops first).
+ */
+export function startBasePulls(context: Pick<BuildContext, 'env' | 'bases' | 'plan' | 'platform'>): void {
+  const { env } = context;
+  for (const index of context.plan.order) {
+    const stage = context.plan.stages[index]!;
+    if (stage.baseStage !== undefined || stage.base.toLowerCase() === 'scratch') continue;
+    const pulling = resolveBase(context, stage.base, stage.platform ?? context.platform);
+    // Without a layer cache a stage that writes to its root extracts its base whatever happens: its
+    // layer blobs are fetched as soon as the manifest is known, not when the first such step starts.
+    // A failed fetch is not kept (RemoteBlobs): the extraction fetches again and reports its own error.
+    if (env.cache === undefined && env.fetchBlobs && stage.instructions.some(writesRoot)) {
+      const fetchBlobs = env.fetchBlobs;
+      pulling.then((image) => fetchBlobs(layersOf(image))).catch(() => {});
+    }
+  }
+}
+
+/** Steps that always extract the base into the stage root when nothing is cached. */
+function writesRoot(instruction: { kind: string }): boolean {
+  return ['RUN', 'COPY', 'ADD', 'WORKDIR'].includes(instruction.kind);
 }
 
 export function layersOf(image: PulledImage): StageLayer[] {

@@ -54,6 +54,8 @@ export async function runStep(
   const work = await step.execute({
     materialise,
     lookup: async (key) => (cache ? cache.get(key) : undefined),
+    // The snapshot after the command: its helper process starts while the command runs.
+    ...(step.changes === 'snapshot' ? { commandStarted: () => recorder.prepareSnapshot(state.root) } : {}),
   });
   const createdBy = work.createdBy ?? step.createdBy ?? '';
   const cacheKey = work.cacheKey ?? step.cacheKey ?? '';

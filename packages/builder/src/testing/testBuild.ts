@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobStore } from '@kiln/image';
 import { extractImageLayers } from '../base/extractImageLayers.ts';
+import type { ImageSource } from '../base/imageSource.ts';
 import { ociLayoutImageSource } from '../base/ociLayoutImageSource.ts';
 import { buildImage } from '../buildImage.ts';
-import type { BuildInput } from '../buildOptions.ts';
+import type { BuildEnvironment, BuildInput } from '../buildOptions.ts';
 import { directoryLayerCache } from '../directoryLayerCache.ts';
 import type { BuildEvent } from '../events.ts';
 import type { Executor } from '../executor/executor.ts';
@@ -20,6 +21,10 @@ export interface TestBuildOptions {
   mtime?: number;
   /** Another executor than the sandbox (for example one that runs a stage at a time). */
   executor?: (workDir: string) => Executor;
+  /** Wraps the busybox image source (for example to watch when bases are asked for). */
+  images?: (source: ImageSource) => ImageSource;
+  /** What the build calls to fetch layer blobs before extracting them (a registry build's RemoteBlobs). */
+  fetchBlobs?: BuildEnvironment['fetchBlobs'];
 }
 
 /**
@@ -82,10 +87,13 @@ export async function createTestBuilder(): Promise<TestBuilder> {
           },
           {
             executor,
-            images: ociLayoutImageSource({ busybox: { dir: layout, tag: 'busybox' } }, store),
+            images: (options.images ?? ((source) => source))(
+              ociLayoutImageSource({ busybox: { dir: layout, tag: 'busybox' } }, store),
+            ),
             store,
             workDir,
             onEvent: (event) => events.push(event),
+            ...(options.fetchBlobs ? { fetchBlobs: options.fetchBlobs } : {}),
             ...(shared ? { cache: directoryLayerCache(shared.cacheDir, store) } : {}),
           },
         );
