@@ -76,6 +76,7 @@ export async function pushImage(
   const mediaType = image.manifestMediaType ?? image.manifest.mediaType ?? MediaType.ociManifest;
   const digest = sha256Digest(manifestBytes);
   const blobs = uniqueBlobs([image.manifest.config, ...image.manifest.layers]);
+  const configDigest = image.manifest.config.digest;
   if (image.configBytes !== undefined && !(await image.store.has(image.manifest.config.digest))) {
     // The store refuses bytes that do not hash to the manifest's config digest (DIGEST_MISMATCH).
     await image.store.write(image.configBytes, { expectedDigest: image.manifest.config.digest });
@@ -122,7 +123,9 @@ export async function pushImage(
       };
       // The config goes with the layers: all of them are in flight together.
       await mapConcurrent(blobs, Math.max(client.concurrency, placeConcurrency), async (blob) => {
-        await place(primary, blob, mountFrom);
+        // The image's own config is in no other repository: asking them to mount it costs two
+        // declined requests before the upload (a HEAD still finds it where this image was pushed).
+        await place(primary, blob, blob.digest === configDigest ? [] : mountFrom);
         // Later repositories of the same registry mount from the first, which has it by now.
         for (const repository of others) await place(repository, blob, [{ registry, repository: primary }]);
       });
