@@ -207,6 +207,7 @@ export async function build(request: BuildRequest, options: BuildOptions = {}): 
         ],
         // A registry may refuse a mount (another project, a policy): then the bytes are fetched.
         fetchMissing: (blob) => remote.fetch([{ descriptor: blob }]),
+        sourceOf: (digest) => remote.sourceOf(digest),
         ...(options.signal ? { signal: options.signal } : {}),
         scratchDir: workDir,
       },

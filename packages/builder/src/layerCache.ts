@@ -17,4 +17,10 @@ export interface CachedStep {
 export interface LayerCache {
   get(key: string): Promise<CachedStep | undefined>;
   put(key: string, step: CachedStep): Promise<void>;
+  /**
+   * Starts looking `key` up now, for a step not reached yet (a remote cache, where each lookup is a
+   * round trip): a later `get` of the same key takes that answer instead of asking again. A key
+   * never asked for with `get` changes nothing.
+   */
+  prefetch?(key: string): void;
 }

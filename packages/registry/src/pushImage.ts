@@ -32,7 +32,15 @@ export interface PushImageOptions {
    * base layer or cache hit whose mount the registry refused). Without it such a push fails.
    */
   fetchMissing?: (blob: Descriptor) => Promise<void>;
+  /** Where the build found a blob (a base's or cache hit's repository): tried first when mounting it. */
+  sourceOf?: (digest: Digest) => Repository | undefined;
 }
+
+/**
+ * Blobs placed at once per registry. Most of a push is one short request per blob (a HEAD, a
+ * mount), so more than the client's download concurrency; 8, as the layer cache's lookups.
+ */
+const placeConcurrency = 8;
 
 /** The refusals Kaniko recognises as tag immutability (Artifact Registry's, then ECR's). */
 const immutableTagMessages = [
@@ -68,6 +76,7 @@ export async function pushImage(
   const mediaType = image.manifestMediaType ?? image.manifest.mediaType ?? MediaType.ociManifest;
   const digest = sha256Digest(manifestBytes);
   const blobs = uniqueBlobs([image.manifest.config, ...image.manifest.layers]);
+  const configDigest = image.manifest.config.digest;
   if (image.configBytes !== undefined && !(await image.store.has(image.manifest.config.digest))) {
     // The store refuses bytes that do not hash to the manifest's config digest (DIGEST_MISMATCH).
     await image.store.write(image.configBytes, { expectedDigest: image.manifest.config.digest });
@@ -96,9 +105,15 @@ export async function pushImage(
       // The other destinations' repositories do not hold the blob yet: no use mounting from them.
       const mountFrom = (options.mountFrom ?? []).filter((r) => !repositories.includes(r.repository));
       const place = async (repository: string, blob: Descriptor, from: Repository[]) => {
+        // The repository the blob came from first: a mount that is declined costs two requests.
+        const own = options.sourceOf?.(blob.digest);
+        const ordered =
+          own && own.registry === registry && from.some((r) => r.repository === own.repository)
+            ? [own, ...from.filter((r) => r.repository !== own.repository)]
+            : from;
         const placed = await ensureBlob(client, { registry, repository }, blob, {
           source: image.store,
-          mountFrom: from,
+          mountFrom: ordered,
           ...(options.fetchMissing ? { fetchMissing: options.fetchMissing } : {}),
         });
         const entry = outcome(registry, repository);
@@ -106,8 +121,11 @@ export async function pushImage(
           placed === 'exists' ? entry.skipped : placed === 'mounted' ? entry.mounted : entry.uploaded;
         list.push(blob.digest);
       };
-      await mapConcurrent(blobs, client.concurrency, async (blob) => {
-        await place(primary, blob, mountFrom);
+      // The config goes with the layers: all of them are in flight together.
+      await mapConcurrent(blobs, Math.max(client.concurrency, placeConcurrency), async (blob) => {
+        // The image's own config is in no other repository: asking them to mount it costs two
+        // declined requests before the upload (a HEAD still finds it where this image was pushed).
+        await place(primary, blob, blob.digest === configDigest ? [] : mountFrom);
         // Later repositories of the same registry mount from the first, which has it by now.
         for (const repository of others) await place(repository, blob, [{ registry, repository: primary }]);
       });

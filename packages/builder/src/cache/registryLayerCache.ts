@@ -40,6 +40,8 @@ export interface RegistryLayerCacheOptions {
   /** A lookup or write that failed: a warning, never a failed build. */
   onWarning: (message: string) => void;
   now?: () => number;
+  /** Prefetched lookups in flight at once (8 by default). */
+  prefetchLimit?: number;
 }
 
 export interface RegistryLayerCache extends LayerCache {
@@ -60,19 +62,52 @@ export function registryLayerCache(options: RegistryLayerCacheOptions): Registry
   const now = options.now ?? Date.now;
   const writes = new Set<Promise<void>>();
 
-  async function lookup(key: string): Promise<CachedStep | undefined> {
+  /** A lookup's answer, with the layer's source noted only once a step takes the hit. */
+  type Found = { step?: CachedStep; layerDigest?: Digest; created?: number };
+  type Probe = Found | { error: unknown };
+  const prefetched = new Map<string, Promise<Probe>>();
+  const prefetchLimit = Math.max(1, options.prefetchLimit ?? 8);
+  const waiting: (() => void)[] = [];
+  let inFlight = 0;
+
+  function probeSettled(key: string): Promise<Probe> {
+    return lookup(key).then(
+      (found) => found,
+      (error: unknown) => ({ error }),
+    );
+  }
+
+  /** Starts a prefetch now, or when one of the `prefetchLimit` in flight ends. */
+  function queueProbe(key: string): Promise<Probe> {
+    return new Promise((resolve) => {
+      const start = () => {
+        inFlight++;
+        void probeSettled(key)
+          .then(resolve)
+          .finally(() => {
+            inFlight--;
+            waiting.shift()?.();
+          });
+      };
+      if (inFlight < prefetchLimit) start();
+      else waiting.push(start);
+    });
+  }
+
+  async function lookup(key: string): Promise<Found> {
+    const miss = {};
     const fetched = await getManifest(client, withTag(options.repository, cacheTag(key)));
-    if (!fetched) return undefined;
+    if (!fetched) return miss;
     const manifest = JSON.parse(fetched.bytes.toString('utf8')) as ImageManifest;
     const text = manifest.annotations?.[cacheStepAnnotation];
-    if (!text) return undefined;
+    if (!text) return miss;
     const record = JSON.parse(text) as StepRecord;
-    if (record.version !== 1 || record.key !== key || !record.history || !record.config) return undefined;
+    if (record.version !== 1 || record.key !== key || !record.history || !record.config) return miss;
     const created = Date.parse(manifest.annotations?.[createdAnnotation] ?? '');
-    if (!Number.isFinite(created) || now() - created > options.ttlMs) return undefined;
+    if (!Number.isFinite(created) || now() - created > options.ttlMs) return miss;
     const descriptor = manifest.layers[0];
     if (manifest.layers.length > 1 || (descriptor === undefined) !== (record.diffId === undefined))
-      return undefined;
+      return miss;
     const step: CachedStep = {
       history: record.history,
       config: record.config,
@@ -81,11 +116,11 @@ export function registryLayerCache(options: RegistryLayerCacheOptions): Registry
     if (descriptor && record.diffId) {
       // A manifest whose layer blob is gone would fail the push later: a miss now instead.
       if (!(await store.has(descriptor.digest)) && !(await hasBlob(client, repository, descriptor.digest)))
-        return undefined;
-      remote.note(descriptor.digest, repository);
+        return miss;
       step.layer = { descriptor, diffId: record.diffId };
+      return { step, layerDigest: descriptor.digest, created };
     }
-    return step;
+    return { step, created };
   }
 
   /** The layer is usually where the build found it (a base, a cache hit): a mount, not an upload. */
@@ -135,12 +170,22 @@ export function registryLayerCache(options: RegistryLayerCacheOptions): Registry
 
   return {
     async get(key) {
-      try {
-        return await lookup(key);
-      } catch (error) {
-        options.onWarning(`layer cache lookup failed (treated as a miss): ${messageOf(error)}`);
+      const pending = prefetched.get(key);
+      // Taken once: a second get of the key asks the registry again, as without a prefetch.
+      prefetched.delete(key);
+      const probe = await (pending ?? probeSettled(key));
+      if ('error' in probe) {
+        options.onWarning(`layer cache lookup failed (treated as a miss): ${messageOf(probe.error)}`);
         return undefined;
       }
+      // A prefetched entry may have aged past --cache-ttl while earlier steps ran.
+      if (probe.created !== undefined && now() - probe.created > options.ttlMs) return undefined;
+      // Where the hit's layer lives is noted only for a hit a step takes, never for a prefetch alone.
+      if (probe.layerDigest !== undefined) remote.note(probe.layerDigest, repository);
+      return probe.step;
+    },
+    prefetch(key) {
+      if (!prefetched.has(key)) prefetched.set(key, queueProbe(key));
     },
     async put(key, step) {
       if (!options.push) return;

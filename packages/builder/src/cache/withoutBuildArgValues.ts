@@ -25,6 +25,7 @@ export function withoutBuildArgValues(cache: LayerCache, buildArgs: Map<string, 
           : value;
   return {
     get: (key) => cache.get(key),
+    ...(cache.prefetch ? { prefetch: (key: string) => cache.prefetch?.(key) } : {}),
     put(key, step) {
       const scrubbed: CachedStep = {
         ...step,

@@ -43,6 +43,11 @@ export interface CopyStepInput {
    * hit) skips the copy.
    */
   beforeCopy?: (contentHash: string, createdBy: string) => Promise<boolean>;
+  /**
+   * The sources' hash and history text, when the stage's look-ahead already read them for this step
+   * (same context, same expanded instruction): the sources are not read a second time to hash them.
+   */
+  known?: { contentHash: string; createdBy: string };
   /** Stops downloads, archive unpacking and the copy between entries. */
   signal?: AbortSignal;
   /** What unpacking an ADD'ed archive reports (xattrs it could not set). */
@@ -241,21 +246,25 @@ async function copySources(input: CopyStepInput): Promise<CopyStepResult> {
       { hint: `write ${rawDestination}/` },
     );
   }
-  for (const item of items) {
-    // A git source is keyed by its commit above: nothing of it is fetched before the cache lookup.
-    if (item.git) continue;
-    if (item.archive) {
-      hash.update(`archive:${item.relative}\0`);
-      for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
-    } else {
-      if (item.parents) hash.update(`parents:${item.parents.under}\0`);
-      await hashEntry(hash, item.hostPath, item.relative, excluded, input.signal);
+  const hashItems = async () => {
+    for (const item of items) {
+      // A git source is keyed by its commit above: nothing of it is fetched before the cache lookup.
+      if (item.git) continue;
+      if (item.archive) {
+        hash.update(`archive:${item.relative}\0`);
+        for await (const chunk of createReadStream(item.hostPath)) hash.update(chunk as Buffer);
+      } else {
+        if (item.parents) hash.update(`parents:${item.parents.under}\0`);
+        await hashEntry(hash, item.hostPath, item.relative, excluded, input.signal);
+      }
     }
-  }
-  const contentHash = hash.digest('hex');
-  const fromText = source.from === undefined ? '' : `--from=${source.from} `;
-  const kindText = items.length === 1 && !items[0]?.archive ? 'file' : 'multi';
-  const createdBy = `/bin/sh -c #(nop) ${instruction.kind} ${fromText}${kindText}:${contentHash} in ${destination} `;
+    const contentHash = hash.digest('hex');
+    const fromText = source.from === undefined ? '' : `--from=${source.from} `;
+    const kindText = items.length === 1 && !items[0]?.archive ? 'file' : 'multi';
+    const createdBy = `/bin/sh -c #(nop) ${instruction.kind} ${fromText}${kindText}:${contentHash} in ${destination} `;
+    return { contentHash, createdBy };
+  };
+  const { contentHash, createdBy } = input.known ?? (await hashItems());
   if (await input.beforeCopy?.(contentHash, createdBy))
     return { skipped: true, touched: [], contentHash, createdBy };
   for (const item of items) {

@@ -30,6 +30,11 @@ export async function copyStep(
     cache: cached ? 'always' : 'never',
     needsTree: false,
     async execute(run) {
+      // Hashed by the look-ahead for this very parent key: the sources are not read again for it.
+      const known =
+        fromKey === undefined && scope.knownSources?.parentKey === state.cacheKey
+          ? scope.knownSources
+          : undefined;
       const source: CopySource =
         from === undefined
           ? { root: build.input.contextDir, kind: 'context', isIgnored: build.isIgnored }
@@ -60,6 +65,7 @@ export async function copyStep(
           ? { isExcluded: excludeMatcher(instruction.options.exclude) }
           : {}),
         onLayerEvent: (event) => build.emit({ type: 'layer', stage: stage.name, event }),
+        ...(known ? { known: { contentHash: known.contentHash, createdBy: known.createdBy } } : {}),
         beforeCopy: async (contentHash, createdBy) => {
           if (fromKey === undefined) {
             hit = await run.lookup(scope.keyFor(`${instruction.kind} ${createdBy}`, contentHash));
@@ -80,7 +86,7 @@ export async function copyStep(
   };
 }
 
-function excludeMatcher(patterns: string[]): (path: string) => boolean {
+export function excludeMatcher(patterns: string[]): (path: string) => boolean {
   const matcher = createIgnoreMatcher(patterns);
   return (path) => matcher.ignores(path);
 }

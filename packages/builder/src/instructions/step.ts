@@ -3,6 +3,7 @@ import type { PlannedStage } from '../plan/planStages.ts';
 import type { BuildContext } from '../stage/buildContext.ts';
 import type { MetadataContext } from '../stage/metadataInstructions.ts';
 import type { StageState } from '../stage/stageState.ts';
+import type { KnownSources } from '../steps/lookahead.ts';
 
 /** Where a step runs: the build, its stage, and the step's place in it. */
 export interface StepScope {
@@ -18,6 +19,8 @@ export interface StepScope {
   cache: LayerCache | undefined;
   /** The cache key of a step with this text (and sources hash) on top of the stage's current state. */
   keyFor(text: string, sourcesHash?: string): string;
+  /** A COPY's sources as the stage's look-ahead hashed them, for the step with that parent key. */
+  knownSources?: KnownSources;
 }
 
 /**

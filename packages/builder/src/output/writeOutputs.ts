@@ -1,4 +1,4 @@
-import type { BlobStore, Descriptor, Reference } from '@kiln/image';
+import type { BlobStore, Descriptor, Digest, Reference } from '@kiln/image';
 import {
   createReference,
   hostPlatform,
@@ -9,7 +9,7 @@ import {
   writeOciIndexLayout,
   writeOciLayout,
 } from '@kiln/image';
-import { pushImage, putManifest, type RegistryClient } from '@kiln/registry';
+import { pushImage, putManifest, type RegistryClient, type Repository } from '@kiln/registry';
 import type { BuildEvent } from '../events.ts';
 import { asOciManifest, type BuiltImage } from '../image/assembleImage.ts';
 import type { BuiltIndex } from '../image/assembleIndex.ts';
@@ -33,6 +33,8 @@ export interface OutputEnvironment {
   onEvent?: (event: BuildEvent) => void;
   /** Repositories that may hold the layers (the base's, the layer cache's): mounted rather than uploaded. */
   mountFrom?: Reference[];
+  /** Where the build found a blob: mounted from there first. */
+  sourceOf?: (digest: Digest) => Repository | undefined;
   /** Fetches a blob the store lacks (never downloaded) when the registry refuses to mount it. */
   fetchMissing?: (blob: Descriptor) => Promise<void>;
   /** Stops the push and the file writes; nothing further is written once it is aborted. */
@@ -97,6 +99,7 @@ async function writeImageOutputs(
       {
         ...(env.mountFrom ? { mountFrom: env.mountFrom } : {}),
         ...(env.fetchMissing ? { fetchMissing: env.fetchMissing } : {}),
+        ...(env.sourceOf ? { sourceOf: env.sourceOf } : {}),
         ...(env.signal ? { signal: env.signal } : {}),
       },
     );
@@ -164,6 +167,8 @@ async function writeIndexImageOutputs(
         {
           ...(env.mountFrom ? { mountFrom: env.mountFrom } : {}),
           ...(env.fetchMissing ? { fetchMissing: env.fetchMissing } : {}),
+          ...(env.sourceOf ? { sourceOf: env.sourceOf } : {}),
+          ...(env.sourceOf ? { sourceOf: env.sourceOf } : {}),
           ...(env.signal ? { signal: env.signal } : {}),
         },
       );

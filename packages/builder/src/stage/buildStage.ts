@@ -8,6 +8,7 @@ import { stagePlatform } from '../executor/checkForeignRuns.ts';
 import { prepareStep } from '../instructions/prepareStep.ts';
 import type { StepScope } from '../instructions/step.ts';
 import type { PlannedStage } from '../plan/planStages.ts';
+import { lookAhead } from '../steps/lookahead.ts';
 import { perStepRecording, singleSnapshotRecording } from '../steps/recordingPolicy.ts';
 import { runStep } from '../steps/runStep.ts';
 import { runArgs } from './argScope.ts';
@@ -52,6 +53,13 @@ export async function buildStage(context: BuildContext, stage: PlannedStage): Pr
   const cache = env.cache && !stage.inImage ? withoutBuildArgValues(env.cache, input.buildArgs) : env.cache;
   const metadata: MetadataContext = { escape: context.dockerfile.escape, cmdSetInStage: false };
   await policy.start(state, () => materialiseRoot(context, state, recorder));
+  // Every step's key is known before the first runs: their lookups go out together.
+  const ahead =
+    policy.cachesSteps && cache
+      ? await lookAhead(context, stage, state, instructions, metadata, cache, (shadow, text, hash) =>
+          cacheKeyOf(context, shadow, text, hash),
+        )
+      : undefined;
   // The history entry of the last step that changed files: it owns a deferred (single) layer.
   let lastChange: { entry: HistoryEntry; step: number } | undefined;
   for (const [position, instruction] of instructions.entries()) {
@@ -75,6 +83,7 @@ export async function buildStage(context: BuildContext, stage: PlannedStage): Pr
       metadata,
       cache: policy.cachesSteps ? cache : undefined,
       keyFor: (text, sourcesHash) => cacheKeyOf(context, state, text, sourcesHash),
+      ...(ahead?.sources.has(position) ? { knownSources: ahead.sources.get(position)! } : {}),
     };
     const outcome = await runStep(scope, await prepareStep(instruction, scope), policy, recorder);
     state.cacheKey = outcome.cacheKey;

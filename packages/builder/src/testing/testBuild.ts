@@ -11,6 +11,7 @@ import { directoryLayerCache } from '../directoryLayerCache.ts';
 import type { BuildEvent } from '../events.ts';
 import type { Executor } from '../executor/executor.ts';
 import { SandboxExecutor } from '../executor/sandboxExecutor.ts';
+import type { LayerCache } from '../layerCache.ts';
 import { createBusyboxLayout } from './baseLayout.ts';
 
 /** How one test build differs from a fresh, isolated one. */
@@ -19,6 +20,8 @@ export interface TestBuildOptions {
   shared?: { storeDir: string; cacheDir: string };
   /** Sets every written context file's mtime (seconds), so tests can show a key ignores it. */
   mtime?: number;
+  /** Wraps the shared layer cache (to watch or hold its lookups). */
+  wrapCache?: (cache: LayerCache) => LayerCache;
   /** Another executor than the sandbox (for example one that runs a stage at a time). */
   executor?: (workDir: string) => Executor;
   /** Wraps the busybox image source (for example to watch when bases are asked for). */
@@ -94,7 +97,13 @@ export async function createTestBuilder(): Promise<TestBuilder> {
             workDir,
             onEvent: (event) => events.push(event),
             ...(options.fetchBlobs ? { fetchBlobs: options.fetchBlobs } : {}),
-            ...(shared ? { cache: directoryLayerCache(shared.cacheDir, store) } : {}),
+            ...(shared
+              ? {
+                  cache: (options.wrapCache ?? ((cache) => cache))(
+                    directoryLayerCache(shared.cacheDir, store),
+                  ),
+                }
+              : {}),
           },
         );
         const tree = join(base, 'tree');
