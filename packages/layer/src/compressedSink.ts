@@ -75,6 +75,8 @@ function gzipSink(
   let failure: unknown;
   let held: Uint8Array | undefined;
   let pooled = false;
+  // The last member back from the pool: the next blocks' output buffers are sized from it.
+  let expected: number | undefined;
   // One blob write outstanding at a time, overlapping with tar production rather than blocking it.
   let writing: Promise<void> = Promise.resolve();
   async function writeOldest(): Promise<void> {
@@ -86,7 +88,12 @@ function gzipSink(
     });
   }
   async function submit(block: Uint8Array): Promise<void> {
-    const job = pool().compress(block, level);
+    const job = pool()
+      .compress(block, level, expected)
+      .then((member) => {
+        expected = member.byteLength;
+        return member;
+      });
     // Keep a rejection from surfacing as unhandled before its turn comes; a block is reused only once
     // its compression has finished.
     job.then(
