@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   mkdirSync,
   mkdtempSync,
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { BlobStore, type ImageConfig, MediaType, sha256Digest, writeOciLayout } from '@kiln/image';
 import type { ChangeSet } from '@kiln/snapshot';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { changeSetFromTree, entryFromLstat } from './changeSetFromTree.ts';
 import { createGzipPool, type GzipPool } from './gzipPool.ts';
 import { listTree, longDir, makeTree } from './testTrees.ts';
@@ -149,6 +149,31 @@ describe('writeLayer', () => {
       expect(compressed).toBeGreaterThanOrEqual(4);
       expect(pooled.digest).toBe(single.digest);
     } finally {
+      await pool.close();
+    }
+  });
+
+  it('reuses tar blocks once gzip has read them: allocations stay at the blocks in flight, bytes unchanged', async () => {
+    const big = join(dir, 'big');
+    mkdirSync(big);
+    for (let i = 0; i < 12; i++) writeFileSync(join(big, `part-${i}.bin`), randomBytes(1024 * 1024));
+    const alloc = vi.spyOn(Buffer, 'allocUnsafeSlow');
+    const pool = createGzipPool({ threads: 2 });
+    try {
+      const pooled = await writeLayer(changeSetFromTree(big), big, { store, sourceDateEpoch: 0, pool });
+      const blocks = alloc.mock.calls.filter(([size]) => size === 1024 * 1024).length;
+      alloc.mockClear();
+      const inline = await writeLayer(changeSetFromTree(big), big, { store, sourceDateEpoch: 0, threads: 1 });
+      const inlineBlocks = alloc.mock.calls.filter(([size]) => size === 1024 * 1024).length;
+      // 13 blocks of tar: two in flight per thread, one held back, one being filled.
+      expect(blocks).toBeLessThanOrEqual(2 * 2 + 2);
+      expect(inlineBlocks).toBeLessThanOrEqual(2);
+      // A block reused while still being compressed would show as a blob that is not the hashed tar.
+      const tar = gunzipSync(readFileSync(store.path(pooled.digest)));
+      expect(`sha256:${createHash('sha256').update(tar).digest('hex')}`).toBe(pooled.diffId);
+      expect(pooled.digest).toBe(inline.digest);
+    } finally {
+      alloc.mockRestore();
       await pool.close();
     }
   });

@@ -86,9 +86,13 @@ export async function writeLayer(
       ownPool ??= createGzipPool({ threads });
       return ownPool;
     },
+    // Whole blocks back to the spare list (the last one of a layer was pushed as a shorter view).
+    release: (done) => spare.push(new Uint8Array(done.buffer, done.byteOffset, tarBlockBytes)),
   });
   const diffHash = createHash('sha256');
-  let block = Buffer.allocUnsafeSlow(tarBlockBytes);
+  // Blocks gzip has finished reading; at most the blocks in flight (two per thread and one held).
+  const spare: Uint8Array[] = [];
+  let block: Uint8Array = Buffer.allocUnsafeSlow(tarBlockBytes);
   let used = 0;
   let entries = 0;
 
@@ -97,7 +101,7 @@ export async function writeLayer(
     if (used === 0) return;
     const full = block.subarray(0, used);
     diffHash.update(full);
-    block = Buffer.allocUnsafeSlow(tarBlockBytes);
+    block = spare.pop() ?? Buffer.allocUnsafeSlow(tarBlockBytes);
     used = 0;
     await sink.push(full);
   }
