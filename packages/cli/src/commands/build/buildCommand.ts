@@ -12,6 +12,11 @@ export interface BuildCommandDefaults {
   context?: string;
   /** `kiln executor` writes Kaniko's media types (`auto`); `kiln build` writes OCI. */
   imageFormat?: 'oci' | 'docker' | 'auto';
+  /**
+   * The gzip level when `--compression-level` is not given: `kiln build` keeps BuildKit's (zlib's
+   * default, 6); `kiln executor` takes Kaniko's (go-containerregistry's `gzip.BestSpeed`, 1).
+   */
+  gzipLevel?: number;
 }
 
 /** `kiln build` and its flags (Kaniko's spellings are mapped by `kiln executor`). */
@@ -151,6 +156,8 @@ export function createBuildCommand(
     .option('--log-timestamp', 'prefix every progress line with its time (ISO 8601)')
     .option('--trace <file>', 'write per-step timings as Chrome trace-event JSON')
     .action(async (flags: BuildFlags & { logTimestamp?: boolean }) => {
-      await runBuild(flags, flags.logTimestamp ? timestampedOutput(output) : output);
+      const withDefaults =
+        defaults.gzipLevel === undefined ? flags : { ...flags, defaultGzipLevel: defaults.gzipLevel };
+      await runBuild(withDefaults, flags.logTimestamp ? timestampedOutput(output) : output);
     });
 }

@@ -46,9 +46,7 @@ export async function requestFromFlags(flags: BuildFlags): Promise<BuildRequest>
     ...(flags.imageFsExtractRetry === undefined
       ? {}
       : { imageFsExtractRetries: parseCount(flags.imageFsExtractRetry, '--image-fs-extract-retry') }),
-    ...(flags.compressionLevel === undefined
-      ? {}
-      : { compressionLevel: parseCount(flags.compressionLevel, '--compression-level') }),
+    ...compressionLevel(flags),
     executor: flags.executor as 'auto' | 'container' | 'sandbox',
     force: Boolean(flags.force),
     ...(flags.network ? { network: flags.network as BuildNetwork } : {}),
@@ -85,4 +83,13 @@ export async function requestFromFlags(flags: BuildFlags): Promise<BuildRequest>
 
 function withPlatforms(platforms: Platform[]): { platforms?: Platform[] } {
   return platforms.length > 0 ? { platforms } : {};
+}
+
+/** `--compression-level`, else the command's gzip default for gzip, else the layer writer's own. */
+function compressionLevel(flags: BuildFlags): { compressionLevel?: number } {
+  if (flags.compressionLevel !== undefined)
+    return { compressionLevel: parseCount(flags.compressionLevel, '--compression-level') };
+  if (flags.compression === 'gzip' && flags.defaultGzipLevel !== undefined)
+    return { compressionLevel: flags.defaultGzipLevel };
+  return {};
 }

@@ -34,6 +34,8 @@ export interface BuildFlags extends RegistryFlags {
   imageFormat?: 'oci' | 'docker' | 'auto';
   imageFsExtractRetry?: string;
   compressionLevel?: string;
+  /** The gzip level when `compressionLevel` is not given (the command's default, not a flag). */
+  defaultGzipLevel?: number;
   customPlatform?: string;
   /** `--platform`: comma lists, repeatable. */
   platform?: string[];

@@ -26,6 +26,7 @@ export function createExecutorCommand(
     .action(async (args: string[]) => {
       const build = createBuildCommand(output, 'executor', {
         imageFormat: 'auto',
+        gzipLevel: 1,
         ...(existsSync(workspace) ? { context: workspace } : {}),
       })
         .exitOverride()
