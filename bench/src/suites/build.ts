@@ -1,9 +1,15 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { bundleCli } from '@kiln/cli/bundle';
 import { KilnError } from '@kiln/errors';
-import { ensureBusyboxImage, ensureDebianImage, type PushedImage } from '@kiln/fixtures/images';
+import {
+  ensureBusyboxImage,
+  ensureDebianImage,
+  ensureNodeImage,
+  machineNpmConfig,
+  type PushedImage,
+} from '@kiln/fixtures/images';
 import { startRegistry, type TestRegistry } from '@kiln/fixtures/registry';
 import { measureCommand } from '../framework/measureCommand.ts';
 import type { BenchCase, Contender, Sample, Suite, SuiteContext } from '../framework/suite.ts';
@@ -129,7 +135,7 @@ interface Fixture {
   registry: TestRegistry;
   busybox: PushedImage;
   debian?: PushedImage;
-  /** Debian with this machine's Node and npm under /usr/local (for the npm workload). */
+  /** Debian with Node, npm and the machine's npm registry and CA (for the npm workload). */
   node?: PushedImage;
   cli: string;
 }
@@ -370,45 +376,16 @@ function inPodCase(ctx: SuiteContext, fixture: Fixture, example: Example): Bench
 }
 
 /**
- * Debian with the Node running the bench and the machine's npm under /usr/local, built with Kiln on the
- * host (untimed): the npm workload's base, as `node:24-bookworm` would be (Docker Hub is unreachable).
+ * The npm workload's base, as `node:24-bookworm` would be (Docker Hub is unreachable): the node fixture
+ * (Debian + the official Node binary + npm) with this machine's npm registry and CA in
+ * /usr/local/etc/npmrc, read at run time (`machineNpmConfig`), as a company's base image carries its
+ * registry and CA. Without them npm in the pod cannot reach a registry behind a TLS-re-signing proxy and
+ * retries each package for minutes before it fails.
  */
 async function nodeBaseImage(ctx: SuiteContext, fixture: Fixture): Promise<PushedImage> {
-  ctx.note('building the node base image (Debian + Node + npm)');
-  const dir = join(ctx.workDir, 'contexts', 'node-base');
-  await wipe(dir);
-  await mkdir(join(dir, 'node/bin'), { recursive: true });
-  await mkdir(join(dir, 'node/lib/node_modules'), { recursive: true });
-  await cp(process.execPath, join(dir, 'node/bin/node'));
-  await cp(npmDir, join(dir, 'node/lib/node_modules/npm'), { recursive: true });
-  await writeFile(
-    join(dir, 'Dockerfile'),
-    `ARG BASE
-FROM \${BASE}
-COPY node/ /usr/local/
-RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && node --version && npm --version
-`,
-  );
-  const reference = `${fixture.registry.host}/bench/node-base:latest`;
-  await measureCommand(process.execPath, [
-    fixture.cli,
-    'build',
-    '--context',
-    dir,
-    '--build-arg',
-    `BASE=${fixture.debian!.reference}`,
-    '--destination',
-    reference,
-    '--insecure-registry',
-    fixture.registry.host,
-    '--kiln-dir',
-    join(ctx.workDir, 'kiln-work'),
-  ]);
-  return { reference, digest: '' };
+  ctx.note("pushing the node base image (Debian + Node + npm + the machine's npm registry and CA)");
+  return ensureNodeImage(fixture.registry, { repository: 'bench/node', npmConfig: await machineNpmConfig() });
 }
-
-/** npm as this machine has it (Debian's nodejs package puts it here). */
-const npmDir = '/usr/lib/node_modules/npm';
 
 /**
  * `KILN_BENCH_CASES=build-in-pod,build-cold/small` keeps only the build cases whose names start with one of
