@@ -5,7 +5,7 @@ import { latestRunPerSuite, type ResultsFile } from './performanceSection.ts';
 
 /** The command whose results the headline shows (Kaniko from shared/peers/kaniko-peer.sh). */
 export const headlineCommand =
-  'KILN_BENCH_KANIKO_IMAGE=127.0.0.1:5055/peer/kaniko:executor KILN_BENCH_CASES=build-in-pod pnpm bench build --runs 2 --json bench/results/build-in-pod-<date>.json && pnpm bench build --json bench/results/build-full-<date>.json && pnpm bench readme';
+  'KILN_BENCH_KANIKO_IMAGE=127.0.0.1:5055/peer/kaniko:executor KILN_BENCH_CASES=build-in-pod pnpm bench build --runs 3 --json bench/results/build-in-pod-<date>.json && pnpm bench build --json bench/results/build-full-<date>.json && pnpm bench readme';
 
 const mib = (value: number | undefined) => (value === undefined ? '' : `${Math.round(value)} MiB`);
 
