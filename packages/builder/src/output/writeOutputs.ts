@@ -168,7 +168,6 @@ async function writeIndexImageOutputs(
           ...(env.mountFrom ? { mountFrom: env.mountFrom } : {}),
           ...(env.fetchMissing ? { fetchMissing: env.fetchMissing } : {}),
           ...(env.sourceOf ? { sourceOf: env.sourceOf } : {}),
-          ...(env.sourceOf ? { sourceOf: env.sourceOf } : {}),
           ...(env.signal ? { signal: env.signal } : {}),
         },
       );
