@@ -130,21 +130,36 @@ export async function snapshotPaths(
  * The caller ends unused spares with `discardSpareHelpers` when it is done snapshotting.
  */
 export function prestartSnapshotHelper(root: string, options: SnapshotOptions = {}): void {
-  const strategy = resolveStrategy(options.strategy);
-  const rules = [...(options.builtinIgnore === false ? [] : builtinIgnoreRules), ...(options.ignore ?? [])];
-  if (compileIgnoreRules(rules).prefixes === undefined) return;
-  let helper: XattrHelperCommand | undefined;
-  if (options.previous === undefined) {
-    // As SnapshotRun.useWalkHelper decides.
-    const threads = Math.max(0, Math.floor(options.threads ?? options.pool?.threads ?? defaultHashThreads()));
-    if (strategy.hashing === 'none' || threads <= 1 || options.xattrs === false) return;
-    helper = walkHelper();
-  } else {
-    // As SnapshotRun.rescanInHelper decides.
-    if (strategy.hashing === 'all') return;
-    helper = rescanHelper();
-  }
+  const prefixes = compileIgnoreRules(ignoreRulesOf(options)).prefixes;
+  const helper = snapshotHelper(options, resolveStrategy(options.strategy), prefixes);
   if (helper !== undefined) prestartHelper(helper, path.resolve(root));
+}
+
+/** The ignore rules a snapshot with `options` applies: the built-in ones unless turned off, then the caller's. */
+function ignoreRulesOf(options: SnapshotOptions): string[] {
+  return [...(options.builtinIgnore === false ? [] : builtinIgnoreRules), ...(options.ignore ?? [])];
+}
+
+/** The threads that hash a snapshot's files (0 or 1: on the calling thread). */
+function hashThreads(options: SnapshotOptions): number {
+  return Math.max(0, Math.floor(options.threads ?? options.pool?.threads ?? defaultHashThreads()));
+}
+
+/**
+ * The C helper a snapshot with `options` runs, if any: `kiln-xattr rescan` for a rescan (`previous`)
+ * that does not hash every file; `kiln-xattr walk` for a first snapshot that hashes, with worker threads
+ * to hash and xattrs to read (with one thread the walk stays on the calling thread, as everything else
+ * does). Either needs prefix-only ignore rules. One decision for the snapshot and for starting it ahead.
+ */
+function snapshotHelper(
+  options: SnapshotOptions,
+  strategy: ReturnType<typeof resolveStrategy>,
+  prefixes: readonly string[] | undefined,
+): XattrHelperCommand | undefined {
+  if (prefixes === undefined) return undefined;
+  if (options.previous !== undefined) return strategy.hashing === 'all' ? undefined : rescanHelper();
+  const walks = strategy.hashing !== 'none' && hashThreads(options) > 1 && options.xattrs !== false;
+  return walks ? walkHelper() : undefined;
 }
 
 /** One snapshot in progress: the walk feeds it entries, it decides what to hash and what to carry over. */
@@ -155,6 +170,7 @@ class SnapshotRun {
   readonly visitor: Parameters<typeof walkTree>[3];
   readonly walkOptions: WalkOptions;
   private readonly strategy: SnapshotStrategy;
+  private readonly options: SnapshotOptions;
   private readonly emit: (event: SnapshotEvent) => void;
   private readonly builder = new ColumnBuilder();
   private readonly queue: HashQueue;
@@ -193,6 +209,7 @@ class SnapshotRun {
 
   constructor(root: string, options: SnapshotOptions, xattrMode: XattrReaderMode) {
     this.xattrMode = xattrMode;
+    this.options = options;
     this.root = path.resolve(root);
     this.rootPrefix = this.root === '/' ? '' : this.root;
     const stats = statSync(this.root, { throwIfNoEntry: false });
@@ -200,12 +217,11 @@ class SnapshotRun {
     if (!stats.isDirectory()) throw new KilnError('SNAPSHOT_ROOT_NOT_DIR', `${this.root} is not a directory`);
     this.strategy = resolveStrategy(options.strategy);
     this.emit = options.onEvent ?? (() => {});
-    const rules = [...(options.builtinIgnore === false ? [] : builtinIgnoreRules), ...(options.ignore ?? [])];
-    this.isIgnored = compileIgnoreRules(rules);
+    this.isIgnored = compileIgnoreRules(ignoreRulesOf(options));
     this.previousSnapshot = options.previous;
     this.previous = options.previous === undefined ? undefined : snapshotColumns(options.previous);
     this.previousWords = this.previous === undefined ? undefined : timeWords(this.previous);
-    const threads = Math.max(0, Math.floor(options.threads ?? options.pool?.threads ?? defaultHashThreads()));
+    const threads = hashThreads(options);
     this.ownsPool = options.pool === undefined;
     this.pool = options.pool ?? createHashPool({ threads: Math.max(threads, defaultHashThreads()) });
     this.statWhereHashed = options.previous === undefined && this.strategy.hashing !== 'none';
@@ -226,32 +242,25 @@ class SnapshotRun {
     };
   }
 
-  /**
-   * The C helper that walks a first hashing snapshot in its own process, xattrs included (see
-   * walkWithHelper), when there are worker threads to hash, xattrs to read and only prefix ignore rules.
-   * With one thread the walk stays on the calling thread, as everything else does.
-   */
+  /** The C helper that walks a first snapshot in its own process, xattrs included (see snapshotHelper, walkWithHelper). */
   useWalkHelper(): XattrHelperCommand | undefined {
-    const eligible =
-      this.statWhereHashed &&
-      this.queue.threads > 1 &&
-      this.readXattrs &&
-      this.isIgnored.prefixes !== undefined;
-    const helper = eligible ? walkHelper() : undefined;
+    const helper =
+      this.previous === undefined
+        ? snapshotHelper(this.options, this.strategy, this.isIgnored.prefixes)
+        : undefined;
     this.xattrsFromWalk = helper !== undefined;
     return helper;
   }
 
   /**
-   * A rescan (`previous`, a strategy that does not hash every file, prefix-only ignore rules) walked and
-   * compared by `kiln-xattr rescan`, which sends back only what changed: see rescanWithHelper. False
+   * A rescan walked and compared by `kiln-xattr rescan` (when snapshotHelper says so), which sends back only what changed: see rescanWithHelper. False
    * when it does not apply or there is no helper that can: then nothing was visited.
    */
   async rescanInHelper(): Promise<boolean> {
     const previous = this.previous;
     const prefixes = this.isIgnored.prefixes;
-    if (previous === undefined || this.strategy.hashing === 'all' || prefixes === undefined) return false;
-    const helper = rescanHelper();
+    if (previous === undefined || prefixes === undefined) return false;
+    const helper = snapshotHelper(this.options, this.strategy, prefixes);
     if (helper === undefined) return false;
     // Changed entries come with their xattrs (when asked for), unchanged ones carry theirs over.
     this.xattrsFromWalk = true;
