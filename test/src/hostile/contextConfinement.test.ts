@@ -14,9 +14,15 @@ beforeAll(async () => {
   before = await env.sentinel.fingerprint();
 });
 
-async function build(name: string, context: HostileContext) {
+async function build(name: string, context: HostileContext, extra: string[] = []) {
   const dir = await writeContext(join(env.work, name, 'context'), context);
-  const result = await hostileBuild(dir, join(env.work, name, 'out'), env.base.reference, env.registry.host);
+  const result = await hostileBuild(
+    dir,
+    join(env.work, name, 'out'),
+    env.base.reference,
+    env.registry.host,
+    extra,
+  );
   const output = `${result.stdout}\n${result.stderr}`;
   // Whatever happened: no byte of the host secret anywhere, and the host tree as it was.
   expect(output).not.toContain(env.sentinel.secretText);
@@ -40,6 +46,22 @@ describe('context links resolve inside the context', () => {
       files: { Dockerfile: 'ARG BASE\nFROM $BASE\nCOPY hostdir/secret.txt /stolen\n' },
       links: { hostdir: env.sentinel.dir },
     });
+    expectRefused(result, 'COPY_SOURCE_MISSING');
+  });
+
+  it('with a registry layer cache, whose look-ahead hashes COPY sources before the step, too', {
+    timeout: 60_000,
+  }, async () => {
+    const result = await build(
+      'copy-link-cached',
+      {
+        files: {
+          Dockerfile: 'ARG BASE\nFROM $BASE\nCOPY hostdir/secret.txt /stolen\nCOPY hostdir/ /stolen-dir/\n',
+        },
+        links: { hostdir: env.sentinel.dir },
+      },
+      ['--cache', '--cache-repo', `${env.registry.host}/hostile/cache`],
+    );
     expectRefused(result, 'COPY_SOURCE_MISSING');
   });
 
